@@ -1,0 +1,369 @@
+//! A scripted day of a five-session team on a scratch hub, printing what each
+//! session runs and sees. Time is pinned with COORD_NOW and ids are seeded
+//! with COORD_ID_SEED, so the hub it leaves is the same byte for byte on
+//! every run: `coordination/` in this repository is that hub.
+//!
+//!     cargo run --release --example team                  # scratch hub
+//!     cargo run --release --example team -- --out DIR     # keep the hub in DIR
+
+use std::path::PathBuf;
+
+fn main() {
+    let out = match parse_out() {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            std::process::exit(2);
+        }
+    };
+    let scratch = out.is_none();
+    let hub = out.unwrap_or_else(|| std::env::temp_dir().join(format!("coord-team-{}", std::process::id())));
+    if hub.join("REGISTRY.json").exists() {
+        eprintln!(
+            "error: {} already holds a hub; the day starts from an empty folder, so remove it first",
+            hub.display()
+        );
+        std::process::exit(2);
+    }
+    let day = Day { hub: hub.clone() };
+    // Identity comes from -s on every call; nothing from the caller's shell.
+    std::env::remove_var("COORD_SESSION");
+    std::env::remove_var("CLAUDE_CODE_SESSION_ID");
+    std::env::set_var("COORD_ID_SEED", "team-day");
+    day.script();
+    if scratch {
+        let _ = std::fs::remove_dir_all(&hub);
+        println!("\n(the scratch hub was removed; pass `-- --out DIR` to keep it)");
+    } else {
+        println!("\nthe hub is in {}", hub.display());
+    }
+}
+
+fn parse_out() -> Result<Option<PathBuf>, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => Ok(None),
+        [flag, dir] if flag == "--out" => Ok(Some(PathBuf::from(dir))),
+        _ => Err("usage: team [--out DIR]".into()),
+    }
+}
+
+struct Day {
+    hub: PathBuf,
+}
+
+impl Day {
+    /// Run one coord command as `who` at `time` (HH:MM), printing it first.
+    fn run(&self, time: &str, who: Option<&str>, args: &[&str]) -> i32 {
+        std::env::set_var("COORD_NOW", format!("2026-03-02T{time}:00Z"));
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if a.contains(' ') || a.is_empty() {
+                    format!("{a:?}")
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let actor = who.map(|w| format!("[{w}] ")).unwrap_or_default();
+        println!("\n{time} {actor}$ coord {}", shown.join(" "));
+        let mut argv = vec![
+            "coord".to_string(),
+            "--hub".to_string(),
+            self.hub.display().to_string(),
+        ];
+        if let Some(w) = who {
+            argv.push("-s".into());
+            argv.push(w.into());
+        }
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let code = coord::run(argv.into_iter().map(Into::into));
+        if code != 0 {
+            println!("(exit {code})");
+        }
+        code
+    }
+
+    /// Routine heartbeats: a real team sends one every 5-10 minutes.
+    fn beat(&self, time: &str, who: &[&str]) {
+        for w in who {
+            self.run(time, Some(w), &["heartbeat"]);
+        }
+    }
+
+    /// The id of the newest message, as a session would read it off `send`.
+    fn last_message_id(&self) -> String {
+        let log = std::fs::read_to_string(self.hub.join("MESSAGES.jsonl")).unwrap_or_default();
+        let last = log.lines().last().unwrap_or("{}");
+        let value: serde_json::Value = serde_json::from_str(last).unwrap_or_default();
+        value["id"].as_str().unwrap_or("").to_string()
+    }
+
+    fn script(&self) {
+        let r = |t, w, a: &[&str]| self.run(t, w, a);
+        r("08:50", None, &["init"]);
+        r(
+            "08:55",
+            None,
+            &[
+                "start",
+                "--name",
+                "lead",
+                "--role",
+                "lead",
+                "--focus",
+                "release 2.4",
+            ],
+        );
+        r(
+            "09:00",
+            None,
+            &[
+                "start", "--name", "alice", "--role", "backend", "--focus", "auth API",
+            ],
+        );
+        r(
+            "09:00",
+            None,
+            &[
+                "start",
+                "--name",
+                "bob",
+                "--role",
+                "frontend",
+                "--focus",
+                "login page",
+            ],
+        );
+        r("09:01", None, &["start", "--name", "carol", "--role", "reviewer"]);
+        r(
+            "09:01",
+            None,
+            &[
+                "start",
+                "--name",
+                "dave",
+                "--role",
+                "backend",
+                "--focus",
+                "migrations",
+            ],
+        );
+        r(
+            "09:02",
+            Some("alice"),
+            &[
+                "claim",
+                "task",
+                "auth-api",
+                "--for",
+                "3h",
+                "--note",
+                "token refresh",
+            ],
+        );
+        r(
+            "09:02",
+            Some("alice"),
+            &["heartbeat", "implementing", "auth-api", "design", "10%"],
+        );
+        r(
+            "09:03",
+            Some("bob"),
+            &["claim", "file", "web/src/login/**", "--for", "6h"],
+        );
+        r(
+            "09:03",
+            Some("dave"),
+            &["claim", "service", "staging-db", "--for", "2h"],
+        );
+        r("09:05", Some("dave"), &["claim", "task", "auth-api"]);
+        r(
+            "09:06",
+            Some("dave"),
+            &[
+                "send",
+                "alice",
+                "may I take task:auth-api?",
+                "I can do the refresh tokens.",
+            ],
+        );
+        r("09:10", Some("alice"), &["inbox"]);
+        r(
+            "09:11",
+            Some("alice"),
+            &["send", "dave", "not yet", "Keep it until noon, then it is yours."],
+        );
+        r(
+            "09:30",
+            Some("carol"),
+            &[
+                "send",
+                "@backend",
+                "review checklist",
+                "Every endpoint needs a test.\nNo unwrap on I/O.",
+            ],
+        );
+        r(
+            "10:00",
+            Some("alice"),
+            &[
+                "heartbeat",
+                "--action",
+                "implementing",
+                "--target",
+                "auth-api",
+                "--phase",
+                "build",
+                "--progress",
+                "45",
+            ],
+        );
+        r(
+            "10:00",
+            Some("bob"),
+            &["heartbeat", "styling", "login form", "build", "60"],
+        );
+        r(
+            "10:05",
+            Some("dave"),
+            &["heartbeat", "writing", "migration 0042", "test", "30%"],
+        );
+        r("10:06", Some("carol"), &["heartbeat", "reviewing", "PR 311"]);
+        r("10:10", Some("lead"), &["status"]);
+        self.beat("10:40", &["lead", "bob", "carol", "dave"]);
+        r("10:45", Some("dave"), &["release", "service", "staging-db"]);
+        r(
+            "11:00",
+            Some("bob"),
+            &[
+                "send",
+                "broadcast",
+                "web build is green",
+                "main at 4f2c1e0 passes all checks.",
+            ],
+        );
+        r("11:05", Some("dave"), &["inbox"]);
+        self.beat("11:30", &["lead", "bob", "carol", "dave"]);
+        r(
+            "12:10",
+            Some("dave"),
+            &["claim", "task", "auth-api", "--for", "2h"],
+        );
+        r(
+            "12:10",
+            Some("dave"),
+            &["heartbeat", "implementing", "auth-api", "build", "50"],
+        );
+        self.beat("12:40", &["lead", "bob", "carol", "dave"]);
+        r(
+            "13:00",
+            Some("lead"),
+            &[
+                "send",
+                "broadcast",
+                "prod is down: stop all deploys",
+                "--level",
+                "emergency",
+            ],
+        );
+        let emergency = self.last_message_id();
+        r(
+            "13:02",
+            Some("bob"),
+            &["heartbeat", "pausing", "deploys", "blocked"],
+        );
+        r("13:03", Some("bob"), &["ack", &emergency]);
+        r("13:04", Some("dave"), &["status", "--short"]);
+        r("13:40", Some("lead"), &["ack", &emergency, "--resolve"]);
+        r(
+            "13:41",
+            Some("lead"),
+            &[
+                "send",
+                "broadcast",
+                "prod is back; deploys may resume",
+                "--level",
+                "warning",
+            ],
+        );
+        r(
+            "13:50",
+            Some("dave"),
+            &[
+                "claim",
+                "task",
+                "auth-api",
+                "--for",
+                "2h",
+                "--note",
+                "retrying after the outage",
+            ],
+        );
+        r(
+            "14:00",
+            Some("carol"),
+            &["claim", "file", "web/src/login/form.tsx", "--for", "1h"],
+        );
+        r(
+            "14:01",
+            Some("carol"),
+            &[
+                "claim",
+                "file",
+                "web/src/login/form.tsx",
+                "--for",
+                "1h",
+                "--force",
+                "--note",
+                "hotfix for the outage",
+            ],
+        );
+        r("14:05", Some("bob"), &["inbox"]);
+        r(
+            "14:30",
+            Some("dave"),
+            &[
+                "send",
+                "lead",
+                "migration 0042 failed on staging",
+                "--level",
+                "critical",
+            ],
+        );
+        let critical = self.last_message_id();
+        r("14:35", Some("lead"), &["inbox"]);
+        r("14:36", Some("lead"), &["ack", &critical]);
+        r(
+            "14:37",
+            Some("lead"),
+            &[
+                "send",
+                "dave",
+                "re: migration 0042",
+                "Roll it back; we retry tomorrow.",
+                "--reply-to",
+                &critical,
+            ],
+        );
+        r("15:30", None, &["start", "--name", "alice", "--resume"]);
+        r("15:31", Some("alice"), &["inbox"]);
+        r("14:50", Some("carol"), &["release", "--all"]);
+        self.beat("15:00", &["lead", "carol", "dave"]);
+        self.beat("16:30", &["lead", "alice", "carol", "dave"]);
+        r(
+            "17:10",
+            Some("alice"),
+            &["claim", "task", "auth-api-docs", "--for", "2h"],
+        );
+        r(
+            "17:15",
+            Some("dave"),
+            &["heartbeat", "testing", "auth-api", "test", "90"],
+        );
+        r("17:20", Some("bob"), &["stop"]);
+        r("17:30", Some("lead"), &["status"]);
+        r("17:30", Some("lead"), &["brief"]);
+    }
+}

@@ -1,0 +1,179 @@
+//! Time: the one `now` of a command (honouring `COORD_NOW`), durations as
+//! users type them, and the short forms we print ("5m ago", "1h20m left").
+
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
+
+use crate::error::usage;
+
+pub type Time = DateTime<Utc>;
+
+/// `COORD_NOW` (RFC 3339) if set, else the system clock. Read once per
+/// command so every record a command writes carries the same instant.
+pub fn now_from_env() -> anyhow::Result<Time> {
+    Ok(whole_seconds(read_now()?))
+}
+
+/// Hub files keep whole seconds: shorter lines, and ordering finer than a
+/// second means nothing across machines anyway.
+fn whole_seconds(t: Time) -> Time {
+    t.with_nanosecond(0).unwrap_or(t)
+}
+
+fn read_now() -> anyhow::Result<Time> {
+    match std::env::var("COORD_NOW") {
+        Ok(text) if !text.trim().is_empty() => parse_time(text.trim()).map_err(|_| {
+            usage(format!(
+                "COORD_NOW={text:?} is not an RFC 3339 time; set it like COORD_NOW=2026-01-01T09:00:00Z or unset it"
+            ))
+            .into()
+        }),
+        _ => Ok(Utc::now()),
+    }
+}
+
+pub fn parse_time(text: &str) -> anyhow::Result<Time> {
+    Ok(DateTime::parse_from_rfc3339(text)?.with_timezone(&Utc))
+}
+
+/// The form every hub file uses: UTC, whole seconds, `Z`.
+pub fn format_time(t: Time) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Parse a duration such as `90m`, `1h30m`, `2h`, `45s`, `1d`, `500ms`.
+/// A bare number is minutes. Must be positive.
+pub fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
+    let s = text.trim();
+    let bad = || format!("duration {text:?} does not parse; write it like 90m, 1h30m, 2h, 45s or 1d");
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(minutes) = s.parse::<u64>() {
+        return positive(chrono::Duration::minutes(minutes.min(10_000_000) as i64), text);
+    }
+    let mut total_ms: i128 = 0;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .ok_or_else(bad)?;
+        if digits == 0 {
+            return Err(bad());
+        }
+        let value: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit_ms: f64 = match &rest[..unit_len] {
+            "ms" => 1.0,
+            "s" | "sec" | "secs" => 1_000.0,
+            "m" | "min" | "mins" => 60_000.0,
+            "h" | "hr" | "hrs" => 3_600_000.0,
+            "d" | "day" | "days" => 86_400_000.0,
+            "w" => 7.0 * 86_400_000.0,
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        total_ms += (value * unit_ms).round() as i128;
+        if total_ms > 100 * 365 * 86_400_000 {
+            return Err(format!("duration {text:?} is longer than 100 years"));
+        }
+    }
+    positive(chrono::Duration::milliseconds(total_ms as i64), text)
+}
+
+fn positive(d: chrono::Duration, text: &str) -> Result<chrono::Duration, String> {
+    if d <= chrono::Duration::zero() {
+        Err(format!(
+            "duration {text:?} is not positive; give a length such as 30m"
+        ))
+    } else {
+        Ok(d)
+    }
+}
+
+/// `1h20m`, `45m`, `30s`, `2d3h`: the two largest units, for humans.
+pub fn short_duration(d: chrono::Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    let (days, hours, mins, s) = (secs / 86_400, secs / 3_600 % 24, secs / 60 % 60, secs % 60);
+    if days > 0 {
+        if hours > 0 {
+            format!("{days}d{hours}h")
+        } else {
+            format!("{days}d")
+        }
+    } else if hours > 0 {
+        if mins > 0 {
+            format!("{hours}h{mins}m")
+        } else {
+            format!("{hours}h")
+        }
+    } else if mins > 0 {
+        format!("{mins}m")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// "5m ago", "just now", or "in 3m" for a time ahead of `now` (a skewed clock).
+pub fn ago(t: Time, now: Time) -> String {
+    let d = now - t;
+    if d < chrono::Duration::zero() {
+        format!("in {}", short_duration(-d))
+    } else if d < chrono::Duration::seconds(5) {
+        "just now".to_string()
+    } else {
+        format!("{} ago", short_duration(d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        let m = |n| chrono::Duration::minutes(n);
+        assert_eq!(parse_duration("90m"), Ok(m(90)));
+        assert_eq!(parse_duration("1h30m"), Ok(m(90)));
+        assert_eq!(parse_duration("2h"), Ok(m(120)));
+        assert_eq!(parse_duration("1.5h"), Ok(m(90)));
+        assert_eq!(parse_duration("45"), Ok(m(45)));
+        assert_eq!(parse_duration("1d"), Ok(m(1440)));
+        assert_eq!(parse_duration("30s"), Ok(chrono::Duration::seconds(30)));
+        assert_eq!(parse_duration("250ms"), Ok(chrono::Duration::milliseconds(250)));
+    }
+
+    #[test]
+    fn bad_durations_are_refused() {
+        for bad in [
+            "",
+            "0",
+            "0m",
+            "-5m",
+            "m",
+            "5x",
+            "h1",
+            "1h-",
+            "1..5h",
+            "999999999d",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn short_forms() {
+        let s = chrono::Duration::seconds;
+        assert_eq!(short_duration(s(30)), "30s");
+        assert_eq!(short_duration(s(300)), "5m");
+        assert_eq!(short_duration(s(4800)), "1h20m");
+        assert_eq!(short_duration(s(7200)), "2h");
+        assert_eq!(short_duration(s(97200)), "1d3h");
+        let now = parse_time("2026-01-01T10:00:00Z").unwrap();
+        assert_eq!(ago(now - s(2), now), "just now");
+        assert_eq!(ago(now - s(600), now), "10m ago");
+        assert_eq!(ago(now + s(600), now), "in 10m");
+    }
+}

@@ -1,0 +1,112 @@
+//! The shapes commands report: one struct per record as users see it, shared
+//! by the text printers, `--json` and the briefing.
+
+use serde::Serialize;
+
+use crate::clock::Time;
+use crate::config::Config;
+use crate::model::{Claim, Registry, Session};
+use crate::rules::{live_holder, state, State};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub state: State,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub focus: Option<String>,
+    pub started: Time,
+    pub last_seen: Time,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<Time>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl SessionView {
+    pub fn new(id: &str, s: &Session, now: Time, cfg: &Config) -> SessionView {
+        SessionView {
+            id: id.to_string(),
+            state: state(s, now, cfg),
+            role: s.role.clone(),
+            focus: s.focus.clone(),
+            started: s.started,
+            last_seen: s.last_seen,
+            ended: s.ended,
+            action: s.action.clone(),
+            target: s.target.clone(),
+            phase: s.phase.clone(),
+            progress: s.progress,
+            note: s.note.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimView {
+    pub key: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<Time>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Time>,
+    /// Seconds until it expires (negative once past); absent when free.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds_left: Option<i64>,
+    /// Whether the holder still holds it by the rules (not expired, holder live).
+    pub live: bool,
+    pub token: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl ClaimView {
+    pub fn new(key: &str, c: &Claim, reg: &Registry, now: Time, cfg: &Config) -> ClaimView {
+        ClaimView {
+            key: key.to_string(),
+            kind: c.kind.clone(),
+            name: c.name.clone(),
+            holder: c.holder.clone(),
+            since: c.since,
+            expires: c.expires,
+            seconds_left: c.holder.as_ref().and(c.expires).map(|e| (e - now).num_seconds()),
+            live: live_holder(c, reg, now, cfg).is_some(),
+            token: c.token,
+            note: c.note.clone(),
+        }
+    }
+}
+
+/// Sessions to show: ended ones only with `all`; live first, then by id.
+pub fn sessions(reg: &Registry, now: Time, cfg: &Config, all: bool) -> Vec<SessionView> {
+    let mut v: Vec<SessionView> = reg
+        .sessions
+        .iter()
+        .map(|(id, s)| SessionView::new(id, s, now, cfg))
+        .filter(|s| all || s.state != State::Ended)
+        .collect();
+    v.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.id.cmp(&b.id)));
+    v
+}
+
+/// Claims that name a holder (held, or lapsed but not yet swept).
+pub fn held_claims(reg: &Registry, now: Time, cfg: &Config) -> Vec<ClaimView> {
+    reg.claims
+        .iter()
+        .filter(|(_, c)| c.holder.is_some())
+        .map(|(k, c)| ClaimView::new(k, c, reg, now, cfg))
+        .collect()
+}

@@ -1,0 +1,7 @@
+//! One integration test binary (one link step); modules inside.
+#![allow(clippy::unwrap_used)]
+mod support;
+
+mod claims;
+mod hub;
+mod sessions;

@@ -1,0 +1,170 @@
+//! The harness: run the real `coord` binary with a cleared environment, a
+//! temporary hub and a pinned clock, and look at stdout, stderr and the exit
+//! code together.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_coord");
+pub const T0: &str = "2026-03-02T09:00:00Z";
+
+pub struct Hub {
+    pub tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub now: String,
+}
+
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    #[track_caller]
+    pub fn ok(self) -> Out {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Out {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}", self.stdout))
+    }
+
+    /// Exactly one line on stderr, starting with `error:`.
+    #[track_caller]
+    pub fn one_error_line(self) -> Out {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "want one line on stderr, got: {:?}", self.stderr);
+        assert!(lines[0].starts_with("error: "), "{:?}", self.stderr);
+        self
+    }
+}
+
+impl Hub {
+    /// A fresh hub in `<tmp>/repo/coordination`.
+    pub fn new() -> Hub {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("repo").join("coordination");
+        std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        let hub = Hub {
+            tmp,
+            dir,
+            now: T0.to_string(),
+        };
+        hub.run(&["init"]).ok();
+        hub
+    }
+
+    pub fn repo(&self) -> PathBuf {
+        self.dir.parent().unwrap().to_path_buf()
+    }
+
+    pub fn at(&mut self, now: &str) -> &mut Hub {
+        self.now = now.to_string();
+        self
+    }
+
+    /// A command with a cleared environment, this hub and this clock.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.tmp.path())
+            .env("COORD_HUB", &self.dir)
+            .env("COORD_NOW", &self.now)
+            .current_dir(self.repo())
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        run(self.cmd(args))
+    }
+
+    /// Run as session `who` (via --session).
+    pub fn as_(&self, who: &str, args: &[&str]) -> Out {
+        let mut all = vec!["-s", who];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    pub fn start(&self, name: &str) -> Out {
+        self.run(&["start", "--name", name]).ok()
+    }
+
+    pub fn start_role(&self, name: &str, role: &str) -> Out {
+        self.run(&["start", "--name", name, "--role", role]).ok()
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
+    }
+
+    pub fn registry(&self) -> serde_json::Value {
+        serde_json::from_str(&self.read("REGISTRY.json")).expect("registry parses")
+    }
+
+    /// Every hub file's bytes, for "nothing was written" checks.
+    pub fn snapshot(&self) -> BTreeMap<String, Vec<u8>> {
+        snapshot(&self.dir)
+    }
+
+    pub fn lines(&self, log: &str) -> Vec<serde_json::Value> {
+        self.read(log)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+            .collect()
+    }
+
+    pub fn events_of(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.lines("EVENTS.jsonl")
+            .into_iter()
+            .filter(|e| e["kind"] == kind)
+            .collect()
+    }
+}
+
+pub fn run(mut c: Command) -> Out {
+    let out = c.output().expect("coord runs");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Hub files that matter (not the lock, temp files or machine-local bindings).
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == ".lock" || name.ends_with(".tmp") {
+            continue;
+        }
+        if entry.path().is_file() {
+            out.insert(name, std::fs::read(entry.path()).unwrap());
+        }
+    }
+    out
+}
