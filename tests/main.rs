@@ -4,4 +4,5 @@ mod support;
 
 mod claims;
 mod hub;
+mod sample_hub;
 mod sessions;

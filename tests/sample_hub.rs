@@ -1,0 +1,56 @@
+//! The committed sample hub (`coordination/`) is exactly what the scripted
+//! day in examples/team.rs leaves behind: rerunning it reproduces every
+//! shared file byte for byte.
+
+use crate::support::snapshot;
+use std::path::PathBuf;
+
+fn example_binary() -> PathBuf {
+    // target/<profile>/deps/integration-<hash> -> target/<profile>/examples/team
+    let exe = std::env::current_exe().unwrap();
+    let profile = exe.parent().and_then(|d| d.parent()).unwrap();
+    let bin = profile
+        .join("examples")
+        .join(format!("team{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: cargo test builds examples; run `cargo test`",
+        bin.display()
+    );
+    bin
+}
+
+#[test]
+fn rerunning_the_example_reproduces_the_sample_hub() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("hub");
+    let status = std::process::Command::new(example_binary())
+        .arg("--out")
+        .arg(&out)
+        .env_remove("COORD_HUB")
+        .env_remove("COORD_SESSION")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("coordination");
+    let mut fresh = snapshot(&out);
+    let mut kept = snapshot(&committed);
+    // Machine-local files are ignored by the hub's .gitignore and never committed.
+    for map in [&mut fresh, &mut kept] {
+        map.remove(".bindings.json");
+    }
+    assert_eq!(
+        fresh.keys().collect::<Vec<_>>(),
+        kept.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    for (name, bytes) in &fresh {
+        assert!(
+            kept[name] == *bytes,
+            "{name} differs from coordination/{name}; regenerate with: rm -rf coordination && cargo run --release --example team -- --out coordination"
+        );
+    }
+    assert!(kept.contains_key("CURRENT_STATE.md"));
+}
