@@ -2,7 +2,9 @@
 #![allow(clippy::unwrap_used)]
 mod support;
 
+mod brief;
 mod claims;
 mod hub;
+mod messages;
 mod sample_hub;
 mod sessions;

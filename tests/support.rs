@@ -15,6 +15,8 @@ pub struct Hub {
     pub tmp: tempfile::TempDir,
     pub dir: PathBuf,
     pub now: String,
+    /// COORD_ID_SEED for byte-exact snapshots; real randomness otherwise.
+    pub seed: Option<String>,
 }
 
 #[derive(Debug)]
@@ -69,6 +71,7 @@ impl Hub {
             tmp,
             dir,
             now: T0.to_string(),
+            seed: None,
         };
         hub.run(&["init"]).ok();
         hub
@@ -94,6 +97,9 @@ impl Hub {
             .current_dir(self.repo())
             .args(args)
             .stdin(Stdio::null());
+        if let Some(seed) = &self.seed {
+            c.env("COORD_ID_SEED", seed);
+        }
         c
     }
 

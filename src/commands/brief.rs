@@ -163,8 +163,8 @@ pub fn message_alerts(reg: &Registry, now: Time) -> Vec<Alert> {
     list.into_iter()
         .map(|(id, e)| {
             let (kind, close) = match e.level {
-                Level::Emergency => ("emergency", format!("resolve with `coord ack {id} --resolve`")),
-                _ => ("critical", format!("acknowledge with `coord ack {id}`")),
+                Level::Emergency => ("emergency", format!("resolve with: coord ack {id} --resolve")),
+                _ => ("critical", format!("acknowledge with: coord ack {id}")),
             };
             let acked = if e.acked.is_empty() {
                 "not acknowledged".to_string()

@@ -1,0 +1,163 @@
+//! The briefing: contents, order, caps, escaping and determinism.
+
+use crate::support::*;
+
+/// A small day with something in every section.
+fn day() -> Hub {
+    let mut hub = Hub::new();
+    hub.seed = Some("brief-day".into());
+    hub.start_role("alice", "backend");
+    hub.start_role("bob", "frontend");
+    hub.as_("alice", &["heartbeat", "implementing", "auth", "build", "40"])
+        .ok();
+    hub.as_(
+        "alice",
+        &["claim", "task", "auth", "--for", "3h", "--note", "token refresh"],
+    )
+    .ok();
+    hub.as_("bob", &["claim", "file", "web/**", "--for", "1h"]).ok();
+    hub.as_("bob", &["send", "alice", "lunch?"]).ok();
+    hub.at("2026-03-02T09:20:00Z");
+    hub.as_(
+        "alice",
+        &["send", "broadcast", "db is down", "--level", "emergency"],
+    )
+    .ok();
+    hub.at("2026-03-02T09:55:00Z");
+    hub.as_("bob", &["heartbeat", "styling", "login", "test", "80%"])
+        .ok();
+    hub
+}
+
+#[test]
+fn the_briefing_matches_its_snapshot() {
+    let hub = day();
+    hub.run(&["brief"]).ok();
+    insta::assert_snapshot!("brief_day", hub.read("CURRENT_STATE.md"));
+}
+
+#[test]
+fn the_same_state_and_clock_give_the_same_bytes() {
+    let hub = day();
+    hub.run(&["brief"]).ok();
+    let first = hub.read("CURRENT_STATE.md");
+    hub.run(&["brief"]).ok();
+    assert_eq!(hub.read("CURRENT_STATE.md"), first);
+    let stdout = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert_eq!(stdout, first);
+    // A copy of the hub elsewhere renders the same page.
+    let copy = tempfile::tempdir().unwrap();
+    for (name, bytes) in hub.snapshot() {
+        std::fs::write(copy.path().join(name), bytes).unwrap();
+    }
+    let mut c = hub.cmd(&["brief", "--stdout"]);
+    c.env("COORD_HUB", copy.path());
+    assert_eq!(run(c).ok().stdout, first);
+}
+
+#[test]
+fn stdout_mode_writes_nothing() {
+    let hub = day();
+    let before = hub.snapshot();
+    hub.run(&["brief", "--stdout"]).ok();
+    assert_eq!(hub.snapshot(), before);
+}
+
+#[test]
+fn alerts_come_first_emergencies_at_the_top() {
+    let hub = day();
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    let alerts = page.find("## Alerts").unwrap();
+    let sessions = page.find("## Sessions").unwrap();
+    let emergency = page.find("**EMERGENCY**").unwrap();
+    assert!(alerts < emergency && emergency < sessions);
+    assert!(
+        page.contains("**STALE HOLDER**: alice has been silent for 35m and holds task:auth"),
+        "{page}"
+    );
+}
+
+#[test]
+fn long_logs_are_capped_with_a_count_of_the_rest() {
+    let mut hub = Hub::new();
+    std::fs::write(
+        hub.dir.join("coord.toml"),
+        "[brief]\nmax_messages = 3\nmax_events = 4\nsince = \"1h\"\n",
+    )
+    .unwrap();
+    hub.start("alice");
+    hub.start("bob");
+    hub.at("2026-03-02T07:00:00Z");
+    hub.as_("alice", &["send", "bob", "too old"]).ok();
+    hub.at("2026-03-02T09:00:00Z");
+    for i in 0..10 {
+        hub.as_("alice", &["send", "bob", &format!("msg {i}")]).ok();
+    }
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(
+        page.contains("## Messages (last 1h: 10 messages, newest first; 7 not shown)"),
+        "{page}"
+    );
+    let messages = &page[page.find("## Messages").unwrap()..page.find("## Activity").unwrap()];
+    assert!(messages.contains("msg 9") && messages.contains("msg 7") && !messages.contains("msg 6"));
+    assert!(!page.contains("too old"));
+    assert!(
+        page.contains("not shown)\n\n| Time | Session | Event | What |"),
+        "{page}"
+    );
+    let wide = hub.run(&["brief", "--stdout", "--since", "3h"]).ok().stdout;
+    assert!(wide.contains("11 messages"), "{wide}");
+    hub.run(&["brief", "--since", "never"]).code(2).one_error_line();
+}
+
+/// Cells of a Markdown table row, splitting on unescaped pipes.
+pub fn cells(row: &str) -> usize {
+    let mut n = 0;
+    let mut escaped = false;
+    for c in row.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '|' if !escaped => n += 1,
+            _ => escaped = false,
+        }
+    }
+    n
+}
+
+#[test]
+fn hostile_text_cannot_break_the_tables() {
+    let hub = Hub::new();
+    let hostile = "x | y `z` <b>bold</b> [l](u) *s* _e_ &amp; ~~no~~";
+    hub.run(&["start", "--name", "eve", "--role", hostile]).ok();
+    hub.start("bob");
+    hub.as_("eve", &["heartbeat", hostile, hostile, hostile, "10"])
+        .ok();
+    hub.as_("eve", &["claim", "task", hostile, "--note", hostile])
+        .ok();
+    hub.as_("eve", &["send", "bob", hostile, "body\n| a | b |\n<script>"])
+        .ok();
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    let mut header: Option<&str> = None;
+    let mut rows = 0;
+    for line in page.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        match header {
+            None => header = Some(line),
+            Some(h) => {
+                rows += 1;
+                assert_eq!(cells(line), cells(h), "row {line:?} breaks its table under {h:?}");
+            }
+        }
+    }
+    assert!(rows >= 8, "{page}");
+    let chars: Vec<char> = page.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '<' {
+            assert_eq!(chars[i - 1], '\\', "an unescaped < could open a tag: {page}");
+        }
+    }
+    assert!(!page.contains("`z`"));
+}
