@@ -138,10 +138,11 @@ impl Config {
         let path = dir.join(FILE);
         let text = match std::fs::read(&path) {
             Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+                let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
                 hub(format!(
-                    "{} is not valid UTF-8 (byte {}); fix or delete the file",
+                    "{} line {} is not valid UTF-8; fix or delete the file",
                     path.display(),
-                    e.utf8_error().valid_up_to()
+                    upto.iter().filter(|b| **b == b'\n').count() + 1
                 ))
             })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),

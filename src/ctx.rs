@@ -46,14 +46,19 @@ impl Ctx {
     }
 
     /// Find and open the hub (every command but `init`).
-    pub fn open_hub(&mut self) -> anyhow::Result<()> {
+    /// `lenient` opens it even with broken settings (for `doctor`).
+    pub fn open_hub(&mut self, lenient: bool) -> anyhow::Result<()> {
         let loc = store::locate(
             self.hub_flag.as_deref(),
             self.hub_env.as_deref(),
             &self.cwd,
             false,
         )?;
-        self.hub = Some(Hub::open(&loc.dir)?);
+        self.hub = Some(if lenient {
+            Hub::open_lenient(&loc.dir)?
+        } else {
+            Hub::open(&loc.dir)?
+        });
         Ok(())
     }
 

@@ -97,7 +97,7 @@ fn dispatch(ctx: &mut Ctx, command: &Command) -> anyhow::Result<()> {
     if let Command::Init(args) = command {
         return init::run(ctx, args);
     }
-    ctx.open_hub()?;
+    ctx.open_hub(matches!(command, Command::Doctor(_)))?;
     let ctx = &*ctx;
     match command {
         Command::Init(_) => Ok(()),

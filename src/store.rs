@@ -55,6 +55,16 @@ pub struct Hub {
 impl Hub {
     /// Open the hub in `dir`, which must have been made by `coord init`.
     pub fn open(dir: &Path) -> anyhow::Result<Hub> {
+        Self::open_with(dir, Config::load)
+    }
+
+    /// Open even when coord.toml is broken, with default settings: for
+    /// `coord doctor`, whose job is to report exactly that.
+    pub fn open_lenient(dir: &Path) -> anyhow::Result<Hub> {
+        Self::open_with(dir, |d| Ok(Config::load(d).unwrap_or_default()))
+    }
+
+    fn open_with(dir: &Path, config: impl FnOnce(&Path) -> anyhow::Result<Config>) -> anyhow::Result<Hub> {
         if !dir.join(REGISTRY).is_file() {
             return Err(hub(format!(
                 "no hub at {}: {REGISTRY} is missing; run `coord init --hub {}` to create it",
@@ -63,7 +73,7 @@ impl Hub {
             ))
             .into());
         }
-        let config = Config::load(dir)?;
+        let config = config(dir)?;
         let dir = dir.to_path_buf();
         let root = dir.parent().map(Path::to_path_buf).unwrap_or_else(|| dir.clone());
         Ok(Hub {

@@ -2,8 +2,10 @@
 #![allow(clippy::unwrap_used)]
 mod support;
 
+mod bad_input;
 mod brief;
 mod claims;
+mod doctor;
 mod hub;
 mod messages;
 mod sample_hub;

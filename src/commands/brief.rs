@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long)]
     pub stdout: bool,
     /// How far back messages and activity go (default: brief.since, 24h)
-    #[arg(long, value_name = "DUR")]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true)]
     pub since: Option<String>,
 }
 

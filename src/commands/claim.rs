@@ -25,10 +25,10 @@ pub struct Args {
     /// What to claim; for `file`, a glob relative to the repository root
     pub name: String,
     /// How long to hold it, in hours (default: claims.default_for)
-    #[arg(long, conflicts_with = "for_")]
+    #[arg(long, conflicts_with = "for_", allow_hyphen_values = true)]
     pub hours: Option<f64>,
     /// How long to hold it: 90m, 2h, 1h30m (default: claims.default_for)
-    #[arg(long = "for", value_name = "DUR")]
+    #[arg(long = "for", value_name = "DUR", allow_hyphen_values = true)]
     pub for_: Option<String>,
     /// Why, for the team
     #[arg(long)]
@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
     /// If it is held, keep trying for this long before giving up (exit 6)
-    #[arg(long, value_name = "DUR")]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true)]
     pub wait: Option<String>,
 }
 

@@ -32,7 +32,7 @@ pub struct Args {
     pub target: Option<String>,
     #[arg(long)]
     pub phase: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub progress: Option<String>,
     /// A free note for the team
     #[arg(long)]

@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// If nothing is unread, wait this long for a message (exit 6 if none)
-    #[arg(long, value_name = "DUR")]
+    #[arg(long, value_name = "DUR", allow_hyphen_values = true)]
     pub wait: Option<String>,
 }
 
