@@ -8,5 +8,7 @@ mod claims;
 mod doctor;
 mod hub;
 mod messages;
+mod props;
 mod sample_hub;
 mod sessions;
+mod stress;

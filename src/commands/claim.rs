@@ -23,6 +23,7 @@ pub struct Args {
     #[arg(value_name = "TYPE")]
     pub kind: String,
     /// What to claim; for `file`, a glob relative to the repository root
+    #[arg(allow_hyphen_values = true)]
     pub name: String,
     /// How long to hold it, in hours (default: claims.default_for)
     #[arg(long, conflicts_with = "for_", allow_hyphen_values = true)]
@@ -64,7 +65,8 @@ pub fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     let name = if args.kind == "file" {
         glob::normalize(&args.name)?
     } else {
-        args.name.trim().to_string()
+        validate::no_padding("claim name", &args.name)?;
+        args.name.clone()
     };
     if let Some(n) = &args.note {
         validate::text("note", n, validate::MAX_NOTE)?;

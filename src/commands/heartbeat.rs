@@ -15,13 +15,13 @@ use crate::rules::validate;
 #[command(allow_negative_numbers = true)]
 pub struct Args {
     /// What it is doing: implementing, reviewing, testing...
-    #[arg(value_name = "ACTION")]
+    #[arg(value_name = "ACTION", allow_hyphen_values = true)]
     pub pos_action: Option<String>,
     /// What it is doing it to: a task, a file, a service
-    #[arg(value_name = "TARGET")]
+    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
     pub pos_target: Option<String>,
     /// Where in the work it is: design, build, test, review...
-    #[arg(value_name = "PHASE")]
+    #[arg(value_name = "PHASE", allow_hyphen_values = true)]
     pub pos_phase: Option<String>,
     /// How far along, 0-100 (50% accepted)
     #[arg(value_name = "PROGRESS")]

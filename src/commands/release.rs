@@ -34,7 +34,8 @@ pub fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
             let name = if kind == "file" {
                 glob::normalize(name)?
             } else {
-                name.trim().to_string()
+                validate::no_padding("claim name", name)?;
+                name.clone()
             };
             Some(Claim::key(kind, &name))
         }

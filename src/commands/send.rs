@@ -18,8 +18,10 @@ pub struct Args {
     /// A session id, @ROLE (every live session with that role) or broadcast
     pub to: String,
     /// One line, up to 200 characters
+    #[arg(allow_hyphen_values = true)]
     pub subject: String,
     /// The body; `-` reads it from stdin
+    #[arg(allow_hyphen_values = true)]
     pub body: Option<String>,
     /// info, warning, error, critical (tracked until acknowledged) or emergency (shown on every command until resolved)
     #[arg(long, default_value = "info")]

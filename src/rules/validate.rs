@@ -67,6 +67,17 @@ pub fn no_controls(what: &str, value: &str) -> Result<(), CoordError> {
     Ok(())
 }
 
+/// Leading or trailing spaces make two names that look the same differ.
+pub fn no_padding(what: &str, value: &str) -> Result<(), CoordError> {
+    if value.trim() != value {
+        return Err(usage(format!(
+            "{what} {:?} starts or ends with spaces; remove them",
+            crate::render::clip(value, 80)
+        )));
+    }
+    Ok(())
+}
+
 /// A message body: any text (newlines and tabs welcome) up to `max_bytes`.
 /// Other control characters are allowed too: the body is data, and every
 /// printer sanitises it before it reaches a terminal.

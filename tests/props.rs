@@ -1,0 +1,132 @@
+//! Property: any string given as a name, role, subject, body or heartbeat
+//! field either round-trips exactly or is refused cleanly (exit 2, one
+//! line); coord never panics and the text never breaks CURRENT_STATE.md.
+
+use crate::support::*;
+use proptest::prelude::*;
+
+/// Hostile pieces mixed with arbitrary Unicode (no NUL: no OS passes it).
+fn text() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "|",
+        "\\|",
+        "`",
+        "```",
+        "<script>",
+        "</td>",
+        "**",
+        "_",
+        "[x](y)",
+        "![i](j)",
+        "&amp;",
+        "#",
+        "~~",
+        "\n",
+        "\r\n",
+        "\t",
+        "\u{1b}[31m",
+        "\u{7}",
+        "\u{85}",
+        "\u{202e}",
+        " ",
+        "  ",
+        "é",
+        "日本",
+        "-",
+        "--",
+        "%",
+        "\"",
+        "'",
+        "broadcast",
+        "@role",
+        "a",
+        "Z",
+        "0",
+        "m-1",
+        "{",
+        "}",
+        "\\",
+    ]);
+    prop_oneof![
+        prop::collection::vec(pieces, 0..6).prop_map(|v| v.concat()),
+        "\\PC{0,40}",
+        "[a-z0-9._-]{1,70}",
+        ".{0,210}",
+    ]
+    .prop_map(|s: String| s.replace('\0', ""))
+}
+
+fn check(out: &Out, what: &str, value: &str) -> bool {
+    assert!(
+        matches!(out.code, 0 | 2 | 3),
+        "{what} {value:?}: exit {} {}",
+        out.code,
+        out.stderr
+    );
+    if out.code != 0 {
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{what} {value:?}: {:?}", out.stderr);
+        assert!(lines[0].starts_with("error: "));
+    }
+    out.code == 0
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn arbitrary_text_round_trips_or_is_refused(name in text(), role in text(), action in text(), claim in text(), subject in text(), body in text()) {
+        let hub = Hub::new();
+        hub.start("bob");
+        let out = hub.run(&["start", &format!("--name={name}")]);
+        if check(&out, "name", &name) {
+            prop_assert!(hub.registry()["sessions"][name.as_str()].is_object());
+        }
+        let out = hub.run(&["start", "--name", "eve", &format!("--role={role}")]);
+        if check(&out, "role", &role) {
+            let reg = hub.registry();
+            prop_assert_eq!(reg["sessions"]["eve"]["role"].as_str(), Some(role.as_str()));
+        } else {
+            hub.start("eve");
+        }
+        let out = hub.as_("eve", &["heartbeat", "--", &action, &action]);
+        if check(&out, "action", &action) {
+            let s = &hub.registry()["sessions"]["eve"];
+            prop_assert_eq!(s["action"].as_str(), Some(action.as_str()));
+            prop_assert_eq!(s["target"].as_str(), Some(action.as_str()));
+        }
+        let out = hub.as_("eve", &["claim", &format!("--note={claim}"), "--", "task", &claim]);
+        if check(&out, "claim", &claim) {
+            let key = format!("task:{claim}");
+            let reg = hub.registry();
+            prop_assert_eq!(reg["claims"][key.as_str()]["name"].as_str(), Some(claim.as_str()));
+        }
+        let out = hub.as_("eve", &["send", "--", "bob", &subject, &body]);
+        if check(&out, "subject", &subject) {
+            let v = hub.as_("bob", &["--json", "inbox", "--peek"]).ok().json();
+            prop_assert_eq!(v["messages"][0]["subject"].as_str(), Some(subject.as_str()));
+            // `-` means "read the body from stdin", which is empty here.
+            let want = if body == "-" { "" } else { body.as_str() };
+            prop_assert_eq!(v["messages"][0]["body"].as_str().unwrap_or(""), want);
+            let text = hub.as_("bob", &["inbox"]).ok().stdout;
+            prop_assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "raw control characters reach the terminal");
+        }
+        let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+        let mut header: Option<&str> = None;
+        for line in page.lines() {
+            if !line.starts_with('|') {
+                header = None;
+                continue;
+            }
+            match header {
+                None => header = Some(line),
+                Some(h) => prop_assert_eq!(crate::brief::cells(line), crate::brief::cells(h), "row {:?}", line),
+            }
+        }
+        prop_assert!(!page.chars().any(|c| c.is_control() && c != '\n'), "control characters in the page");
+    }
+}
