@@ -177,3 +177,133 @@ mod tests {
         assert_eq!(ago(now + s(600), now), "in 10m");
     }
 }
+
+/// Fast paths for the one timestamp shape every hub file uses
+/// (`2026-03-02T09:00:00Z`); anything else goes through chrono. A registry of
+/// 1,000 claims holds thousands of timestamps, and chrono's general parser
+/// and formatter were a visible share of every command.
+pub mod stamp {
+    use chrono::{Datelike, NaiveDate, SecondsFormat, Timelike};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Time;
+
+    /// Parse `YYYY-MM-DDTHH:MM:SSZ` by hand, or fall back to RFC 3339.
+    pub fn parse(text: &str) -> Option<Time> {
+        let b = text.as_bytes();
+        let fixed = b.len() == 20
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b'Z';
+        if fixed {
+            let num = |r: std::ops::Range<usize>| -> Option<u32> {
+                b[r].iter().try_fold(0u32, |n, c| {
+                    c.is_ascii_digit().then(|| n * 10 + (c - b'0') as u32)
+                })
+            };
+            let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+            return Some(
+                date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?
+                    .and_utc(),
+            );
+        }
+        chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
+    /// What chrono's own serde writes (`AutoSi`), built by hand for the
+    /// common case of whole seconds in years 0-9999.
+    pub fn format(t: &Time) -> String {
+        let y = t.year();
+        if t.nanosecond() != 0 || !(0..=9999).contains(&y) {
+            return t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        }
+        let mut out = [0u8; 20];
+        let mut put = |at: usize, n: u32, width: usize| {
+            for i in 0..width {
+                out[at + width - 1 - i] = b'0' + (n / 10u32.pow(i as u32) % 10) as u8;
+            }
+        };
+        put(0, y as u32, 4);
+        put(5, t.month(), 2);
+        put(8, t.day(), 2);
+        put(11, t.hour(), 2);
+        put(14, t.minute(), 2);
+        put(17, t.second(), 2);
+        out[4] = b'-';
+        out[7] = b'-';
+        out[10] = b'T';
+        out[13] = b':';
+        out[16] = b':';
+        out[19] = b'Z';
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    pub fn serialize<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(t))
+    }
+
+    pub fn serialize_opt<S: Serializer>(t: &Option<Time>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&format(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// A timestamp read through the fast path.
+    pub struct Stamp(pub Time);
+
+    impl<'de> Deserialize<'de> for Stamp {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            parse(&text)
+                .map(Stamp)
+                .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 time")))
+        }
+    }
+
+    /// An optional timestamp (JSON `null` or absent is `None`).
+    pub struct OptStamp(pub Option<Time>);
+
+    impl<'de> Deserialize<'de> for OptStamp {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(OptStamp(Option::<Stamp>::deserialize(d)?.map(|s| s.0)))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_fast_path_agrees_with_chrono() {
+            for text in [
+                "2026-03-02T09:00:00Z",
+                "1999-12-31T23:59:59Z",
+                "0001-01-01T00:00:00Z",
+                "2024-02-29T12:34:56Z",
+            ] {
+                let t = parse(text).unwrap();
+                assert_eq!(t, chrono::DateTime::parse_from_rfc3339(text).unwrap());
+                assert_eq!(format(&t), text);
+                assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", format(&t)));
+            }
+            // Other shapes fall back to chrono.
+            let t = parse("2026-03-02T10:00:00.5+01:00").unwrap();
+            assert_eq!(format(&t), "2026-03-02T09:00:00.500Z");
+            assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{}\"", format(&t)));
+            for bad in [
+                "2026-02-30T09:00:00Z",
+                "2026-03-02T25:00:00Z",
+                "2026-03-02T09:00:0xZ",
+                "yesterday",
+            ] {
+                assert!(parse(bad).is_none(), "{bad}");
+            }
+        }
+    }
+}

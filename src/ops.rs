@@ -192,8 +192,17 @@ pub fn find_message(tx: &Tx, id: &str) -> anyhow::Result<Option<Message>> {
     Ok(found)
 }
 
+/// Whether `hay` holds `needle`. Log lines are UTF-8, so std's string
+/// search (vectorised for short needles) does the work; anything else falls
+/// back to a plain scan.
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    if needle.is_empty() {
+        return false;
+    }
+    match (std::str::from_utf8(hay), std::str::from_utf8(needle)) {
+        (Ok(h), Ok(n)) => h.contains(n),
+        _ => hay.windows(needle.len()).any(|w| w == needle),
+    }
 }
 
 /// "since 09:12 UTC (1h28m left)" for conflict messages.

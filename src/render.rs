@@ -50,11 +50,16 @@ impl Out {
 
 /// Print `report` as one JSON object with `"schema"` added.
 pub fn print_json<T: Serialize>(report: &T) -> anyhow::Result<()> {
-    let mut value = serde_json::to_value(report)?;
-    if let Some(map) = value.as_object_mut() {
-        map.insert("schema".into(), SCHEMA.into());
+    #[derive(Serialize)]
+    struct Envelope<'a, T: Serialize> {
+        #[serde(flatten)]
+        report: &'a T,
+        schema: u32,
     }
-    let mut text = serde_json::to_string_pretty(&value)?;
+    let mut text = serde_json::to_string_pretty(&Envelope {
+        report,
+        schema: SCHEMA,
+    })?;
     text.push('\n');
     write_stdout(&text)
 }
@@ -94,31 +99,38 @@ pub fn clip(text: &str, max: usize) -> String {
     }
 }
 
-/// A table: borders on a terminal, plain aligned columns otherwise (stable
-/// bytes, no trailing spaces, no dependence on the terminal's width).
+/// A table: borders on a terminal (comfy-table), plain aligned columns
+/// otherwise: stable bytes, two spaces between columns, no trailing spaces,
+/// no dependence on the terminal's width.
 pub fn table(out: &Out, header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut t = Table::new();
     if out.tty {
+        let mut t = Table::new();
         t.load_preset(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-    } else {
-        t.load_preset(presets::NOTHING)
-            .set_content_arrangement(ContentArrangement::Disabled);
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(header.to_vec());
+        for row in rows {
+            t.add_row(row);
+        }
+        return t.to_string() + "\n";
     }
-    t.set_header(header.to_vec());
-    for row in rows {
-        t.add_row(row);
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
     }
-    let text = t.to_string();
-    let mut s = String::with_capacity(text.len());
-    for line in text.lines() {
-        let line = if out.tty { line } else { line.trim_end() };
-        let line = if out.tty {
-            line
-        } else {
-            line.strip_prefix(' ').unwrap_or(line)
-        };
-        s.push_str(line);
+    let mut s = String::new();
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
+        }
+        s.push_str(line.trim_end());
         s.push('\n');
     }
     s

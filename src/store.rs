@@ -44,6 +44,29 @@ pub const GITATTRIBUTES: &str =
 
 /// An open hub: its folder, the repository root its file claims are relative
 /// to, and its settings.
+#[cfg(test)]
+mod tests {
+    use super::last_newline;
+
+    #[test]
+    fn last_newline_matches_a_plain_search() {
+        let text = b"ab\ncdefghijklmnop\nqrstuvwxyz0123456789\n\nxyz";
+        for end in 0..=text.len() {
+            for start in 0..=end {
+                let s = &text[start..end];
+                assert_eq!(
+                    last_newline(s),
+                    s.iter().rposition(|b| *b == b'\n'),
+                    "{start}..{end}"
+                );
+            }
+        }
+        // Bytes with the high bit set must not look like newlines.
+        let high = [0x8au8, 0x0b, 0x09, 0xff, 0x80, 0x8a, 0x0a, 0x8a, 0x89, 0x8b];
+        assert_eq!(last_newline(&high), Some(6));
+    }
+}
+
 #[derive(Debug)]
 pub struct Hub {
     pub dir: PathBuf,
@@ -334,7 +357,7 @@ impl Hub {
             let mut stop = buf.len();
             while stop > 0 {
                 let line_end = stop - 1;
-                let start = match buf[..line_end].iter().rposition(|b| *b == b'\n') {
+                let start = match last_newline(&buf[..line_end]) {
                     Some(nl) => nl + 1,
                     None if pos == 0 => 0,
                     None => break,
@@ -406,6 +429,29 @@ impl LogChunk {
     }
 }
 
+/// The position of the last `\n` in `s`, eight bytes at a time: reading a
+/// log backwards is mostly this search.
+pub fn last_newline(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = LO * b'\n' as u64;
+    let mut end = s.len();
+    while end >= 8 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&s[end - 8..end]);
+        let x = u64::from_le_bytes(word) ^ NL;
+        // Non-zero exactly when some byte of `x` is zero (a newline in `word`).
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            return s[end - 8..end]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map(|p| end - 8 + p);
+        }
+        end -= 8;
+    }
+    s[..end].iter().rposition(|b| *b == b'\n')
+}
+
 /// Where the last complete line of `file` (of length `len`) ends.
 fn last_newline_end(file: &mut File, len: u64) -> std::io::Result<u64> {
     if len == 0 {
@@ -424,7 +470,7 @@ fn last_newline_end(file: &mut File, len: u64) -> std::io::Result<u64> {
         pos -= step;
         file.seek(SeekFrom::Start(pos))?;
         file.read_exact(&mut buf[..step as usize])?;
-        if let Some(p) = buf[..step as usize].iter().rposition(|b| *b == b'\n') {
+        if let Some(p) = last_newline(&buf[..step as usize]) {
             return Ok(pos + p as u64 + 1);
         }
     }

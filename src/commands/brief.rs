@@ -146,7 +146,15 @@ fn tail<T: serde::de::DeserializeOwned>(
 /// (`2026-01-01T09:00:00Z`), so bytes compare like times.
 fn line_ts(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"ts\":\"";
-    let at = line.windows(KEY.len()).rposition(|w| w == KEY)? + KEY.len();
+    // Keys are sorted and "ts" sorts last in messages and events, so the
+    // time normally ends the line: `..."ts":"2026-01-01T09:00:00Z"}`.
+    if let Some(head) = line.len().checked_sub(KEY.len() + 22) {
+        if &line[head..head + KEY.len()] == KEY && line.ends_with(b"Z\"}") {
+            return Some(&line[head + KEY.len()..line.len() - 2]);
+        }
+    }
+    let text = std::str::from_utf8(line).ok()?;
+    let at = text.rfind("\"ts\":\"")? + KEY.len();
     let len = line[at..].iter().position(|b| *b == b'"')?;
     Some(&line[at..at + len])
 }

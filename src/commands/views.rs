@@ -16,9 +16,14 @@ pub struct SessionView {
     pub role: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub focus: Option<String>,
+    #[serde(serialize_with = "crate::clock::stamp::serialize")]
     pub started: Time,
+    #[serde(serialize_with = "crate::clock::stamp::serialize")]
     pub last_seen: Time,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::clock::stamp::serialize_opt"
+    )]
     pub ended: Option<Time>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
@@ -59,9 +64,15 @@ pub struct ClaimView {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::clock::stamp::serialize_opt"
+    )]
     pub since: Option<Time>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::clock::stamp::serialize_opt"
+    )]
     pub expires: Option<Time>,
     /// Seconds until it expires (negative once past); absent when free.
     #[serde(skip_serializing_if = "Option::is_none")]

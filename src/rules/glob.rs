@@ -9,8 +9,6 @@
 //! directories. A plain path that names a directory (`src/` or `src`) is not
 //! widened: claim `src/**` to claim a tree.
 
-use std::collections::HashSet;
-
 use crate::error::{usage, CoordError};
 
 /// Normalise a claimed path: strip `./`, fold `//`, turn a trailing `/` into
@@ -139,16 +137,29 @@ fn meet(a: Label, b: Label) -> bool {
     }
 }
 
+/// The characters every match of `glob` starts with.
+pub fn literal_prefix(glob: &str) -> &str {
+    &glob[..glob.find(['*', '?']).unwrap_or(glob.len())]
+}
+
 /// Whether some path matches both globs (both already normalised).
 pub fn overlap(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
+    // Every match starts with its glob's literal prefix, so unless one prefix
+    // extends the other no path matches both. This settles nearly every pair
+    // of claims in a real hub without building an automaton.
+    let (pa, pb) = (literal_prefix(a), literal_prefix(b));
+    if !(pa.starts_with(pb) || pb.starts_with(pa)) {
+        return false;
+    }
     let (na, nb) = (Nfa::compile(a), Nfa::compile(b));
-    let mut seen = HashSet::new();
+    let width = nb.edges.len();
+    let mut seen = vec![false; na.edges.len() * width];
     let mut stack = vec![(0usize, 0usize)];
     while let Some((i, j)) = stack.pop() {
-        if !seen.insert((i, j)) {
+        if std::mem::replace(&mut seen[i * width + j], true) {
             continue;
         }
         if i == na.accept() && j == nb.accept() {

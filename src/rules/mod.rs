@@ -190,22 +190,35 @@ pub fn claim_alerts(reg: &Registry, now: Time, cfg: &Config) -> Vec<Alert> {
             ),
         });
     }
-    let files: Vec<(&String, &Claim, &str)> = reg
+    // Sorted by literal prefix, a prefix comes right before its extensions,
+    // so only the run of claims that extend each prefix can overlap it.
+    let mut files: Vec<(&str, &String, &Claim, &str)> = reg
         .claims
         .iter()
         .filter(|(_, c)| c.kind == "file")
-        .filter_map(|(k, c)| live_holder(c, reg, now, cfg).map(|h| (k, c, h)))
+        .filter_map(|(k, c)| live_holder(c, reg, now, cfg).map(|h| (glob::literal_prefix(&c.name), k, c, h)))
         .collect();
-    for (i, (ka, a, ha)) in files.iter().enumerate() {
-        for (kb, b, hb) in &files[i + 1..] {
+    files.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
+    let mut pairs = Vec::new();
+    for (i, (pa, ka, a, ha)) in files.iter().enumerate() {
+        for (_, kb, b, hb) in files[i + 1..].iter().take_while(|f| f.0.starts_with(pa)) {
             if ha != hb && glob::overlap(&a.name, &b.name) {
-                out.push(Alert {
-                    kind: "overlapping_claims",
-                    target: Some((*ka).clone()),
-                    text: format!("{ka} ({ha}) overlaps {kb} ({hb})"),
+                // Report each pair once, in key order, whatever the prefix order.
+                pairs.push(if ka <= kb {
+                    (*ka, *ha, *kb, *hb)
+                } else {
+                    (*kb, *hb, *ka, *ha)
                 });
             }
         }
+    }
+    pairs.sort();
+    for (ka, ha, kb, hb) in pairs {
+        out.push(Alert {
+            kind: "overlapping_claims",
+            target: Some(ka.clone()),
+            text: format!("{ka} ({ha}) overlaps {kb} ({hb})"),
+        });
     }
     out
 }

@@ -1,0 +1,526 @@
+//! `cargo bench`: every command's whole-process wall time on a hub of 200
+//! sessions, 1,000 claims and 100,000 messages (SPEC section 7), next to
+//! the floor: a process that does nothing, and a bare durable write on the
+//! same disk. Reports; never fails the build.
+//!
+//! The hub is built directly from coord's own record types (running 100,000
+//! `coord send` would only measure the bench's patience); every timed
+//! command runs the real release binary in a fresh process.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use coord::clock::parse_time;
+use coord::ids::IdSource;
+use coord::model::{
+    sorted_json, sorted_json_pretty, Claim, Cursor, Event, Level, Message, Registry, Session,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_coord");
+const NOW: &str = "2026-03-09T12:00:00Z";
+const RUNS: usize = 41;
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+/// A hub with `sessions` sessions, 5 claims each, and `messages` messages
+/// (and as many events) spread over the last 7 days, every session's
+/// cursor at the end of the log.
+fn build(sessions: usize, messages: usize) -> Fixture {
+    let tmp = tempfile::Builder::new()
+        .prefix("coord-bench")
+        .tempdir_in(bench_dir())
+        .expect("temp dir");
+    let dir = tmp.path().join("coordination");
+    let ok = Command::new(BIN)
+        .args(["--hub", dir.to_str().unwrap_or_default(), "init", "-q"])
+        .stdout(Stdio::null())
+        .status();
+    assert!(ok.map(|s| s.success()).unwrap_or(false), "coord init failed");
+    let now = parse_time(NOW).expect("time");
+    let ids = IdSource::from_env();
+    let roles = ["backend", "frontend", "reviewer", "ops", "docs"];
+    let name = |i: usize| format!("s{i:03}");
+
+    let mut log = String::with_capacity(messages * 220);
+    let mut events = String::with_capacity(messages * 200);
+    let span = 7 * 24 * 3600;
+    let mut last = None;
+    for k in 0..messages {
+        let ts = now - chrono::Duration::seconds((span - span * k as i64 / messages as i64).max(1));
+        let from = name(k % sessions);
+        let (to, recipients) = match k % 50 {
+            0 => ("broadcast".to_string(), None),
+            1 => (
+                format!("@{}", roles[k % roles.len()]),
+                Some(vec![name((k + 5) % sessions), name((k + 10) % sessions)]),
+            ),
+            _ => {
+                let to = name((k * 7 + 3) % sessions);
+                (to.clone(), Some(vec![to]))
+            }
+        };
+        let m = Message {
+            id: ids.mint('m', ts, k as u64),
+            ts,
+            from: from.clone(),
+            to,
+            recipients,
+            level: Level::Info,
+            subject: format!("status update {k} on the auth service"),
+            body: "Tests pass locally; the migration is next. Ping me before touching the schema.".into(),
+            reply_to: None,
+            extra: Default::default(),
+        };
+        let line = sorted_json(&m);
+        let start = log.len() as u64;
+        log.push_str(&line);
+        log.push('\n');
+        last = Some(Cursor {
+            offset: log.len() as u64,
+            id: Some(m.id.clone()),
+            len: log.len() as u64 - start,
+            ts: Some(ts),
+        });
+        let e = Event {
+            id: ids.mint('e', ts, k as u64),
+            ts,
+            kind: if k % 3 == 0 {
+                "session.heartbeat".into()
+            } else {
+                "message.sent".into()
+            },
+            session: Some(from.clone()),
+            target: Some(m.id.clone()),
+            token: None,
+            text: format!("{from} -> {}: {}", m.to, m.subject),
+            extra: Default::default(),
+        };
+        events.push_str(&sorted_json(&e));
+        events.push('\n');
+    }
+    std::fs::write(dir.join("MESSAGES.jsonl"), log).expect("write messages");
+    std::fs::write(dir.join("EVENTS.jsonl"), events).expect("write events");
+
+    let mut reg = Registry::new();
+    for i in 0..sessions {
+        let mut s = Session::new(now - chrono::Duration::hours(3));
+        s.last_seen = now - chrono::Duration::minutes((i % 20) as i64);
+        s.role = Some(roles[i % roles.len()].into());
+        s.focus = Some(format!("area {}", i % 17));
+        s.action = Some("implementing".into());
+        s.target = Some(format!("feature-{i}"));
+        s.phase = Some("build".into());
+        s.progress = Some((i % 100) as u8);
+        s.cursor = last.clone();
+        reg.sessions.insert(name(i), s);
+        for c in 0..5 {
+            let (kind, cname) = if c == 0 {
+                ("file".to_string(), format!("src/mod{i}/**"))
+            } else {
+                ("task".to_string(), format!("task-{i}-{c}"))
+            };
+            reg.claims.insert(
+                Claim::key(&kind, &cname),
+                Claim {
+                    kind,
+                    name: cname,
+                    holder: Some(name(i)),
+                    since: Some(now - chrono::Duration::minutes(30)),
+                    expires: Some(now + chrono::Duration::hours(2)),
+                    note: Some("bench".into()),
+                    token: 1,
+                    extra: Default::default(),
+                },
+            );
+        }
+    }
+    std::fs::write(dir.join("REGISTRY.json"), sorted_json_pretty(&reg) + "\n").expect("write registry");
+    Fixture { _tmp: tmp, dir }
+}
+
+/// Where the hub lives: TMPDIR, or the system temp folder.
+fn bench_dir() -> PathBuf {
+    std::env::var_os("COORD_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+fn coord(hub: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("COORD_HUB", hub)
+        .env("COORD_NOW", NOW)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// Wall time of one whole process.
+fn time(mut c: Command, want: Option<i32>) -> Duration {
+    let t = Instant::now();
+    let status = c.status().expect("coord runs");
+    let d = t.elapsed();
+    if let Some(code) = want {
+        assert_eq!(status.code(), Some(code), "{c:?}");
+    }
+    d
+}
+
+struct Stats {
+    median: Duration,
+    p95: Duration,
+}
+
+fn stats(mut v: Vec<Duration>) -> Stats {
+    v.sort();
+    Stats {
+        median: v[v.len() / 2],
+        p95: v[(v.len() * 95 / 100).min(v.len() - 1)],
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+/// Time `make(i)` over RUNS runs after 3 warm-ups; `prep(i)` runs untimed first.
+fn bench(mut prep: impl FnMut(usize), mut make: impl FnMut(usize) -> Command, want: Option<i32>) -> Stats {
+    for i in 0..3 {
+        prep(1000 + i);
+        time(make(1000 + i), want);
+    }
+    stats(
+        (0..RUNS)
+            .map(|i| {
+                prep(i);
+                time(make(i), want)
+            })
+            .collect(),
+    )
+}
+
+/// Send 10 messages to `to`, untimed, so its inbox has 10 unread.
+fn ten_unread(hub: &Path, to: &str) {
+    for k in 0..10 {
+        coord(hub, &["-s", "s002", "send", to, &format!("unread {k}")])
+            .status()
+            .expect("send");
+    }
+}
+
+/// The floor for any write: lock, temp file, fsync, rename, fsync folder.
+fn durable_write_floor(dir: &Path, bytes: usize) -> Stats {
+    let data = vec![b'x'; bytes];
+    let lock = File::create(dir.join(".floor.lock")).expect("lock file");
+    let runs = (0..RUNS + 3)
+        .map(|_| {
+            let t = Instant::now();
+            fs2::FileExt::lock_exclusive(&lock).expect("lock");
+            let tmp = dir.join(".floor.tmp");
+            let mut f = File::create(&tmp).expect("temp");
+            f.write_all(&data).expect("write");
+            f.sync_all().expect("fsync");
+            std::fs::rename(&tmp, dir.join("floor.json")).expect("rename");
+            File::open(dir).and_then(|d| d.sync_all()).expect("fsync dir");
+            fs2::FileExt::unlock(&lock).expect("unlock");
+            t.elapsed()
+        })
+        .skip(3)
+        .collect();
+    stats(runs)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let dir = bench_dir();
+    let fs = std::fs::read_to_string("/proc/mounts")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .filter_map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    (f.len() > 2 && dir.starts_with(f[1]))
+                        .then(|| (f[1].len(), format!("{} on {}", f[2], f[1])))
+                })
+                .max()
+                .map(|(_, s)| s)
+        })
+        .unwrap_or_else(|| "unknown filesystem".into());
+    format!("{cpu}, {cores} cores; hub in {} ({fs})", dir.display())
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing to configure.
+    println!("coord benchmark: {}", machine());
+    println!("building the hub: 200 sessions, 1,000 claims, 100,000 messages, 100,000 events ...");
+    let big = build(200, 100_000);
+    let hub = big.dir.as_path();
+    if let Some(keep) = std::env::var_os("COORD_BENCH_KEEP") {
+        // For profiling: copy the built hub somewhere that outlives the run.
+        let keep = PathBuf::from(keep);
+        std::fs::create_dir_all(&keep).expect("keep dir");
+        for e in std::fs::read_dir(hub).expect("hub").flatten() {
+            std::fs::copy(e.path(), keep.join(e.file_name())).expect("copy");
+        }
+        println!("kept a copy of the hub in {}", keep.display());
+        return;
+    }
+    let size = |f: &str| std::fs::metadata(hub.join(f)).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "REGISTRY.json {} KiB, MESSAGES.jsonl {} MiB, EVENTS.jsonl {} MiB; {RUNS} runs each after 3 warm-ups\n",
+        size("REGISTRY.json") / 1024,
+        size("MESSAGES.jsonl") >> 20,
+        size("EVENTS.jsonl") >> 20
+    );
+
+    let mut rows: Vec<(String, Stats)> = Vec::new();
+    let none = |_: usize| {};
+    rows.push((
+        "(floor) coord --version".into(),
+        bench(none, |_| coord(hub, &["--version"]), Some(0)),
+    ));
+    rows.push((
+        "init (hub exists)".into(),
+        bench(none, |_| coord(hub, &["init"]), Some(0)),
+    ));
+    rows.push((
+        "status".into(),
+        bench(none, |_| coord(hub, &["-s", "s001", "status"]), Some(0)),
+    ));
+    rows.push((
+        "status --json".into(),
+        bench(none, |_| coord(hub, &["-s", "s001", "status", "--json"]), Some(0)),
+    ));
+    rows.push((
+        "status --short".into(),
+        bench(none, |_| coord(hub, &["status", "--short"]), Some(0)),
+    ));
+    rows.push((
+        "heartbeat".into(),
+        bench(
+            none,
+            |i| {
+                coord(
+                    hub,
+                    &[
+                        "-s",
+                        "s003",
+                        "heartbeat",
+                        "testing",
+                        "auth",
+                        "test",
+                        &format!("{}", i % 100),
+                    ],
+                )
+            },
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "claim (new)".into(),
+        bench(
+            none,
+            |i| coord(hub, &["-s", "s004", "claim", "task", &format!("new-{i}")]),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "claim (renew)".into(),
+        bench(
+            none,
+            |_| coord(hub, &["-s", "s004", "claim", "task", "task-4-1"]),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "claim (conflict, exit 3)".into(),
+        bench(
+            none,
+            |_| coord(hub, &["-s", "s005", "claim", "task", "task-4-1"]),
+            Some(3),
+        ),
+    ));
+    rows.push((
+        "claim file (glob check)".into(),
+        bench(
+            none,
+            |i| coord(hub, &["-s", "s006", "claim", "file", &format!("docs/new{i}/**")]),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "release".into(),
+        bench(
+            |i| {
+                coord(hub, &["-s", "s007", "claim", "task", &format!("rel-{i}")])
+                    .status()
+                    .expect("claim");
+            },
+            |i| coord(hub, &["-s", "s007", "release", "task", &format!("rel-{i}")]),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "send (direct)".into(),
+        bench(
+            none,
+            |i| coord(hub, &["-s", "s008", "send", "s009", &format!("hello {i}")]),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "send @role".into(),
+        bench(
+            none,
+            |i| coord(hub, &["-s", "s008", "send", "@docs", &format!("docs {i}")]),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "send broadcast".into(),
+        bench(
+            none,
+            |i| coord(hub, &["-s", "s008", "send", "broadcast", &format!("all {i}")]),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "inbox (10 unread)".into(),
+        bench(
+            |_| ten_unread(hub, "s010"),
+            |_| coord(hub, &["-s", "s010", "inbox"]),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "inbox --peek (10 unread)".into(),
+        bench(
+            |_| {},
+            |_| coord(hub, &["-s", "s009", "inbox", "--peek", "--limit", "10"]),
+            Some(0),
+        ),
+    ));
+    let last_id = || {
+        let log = std::fs::read_to_string(hub.join("MESSAGES.jsonl")).unwrap_or_default();
+        let line = log
+            .lines()
+            .rev()
+            .find(|l| l.contains("\"to\":\"s011\""))
+            .unwrap_or("{}")
+            .to_string();
+        serde_json::from_str::<serde_json::Value>(&line)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    let id = std::cell::RefCell::new(String::new());
+    rows.push((
+        "ack".into(),
+        bench(
+            |_| {
+                coord(hub, &["-s", "s002", "send", "s011", "please ack"])
+                    .status()
+                    .expect("send");
+                *id.borrow_mut() = last_id();
+            },
+            |_| coord(hub, &["-s", "s011", "ack", &id.borrow()]),
+            Some(0),
+        ),
+    ));
+    let mut stopped = false;
+    rows.push((
+        "stop / start --resume".into(),
+        bench(
+            none,
+            |_| {
+                stopped = !stopped;
+                if stopped {
+                    coord(hub, &["-s", "s012", "stop"])
+                } else {
+                    coord(hub, &["start", "--name", "s012", "--resume"])
+                }
+            },
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "start (new session)".into(),
+        bench(
+            none,
+            |i| coord(hub, &["start", "--name", &format!("new{i}")]),
+            Some(0),
+        ),
+    ));
+    rows.push(("brief".into(), bench(none, |_| coord(hub, &["brief"]), Some(0))));
+    rows.push((
+        "brief --since 7d (all 100k in window)".into(),
+        bench(
+            none,
+            |_| coord(hub, &["brief", "--since", "8d", "--stdout"]),
+            Some(0),
+        ),
+    ));
+
+    // Inbox cost must not grow with the log: the same 10 unread on a small hub.
+    let small = build(200, 1_000);
+    let small_inbox = bench(
+        |_| ten_unread(&small.dir, "s010"),
+        |_| coord(&small.dir, &["-s", "s010", "inbox"]),
+        Some(0),
+    );
+    let small_status = bench(none, |_| coord(&small.dir, &["-s", "s001", "status"]), Some(0));
+
+    let reg_size = size("REGISTRY.json") as usize;
+    let floor = durable_write_floor(hub, reg_size);
+    let small_floor = durable_write_floor(hub, 100);
+
+    println!("| command | median ms | p95 ms |");
+    println!("|---|---:|---:|");
+    for (name, s) in &rows {
+        println!("| {name} | {} | {} |", ms(s.median), ms(s.p95));
+    }
+    println!(
+        "| inbox (10 unread), 1,000-message hub | {} | {} |",
+        ms(small_inbox.median),
+        ms(small_inbox.p95)
+    );
+    println!(
+        "| status, 1,000-message hub | {} | {} |",
+        ms(small_status.median),
+        ms(small_status.p95)
+    );
+    println!(
+        "| (floor) durable write of {} KiB, in-process | {} | {} |",
+        reg_size / 1024,
+        ms(floor.median),
+        ms(floor.p95)
+    );
+    println!(
+        "| (floor) durable write of 100 B, in-process | {} | {} |",
+        ms(small_floor.median),
+        ms(small_floor.p95)
+    );
+
+    let doctor = bench(none, |_| coord(hub, &["doctor"]), None);
+    println!(
+        "\ndoctor (reads and checks every line of both logs): median {} ms, p95 {} ms",
+        ms(doctor.median),
+        ms(doctor.p95)
+    );
+}
