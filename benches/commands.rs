@@ -141,6 +141,10 @@ fn build(sessions: usize, messages: usize) -> Fixture {
         }
     }
     std::fs::write(dir.join("REGISTRY.json"), sorted_json_pretty(&reg) + "\n").expect("write registry");
+    // COORD_BENCH_DURABILITY=none|normal separates CPU from fsync cost.
+    if let Ok(level) = std::env::var("COORD_BENCH_DURABILITY") {
+        std::fs::write(dir.join("coord.toml"), format!("[storage]\ndurability = \"{level}\"\n")).expect("write settings");
+    }
     Fixture { _tmp: tmp, dir }
 }
 
@@ -268,6 +272,9 @@ fn machine() -> String {
 fn main() {
     // `cargo bench` passes --bench; nothing to configure.
     println!("coord benchmark: {}", machine());
+    if let Ok(level) = std::env::var("COORD_BENCH_DURABILITY") {
+        println!("storage.durability = {level}");
+    }
     println!("building the hub: 200 sessions, 1,000 claims, 100,000 messages, 100,000 events ...");
     let big = build(200, 100_000);
     let hub = big.dir.as_path();
