@@ -143,7 +143,11 @@ fn build(sessions: usize, messages: usize) -> Fixture {
     std::fs::write(dir.join("REGISTRY.json"), sorted_json_pretty(&reg) + "\n").expect("write registry");
     // COORD_BENCH_DURABILITY=none|normal separates CPU from fsync cost.
     if let Ok(level) = std::env::var("COORD_BENCH_DURABILITY") {
-        std::fs::write(dir.join("coord.toml"), format!("[storage]\ndurability = \"{level}\"\n")).expect("write settings");
+        std::fs::write(
+            dir.join("coord.toml"),
+            format!("[storage]\ndurability = \"{level}\"\n"),
+        )
+        .expect("write settings");
     }
     Fixture { _tmp: tmp, dir }
 }

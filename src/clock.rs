@@ -93,6 +93,14 @@ fn positive(d: chrono::Duration, text: &str) -> Result<chrono::Duration, String>
     }
 }
 
+/// The instant a `--wait DUR` runs out (real time: waiting is for other
+/// processes, not for the pinned clock), or `None` without `--wait`.
+pub fn deadline(wait: Option<&str>) -> Result<Option<std::time::Instant>, crate::error::CoordError> {
+    let Some(text) = wait else { return Ok(None) };
+    let d = parse_duration(text).map_err(usage)?;
+    Ok(Some(std::time::Instant::now() + d.to_std().unwrap_or_default()))
+}
+
 /// `1h20m`, `45m`, `30s`, `2d3h`: the two largest units, for humans.
 pub fn short_duration(d: chrono::Duration) -> String {
     let secs = d.num_seconds().max(0);

@@ -23,23 +23,14 @@ pub fn mutate<T>(ctx: &Ctx, f: impl FnOnce(&mut Tx) -> anyhow::Result<T>) -> any
 pub fn sweep(tx: &mut Tx) {
     let cfg = tx.hub.config.clone();
     for lapse in lapsed(&tx.reg, tx.now, &cfg) {
-        let token = match tx.reg.claims.get_mut(&lapse.key) {
-            Some(c) => {
-                c.holder = None;
-                c.since = None;
-                c.expires = None;
-                c.token
-            }
-            None => continue,
-        };
         let why = lapse.reason.describe();
-        tx.event(
+        release(
+            tx,
+            &lapse.key,
+            &lapse.holder,
             "claim.lapsed",
-            Some(&lapse.holder),
-            Some(&lapse.key),
-            format!("{} lapsed for {}: {why}", lapse.key, lapse.holder),
-        )
-        .token = Some(token);
+            &format!("lapsed for {}: {why}", lapse.holder),
+        );
         if tx.reg.sessions.contains_key(&lapse.holder) {
             system_message(
                 tx,

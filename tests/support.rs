@@ -174,3 +174,36 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// Cells of a Markdown table row, splitting on unescaped pipes.
+pub fn cells(row: &str) -> usize {
+    let mut n = 0;
+    let mut escaped = false;
+    for c in row.chars() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '|' if !escaped => n += 1,
+            _ => escaped = false,
+        }
+    }
+    n
+}
+
+/// Check that every row of every table on a Markdown page has as many cells
+/// as its header; return the number of body rows, or the first bad row.
+pub fn tables_hold(page: &str) -> Result<usize, String> {
+    let mut header: Option<&str> = None;
+    let mut rows = 0;
+    for line in page.lines() {
+        if !line.starts_with('|') {
+            header = None;
+            continue;
+        }
+        match header {
+            None => header = Some(line),
+            Some(h) if cells(line) == cells(h) => rows += 1,
+            Some(h) => return Err(format!("row {line:?} breaks its table under {h:?}")),
+        }
+    }
+    Ok(rows)
+}

@@ -285,11 +285,7 @@ pub fn render(b: &Brief) -> String {
         s.push_str("| Claim | Holder | Since | Time left | Token | Note |\n");
         s.push_str("| --- | --- | --- | --- | --- | --- |\n");
         for c in &b.claims {
-            let left = match c.seconds_left {
-                Some(secs) if secs > 0 && c.live => short_duration(chrono::Duration::seconds(secs)),
-                Some(secs) if secs > 0 => "lapsed".to_string(),
-                _ => "expired".to_string(),
-            };
+            let left = c.left();
             s.push_str(&format!(
                 "| {} | {} | {} | {left} | {} | {} |\n",
                 md(&c.key),

@@ -91,13 +91,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let wait = args
-        .wait
-        .as_deref()
-        .map(parse_duration)
-        .transpose()
-        .map_err(usage)?;
-    let deadline = wait.and_then(|w| w.to_std().ok()).map(|w| Instant::now() + w);
+    let deadline = crate::clock::deadline(args.wait.as_deref())?;
     let key = Claim::key(&args.kind, &name);
     let report = loop {
         match mutate(ctx, |tx| attempt(ctx, tx, args, &key, &name, length)) {

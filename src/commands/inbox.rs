@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::clock::{format_time, parse_duration, Time};
+use crate::clock::{format_time, Time};
 use crate::ctx::Ctx;
 use crate::error::{timeout, usage};
 use crate::model::{Cursor, Message, Registry};
@@ -119,16 +119,10 @@ pub fn unread_count(hub: &Hub, reg: &Registry, me: &str) -> anyhow::Result<usize
 }
 
 pub fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
-    let wait = args
-        .wait
-        .as_deref()
-        .map(parse_duration)
-        .transpose()
-        .map_err(usage)?;
+    let deadline = crate::clock::deadline(args.wait.as_deref())?;
     if args.limit == Some(0) {
         return Err(usage("--limit 0 shows nothing; give 1 or more, or leave it out for all").into());
     }
-    let deadline = wait.and_then(|w| w.to_std().ok()).map(|w| Instant::now() + w);
     let hub = ctx.hub();
     loop {
         let seen_len = hub.log_len(MESSAGES);

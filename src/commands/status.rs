@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::heartbeat::describe;
 use super::views::{held_claims, sessions, ClaimView, SessionView};
-use crate::clock::{ago, format_time, parse_duration, short_duration, Time};
+use crate::clock::{ago, format_time, parse_duration, Time};
 use crate::ctx::Ctx;
 use crate::error::usage;
 use crate::render::{print_json, progress_bar, sanitize, table, write_stdout, Out};
@@ -164,11 +164,7 @@ fn full(r: &Report, out: &Out) -> String {
             .claims
             .iter()
             .map(|c| {
-                let left = match c.seconds_left {
-                    Some(s) if s > 0 && c.live => short_duration(chrono::Duration::seconds(s)),
-                    Some(s) if s > 0 => "lapsed".to_string(),
-                    _ => "expired".to_string(),
-                };
+                let left = c.left();
                 vec![
                     sanitize(&c.key, false),
                     cell(&c.holder),

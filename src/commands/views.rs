@@ -101,6 +101,20 @@ impl ClaimView {
     }
 }
 
+impl ClaimView {
+    /// "1h20m" while held; "lapsed" when the holder went away before it
+    /// expired; "expired" after.
+    pub fn left(&self) -> String {
+        match self.seconds_left {
+            Some(secs) if secs > 0 && self.live => {
+                crate::clock::short_duration(chrono::Duration::seconds(secs))
+            }
+            Some(secs) if secs > 0 => "lapsed".to_string(),
+            _ => "expired".to_string(),
+        }
+    }
+}
+
 /// Sessions to show: ended ones only with `all`; live first, then by id.
 pub fn sessions(reg: &Registry, now: Time, cfg: &Config, all: bool) -> Vec<SessionView> {
     let mut v: Vec<SessionView> = reg
