@@ -133,27 +133,20 @@ struct RawStorage {
 }
 
 impl Config {
-    /// Read `coord.toml` in `dir`; a missing file means all defaults.
-    pub fn load(dir: &Path) -> anyhow::Result<Config> {
-        let path = dir.join(FILE);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
-                let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-                hub(format!(
-                    "{} line {} is not valid UTF-8; fix or delete the file",
-                    path.display(),
-                    upto.iter().filter(|b| **b == b'\n').count() + 1
-                ))
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => {
-                return Err(hub(format!(
-                    "cannot read {}: {e}; check its permissions",
-                    path.display()
-                ))
-                .into())
-            }
+    /// Settings from the bytes of `coord.toml` at `path` (for messages);
+    /// `None` (no file) means all defaults.
+    pub fn from_file(path: &Path, bytes: Option<Vec<u8>>) -> anyhow::Result<Config> {
+        let Some(bytes) = bytes else {
+            return Ok(Config::default());
         };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            hub(format!(
+                "{} line {} is not valid UTF-8; fix or delete the file",
+                path.display(),
+                upto.iter().filter(|b| **b == b'\n').count() + 1
+            ))
+        })?;
         Self::parse(&text).map_err(|msg| hub(format!("{}: {msg}", path.display())).into())
     }
 

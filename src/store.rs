@@ -78,13 +78,13 @@ pub struct Hub {
 impl Hub {
     /// Open the hub in `dir`, which must have been made by `coord init`.
     pub fn open(dir: &Path) -> anyhow::Result<Hub> {
-        Self::open_with(dir, Config::load)
+        Self::open_with(dir, read_settings)
     }
 
     /// Open even when coord.toml is broken, with default settings: for
     /// `coord doctor`, whose job is to report exactly that.
     pub fn open_lenient(dir: &Path) -> anyhow::Result<Hub> {
-        Self::open_with(dir, |d| Ok(Config::load(d).unwrap_or_default()))
+        Self::open_with(dir, |d| Ok(read_settings(d).unwrap_or_default()))
     }
 
     fn open_with(dir: &Path, config: impl FnOnce(&Path) -> anyhow::Result<Config>) -> anyhow::Result<Hub> {
@@ -211,6 +211,32 @@ impl Hub {
             .into());
         }
         Ok((reg, bytes))
+    }
+
+    pub fn exists(&self, name: &str) -> bool {
+        self.path(name).exists()
+    }
+
+    /// A hub file's raw bytes (`None` when missing), for checks that must see
+    /// exactly what is on disk.
+    pub fn read_bytes(&self, name: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        read_optional(&self.path(name))
+    }
+
+    /// Copy `name` to `name.TAG.bak` (ignored by git); returns the copy's path.
+    pub fn backup(&self, name: &str, tag: &str) -> anyhow::Result<PathBuf> {
+        let to = self.path(&format!("{name}.{tag}.bak"));
+        std::fs::copy(self.path(name), &to)
+            .with_context(|| format!("cannot back up {name} to {}", to.display()))?;
+        Ok(to)
+    }
+
+    /// The files a hub should have that this one lacks, with their initial text.
+    pub fn missing_files(&self) -> Vec<(&'static str, String)> {
+        initial_files()
+            .into_iter()
+            .filter(|(n, _)| !self.exists(n))
+            .collect()
     }
 
     /// Read and parse a JSON file that may be missing (then `None`).
@@ -396,6 +422,62 @@ impl Hub {
             .into()
         })
     }
+}
+
+fn read_optional(path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(hub(format!(
+            "cannot read {}: {e}; check its permissions",
+            path.display()
+        ))
+        .into()),
+    }
+}
+
+fn read_settings(dir: &Path) -> anyhow::Result<Config> {
+    let path = dir.join(crate::config::FILE);
+    Config::from_file(&path, read_optional(&path)?)
+}
+
+/// Every file a new hub gets, with its initial text.
+pub fn initial_files() -> Vec<(&'static str, String)> {
+    vec![
+        (REGISTRY, sorted_json_pretty(&Registry::new()) + "\n"),
+        (MESSAGES, String::new()),
+        (EVENTS, String::new()),
+        (crate::config::FILE, crate::config::DEFAULT_TOML.to_string()),
+        (".gitignore", GITIGNORE.to_string()),
+        (".gitattributes", GITATTRIBUTES.to_string()),
+    ]
+}
+
+/// Create the hub in `dir`, or add the files it lacks; an existing file is
+/// never touched. Returns the names of the files created.
+pub fn create(dir: &Path) -> anyhow::Result<Vec<String>> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        hub(format!(
+            "cannot create the hub folder {}: {e}; check permissions or pass --hub DIR",
+            dir.display()
+        ))
+    })?;
+    // Two inits at once must not both write: take the hub lock first.
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK))
+        .with_context(|| hub(format!("cannot create the lock file in {}", dir.display())))?;
+    FileExt::lock_exclusive(&lock)?;
+    let mut created = Vec::new();
+    for (name, text) in initial_files() {
+        if !dir.join(name).exists() {
+            write_atomic(dir, name, text.as_bytes(), Durability::Full)?;
+            created.push(name.to_string());
+        }
+    }
+    Ok(created)
 }
 
 /// Lines read from a log, starting at byte `start`.

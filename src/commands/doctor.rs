@@ -10,12 +10,12 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::clock::{format_time, Time};
-use crate::config::{Config, DEFAULT_TOML};
+use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::error;
 use crate::model::{sorted_json_pretty, Event, Message, Registry};
 use crate::render::{print_json, write_stdout};
-use crate::store::{Hub, EVENTS, GITATTRIBUTES, GITIGNORE, MESSAGES, REGISTRY};
+use crate::store::{Hub, EVENTS, MESSAGES, REGISTRY};
 
 /// Check the hub's files; --fix repairs what is safe (with backups)
 #[derive(clap::Args, Debug)]
@@ -130,14 +130,12 @@ fn finding(file: &str, line: Option<usize>, problem: String, fixable: bool) -> F
 pub fn check(hub: &Hub, now: Time) -> Vec<Finding> {
     let mut out = Vec::new();
     let skew = now + chrono::Duration::seconds(SKEW_SECS);
-    for (name, _) in missing_files(hub) {
+    for (name, _) in hub.missing_files() {
         out.push(finding(name, None, format!("{name} is missing"), true));
     }
-    if let Err(e) = std::fs::read_to_string(hub.path(crate::config::FILE))
-        .map_err(|e| e.to_string())
-        .and_then(|t| Config::parse(&t).map(|_| ()))
-    {
-        if hub.path(crate::config::FILE).exists() {
+    if let Ok(Some(bytes)) = hub.read_bytes(crate::config::FILE) {
+        let parsed = String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string());
+        if let Err(e) = parsed.and_then(|t| Config::parse(&t).map(|_| ())) {
             out.push(finding(crate::config::FILE, None, e, false));
         }
     }
@@ -194,9 +192,8 @@ pub fn check(hub: &Hub, now: Time) -> Vec<Finding> {
 }
 
 fn check_log(hub: &Hub, log: &str, skew: Time, out: &mut Vec<Finding>) {
-    let bytes = match std::fs::read(hub.path(log)) {
-        Ok(b) => b,
-        Err(_) => return,
+    let Ok(Some(bytes)) = hub.read_bytes(log) else {
+        return;
     };
     let mut ids = HashSet::new();
     let mut lineno = 0;
@@ -247,7 +244,11 @@ fn parse_record(log: &str, line: &[u8]) -> Result<(String, Time), String> {
 }
 
 fn read_registry(hub: &Hub) -> Result<(Registry, String), (Option<usize>, String)> {
-    let bytes = std::fs::read(hub.path(REGISTRY)).map_err(|e| (None, format!("cannot read it: {e}")))?;
+    let bytes = match hub.read_bytes(REGISTRY) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err((None, "is missing; restore it from git or run `coord init`".into())),
+        Err(e) => return Err((None, format!("{e:#}"))),
+    };
     let text = String::from_utf8(bytes).map_err(|e| {
         let line = e.as_bytes()[..e.utf8_error().valid_up_to()]
             .iter()
@@ -265,30 +266,15 @@ fn read_registry(hub: &Hub) -> Result<(Registry, String), (Option<usize>, String
     Ok((reg, text))
 }
 
-fn missing_files(hub: &Hub) -> Vec<(&'static str, &'static str)> {
-    [
-        (MESSAGES, ""),
-        (EVENTS, ""),
-        (crate::config::FILE, DEFAULT_TOML),
-        (".gitignore", GITIGNORE),
-        (".gitattributes", GITATTRIBUTES),
-    ]
-    .into_iter()
-    .filter(|(n, _)| !hub.path(n).exists())
-    .collect()
-}
-
 /// Repair what is safe; return the backups made.
 fn repair(hub: &Hub, now: Time) -> anyhow::Result<Vec<String>> {
     let mut backups = Vec::new();
     let stamp = format_time(now).replace([':', '-'], "");
     let mut backup = |name: &str| -> anyhow::Result<()> {
-        let to = hub.path(&format!("{name}.{stamp}.bak"));
-        std::fs::copy(hub.path(name), &to)?;
-        backups.push(to.display().to_string());
+        backups.push(hub.backup(name, &stamp)?.display().to_string());
         Ok(())
     };
-    for (name, text) in missing_files(hub) {
+    for (name, text) in hub.missing_files() {
         hub.write_atomic(name, text.as_bytes())?;
     }
     if let Ok((mut reg, text)) = read_registry(hub) {
@@ -314,7 +300,7 @@ fn repair(hub: &Hub, now: Time) -> anyhow::Result<Vec<String>> {
         }
     }
     for log in [MESSAGES, EVENTS] {
-        let Ok(bytes) = std::fs::read(hub.path(log)) else {
+        let Ok(Some(bytes)) = hub.read_bytes(log) else {
             continue;
         };
         let mut ids = HashSet::new();
