@@ -103,13 +103,32 @@ pub fn clip(text: &str, max: usize) -> String {
 /// otherwise: stable bytes, two spaces between columns, no trailing spaces,
 /// no dependence on the terminal's width.
 pub fn table(out: &Out, header: &[&str], rows: Vec<Vec<String>>) -> String {
+    table_colored(out, header, rows, |_, _| None)
+}
+
+/// `table`, with `color(column, text)` choosing a colour for a cell when
+/// colour is on (comfy-table measures styled cells; raw escape codes in the
+/// text would count as width).
+pub fn table_colored(
+    out: &Out,
+    header: &[&str],
+    rows: Vec<Vec<String>>,
+    color: impl Fn(&str, &str) -> Option<comfy_table::Color>,
+) -> String {
     if out.tty {
         let mut t = Table::new();
         t.load_preset(presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_header(header.to_vec());
         for row in rows {
-            t.add_row(row);
+            t.add_row(row.into_iter().zip(header).map(|(text, column)| {
+                let paint = if out.color { color(column, &text) } else { None };
+                let cell = comfy_table::Cell::new(text);
+                match paint {
+                    Some(c) => cell.fg(c),
+                    None => cell,
+                }
+            }));
         }
         return t.to_string() + "\n";
     }

@@ -8,8 +8,9 @@ use super::views::{held_claims, sessions, ClaimView, SessionView};
 use crate::clock::{ago, format_time, parse_duration, Time};
 use crate::ctx::Ctx;
 use crate::error::usage;
-use crate::render::{print_json, progress_bar, sanitize, table, write_stdout, Out};
-use crate::rules::{claim_alerts, Alert, State};
+use crate::render::{print_json, progress_bar, sanitize, table, table_colored, write_stdout, Out};
+use crate::rules::{claim_alerts, Alert};
+use comfy_table::Color;
 
 /// Sessions, claims, your unread count and alerts
 #[derive(clap::Args, Debug)]
@@ -120,12 +121,7 @@ fn full(r: &Report, out: &Out) -> String {
             .sessions
             .iter()
             .map(|s| {
-                let state = match s.state {
-                    State::Active => out.paint("active", "32"),
-                    State::Stale => out.paint("stale", "33"),
-                    State::Gone => out.paint("gone", "31"),
-                    State::Ended => out.paint("ended", "2"),
-                };
+                let state = s.state.as_str().to_string();
                 let me = if r.me.as_deref() == Some(s.id.as_str()) {
                     " (you)"
                 } else {
@@ -143,7 +139,7 @@ fn full(r: &Report, out: &Out) -> String {
                 ]
             })
             .collect();
-        text.push_str(&table(
+        text.push_str(&table_colored(
             out,
             &[
                 "SESSION",
@@ -156,6 +152,13 @@ fn full(r: &Report, out: &Out) -> String {
                 "PROGRESS",
             ],
             rows,
+            |column, text| match (column, text) {
+                ("STATE", "active") => Some(Color::Green),
+                ("STATE", "stale") => Some(Color::Yellow),
+                ("STATE", "gone") => Some(Color::Red),
+                ("STATE", "ended") => Some(Color::DarkGrey),
+                _ => None,
+            },
         ));
     }
     text.push_str(&format!("claims: {}\n", r.claims.len()));
