@@ -588,7 +588,9 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8], durability: Durability
     file.write_all(bytes)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     if durability != Durability::None {
-        file.sync_all()
+        // The data and its length; the rename below is what the folder's
+        // fsync makes durable.
+        file.sync_data()
             .with_context(|| format!("cannot fsync {}", tmp.display()))?;
     }
     drop(file);
@@ -693,7 +695,11 @@ impl Tx<'_> {
         let lines: Vec<String> = self.events.iter().map(sorted_json).collect();
         hub.append(EVENTS, &lines)?;
         if let (true, Some(b)) = (self.bindings_dirty, &self.bindings) {
-            hub.write_atomic(BINDINGS, (sorted_json_pretty(b) + "\n").as_bytes())?;
+            // Atomic but not fsynced: machine-local and rebuilt by
+            // `coord start --resume`, it is not worth a second durable write
+            // on every start and stop.
+            let text = sorted_json_pretty(b) + "\n";
+            write_atomic(&hub.dir, BINDINGS, text.as_bytes(), Durability::None)?;
         }
         Ok(())
     }
