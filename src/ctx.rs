@@ -48,16 +48,16 @@ impl Ctx {
     /// Find and open the hub (every command but `init`).
     /// `lenient` opens it even with broken settings (for `doctor`).
     pub fn open_hub(&mut self, lenient: bool) -> anyhow::Result<()> {
-        let loc = store::locate(
+        let dir = store::locate(
             self.hub_flag.as_deref(),
             self.hub_env.as_deref(),
             &self.cwd,
             false,
         )?;
         self.hub = Some(if lenient {
-            Hub::open_lenient(&loc.dir)?
+            Hub::open_lenient(&dir)?
         } else {
-            Hub::open(&loc.dir)?
+            Hub::open(&dir)?
         });
         Ok(())
     }

@@ -94,13 +94,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 }
 
 fn dispatch(ctx: &mut Ctx, command: &Command) -> anyhow::Result<()> {
-    if let Command::Init(args) = command {
-        return init::run(ctx, args);
+    // Every command but init needs an existing hub; doctor opens it even
+    // with broken settings, which it then reports.
+    if !matches!(command, Command::Init(_)) {
+        ctx.open_hub(matches!(command, Command::Doctor(_)))?;
     }
-    ctx.open_hub(matches!(command, Command::Doctor(_)))?;
     let ctx = &*ctx;
     match command {
-        Command::Init(_) => Ok(()),
+        Command::Init(args) => init::run(ctx, args),
         Command::Start(args) => start::run(ctx, args),
         Command::Stop(args) => stop::run(ctx, args),
         Command::Status(args) => status::run(ctx, args),

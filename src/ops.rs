@@ -21,8 +21,8 @@ pub fn mutate<T>(ctx: &Ctx, f: impl FnOnce(&mut Tx) -> anyhow::Result<T>) -> any
 /// Free every claim that has lapsed (expired, or its holder gone or ended),
 /// journal it, and tell the holder.
 pub fn sweep(tx: &mut Tx) {
-    let cfg = tx.hub.config.clone();
-    for lapse in lapsed(&tx.reg, tx.now, &cfg) {
+    let hub = tx.hub;
+    for lapse in lapsed(&tx.reg, tx.now, &hub.config) {
         let why = lapse.reason.describe();
         release(
             tx,

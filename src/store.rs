@@ -175,7 +175,8 @@ impl Hub {
             bindings: None,
             bindings_dirty: false,
             ids: IdSource::from_env(),
-            salt: self.salt(),
+            // Only seeded ids need a salt from the hub; the OS needs none.
+            salt: if ids_seeded() { self.salt() } else { 0 },
             minted: 0,
         };
         let out = f(&mut tx)?;
@@ -628,10 +629,14 @@ impl Tx<'_> {
         self.ids.mint(prefix, self.now, salt)
     }
 
-    /// Random bits for generated names (seeded under `COORD_ID_SEED`).
-    pub fn random(&mut self) -> u64 {
+    /// A readable session id not taken in the registry (seeded under
+    /// `COORD_ID_SEED`).
+    pub fn readable_name(&mut self) -> String {
         self.minted += 1;
-        self.ids.bits(self.salt ^ self.minted)
+        let reg = &self.reg;
+        crate::ids::readable_name(&self.ids, self.salt ^ self.minted, |n| {
+            reg.sessions.contains_key(n)
+        })
     }
 
     /// Journal an event; written to EVENTS.jsonl when the transaction commits.
@@ -707,51 +712,31 @@ impl Tx<'_> {
 
 // ---- discovery -----------------------------------------------------------
 
-/// Where the hub is, before anything is opened.
-pub struct Location {
-    pub dir: PathBuf,
-    /// How it was found, for error messages.
-    pub how: &'static str,
+fn ids_seeded() -> bool {
+    std::env::var_os("COORD_ID_SEED").is_some()
 }
 
 /// `--hub`, then `COORD_HUB`, then walking up from `cwd` (a linked git
 /// worktree uses its main worktree's hub). `for_init` returns the default
 /// place for a new hub instead of failing when none exists.
-pub fn locate(
-    flag: Option<&Path>,
-    env: Option<&str>,
-    cwd: &Path,
-    for_init: bool,
-) -> anyhow::Result<Location> {
+pub fn locate(flag: Option<&Path>, env: Option<&str>, cwd: &Path, for_init: bool) -> anyhow::Result<PathBuf> {
     if let Some(dir) = flag {
-        return Ok(Location {
-            dir: absolute(cwd, dir),
-            how: "--hub",
-        });
+        return Ok(absolute(cwd, dir));
     }
     if let Some(dir) = env.filter(|s| !s.is_empty()) {
-        return Ok(Location {
-            dir: absolute(cwd, Path::new(dir)),
-            how: "COORD_HUB",
-        });
+        return Ok(absolute(cwd, Path::new(dir)));
     }
     let mut top: Option<PathBuf> = None;
     for dir in cwd.ancestors() {
         let git = dir.join(".git");
         if git.is_file() {
             if let Some(main) = main_worktree(dir, &git) {
-                return Ok(Location {
-                    dir: main.join(DIR_NAME),
-                    how: "the main git worktree",
-                });
+                return Ok(main.join(DIR_NAME));
             }
         }
         let candidate = dir.join(DIR_NAME);
         if !for_init && candidate.join(REGISTRY).is_file() {
-            return Ok(Location {
-                dir: candidate,
-                how: "walking up",
-            });
+            return Ok(candidate);
         }
         if top.is_none() && git.exists() {
             top = Some(dir.to_path_buf());
@@ -762,10 +747,7 @@ pub fn locate(
     }
     if for_init {
         let base = top.unwrap_or_else(|| cwd.to_path_buf());
-        return Ok(Location {
-            dir: base.join(DIR_NAME),
-            how: "default",
-        });
+        return Ok(base.join(DIR_NAME));
     }
     let expected = top.unwrap_or_else(|| cwd.to_path_buf()).join(DIR_NAME);
     Err(hub(format!(

@@ -136,10 +136,10 @@ fn attempt(
     name: &str,
     length: chrono::Duration,
 ) -> anyhow::Result<Report> {
-    let cfg = tx.hub.config.clone();
+    let cfg = &tx.hub.config;
     let me = ctx.me_tx(tx)?;
     let now = tx.now;
-    let held_by_others = conflicts(&tx.reg, &args.kind, name, &me, now, &cfg);
+    let held_by_others = conflicts(&tx.reg, &args.kind, name, &me, now, cfg);
     if !held_by_others.is_empty() && !args.force {
         return Err(conflict_error(tx, key, &held_by_others[0]).into());
     }
@@ -202,7 +202,7 @@ fn attempt(
     let kind = if renewing { "claim.renewed" } else { "claim.taken" };
     let text = format!("{key} {outcome} by {me} for {}", short_duration(length));
     tx.event(kind, Some(&me), Some(key), text).token = Some(token);
-    let claim = ClaimView::new(key, &tx.reg.claims[key], &tx.reg, now, &cfg);
+    let claim = ClaimView::new(key, &tx.reg.claims[key], &tx.reg, now, cfg);
     Ok(Report {
         claim,
         outcome,

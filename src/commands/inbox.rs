@@ -91,8 +91,10 @@ pub fn unread(hub: &Hub, reg: &Registry, me: &str) -> anyhow::Result<Unread> {
     let mut last = None;
     for (offset, line) in chunk.lines() {
         let here = offset + line.len() as u64 + 1;
+        // Lines that cannot be for `me` are skipped unparsed, except the last
+        // one, which the new cursor must name.
         let candidate = contains(line, b"\"broadcast\"") || contains(line, mine.as_bytes());
-        if !candidate && offset + line.len() as u64 + 1 < chunk.end() {
+        if !candidate && here < chunk.end() {
             continue;
         }
         let m: Message = hub.parse_line(MESSAGES, offset, line)?;

@@ -18,8 +18,7 @@ struct Report {
 }
 
 pub fn run(ctx: &Ctx, _args: &Args) -> anyhow::Result<()> {
-    let loc = store::locate(ctx.hub_flag.as_deref(), ctx.hub_env.as_deref(), &ctx.cwd, true)?;
-    let dir = loc.dir;
+    let dir = store::locate(ctx.hub_flag.as_deref(), ctx.hub_env.as_deref(), &ctx.cwd, true)?;
     let created = store::create(&dir)?;
     let hub = dir.display().to_string();
     if ctx.out.json {

@@ -55,13 +55,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> anyhow::Result<()> {
     let (id, resumed, view) = mutate(ctx, |tx| {
         let id = match &args.name {
             Some(n) => n.clone(),
-            None => {
-                let salt = tx.random();
-                let reg = &tx.reg;
-                crate::ids::readable_name(&crate::ids::IdSource::from_env(), salt, |n| {
-                    reg.sessions.contains_key(n)
-                })
-            }
+            None => tx.readable_name(),
         };
         let now = tx.now;
         let existing = tx
