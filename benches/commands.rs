@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use coord::clock::parse_time;
-use coord::ids::IdSource;
-use coord::model::{
+use coord::core::clock::parse_time;
+use coord::core::ids::IdSource;
+use coord::core::model::{
     sorted_json, sorted_json_pretty, Claim, Cursor, Event, Level, Message, Registry, Session,
 };
 
@@ -43,7 +43,7 @@ fn build(sessions: usize, messages: usize) -> Fixture {
         .status();
     assert!(ok.map(|s| s.success()).unwrap_or(false), "coord init failed");
     let now = parse_time(NOW).expect("time");
-    let ids = IdSource::from_env();
+    let ids = IdSource::new(None);
     let roles = ["backend", "frontend", "reviewer", "ops", "docs"];
     let name = |i: usize| format!("s{i:03}");
 
@@ -164,6 +164,7 @@ fn coord(hub: &Path, args: &[&str]) -> Command {
     c.env_clear()
         .env("COORD_HUB", hub)
         .env("COORD_NOW", NOW)
+        .env("COORD_TESTING", "1")
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

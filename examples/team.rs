@@ -29,6 +29,7 @@ fn main() {
     // Identity comes from -s on every call; nothing from the caller's shell.
     std::env::remove_var("COORD_SESSION");
     std::env::remove_var("CLAUDE_CODE_SESSION_ID");
+    std::env::set_var("COORD_TESTING", "1");
     std::env::set_var("COORD_ID_SEED", "team-day");
     day.script();
     if scratch {

@@ -158,6 +158,7 @@ fn a_linked_worktree_uses_the_main_worktrees_hub() {
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap())
         .env("COORD_NOW", T0)
+        .env("COORD_TESTING", "1")
         .current_dir(wt.join("coordination"))
         .args(["start", "--name", "wt-session"]);
     run(c).ok();

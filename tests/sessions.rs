@@ -150,6 +150,7 @@ fn agent_script(hub: &Hub, name: &str, later: &str) -> std::process::Command {
         .env("COORD", BIN)
         .env("COORD_HUB", &hub.dir)
         .env("COORD_NOW", &hub.now)
+        .env("COORD_TESTING", "1")
         .arg("-c")
         .arg(script);
     sh
@@ -195,6 +196,7 @@ fn no_session_found_says_how_to_fix_it() {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("COORD_HUB", &hub.dir)
         .env("COORD_NOW", &hub.now)
+        .env("COORD_TESTING", "1")
         .arg("-c")
         .arg(format!("exec sh -c '\"{BIN}\" claim task x; echo rc=$?'"));
     // The test process is an ancestor of this shell, so give it a session of

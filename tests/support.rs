@@ -94,6 +94,7 @@ impl Hub {
             .env("HOME", self.tmp.path())
             .env("COORD_HUB", &self.dir)
             .env("COORD_NOW", &self.now)
+            .env("COORD_TESTING", "1")
             .current_dir(self.repo())
             .args(args)
             .stdin(Stdio::null());

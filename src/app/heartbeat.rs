@@ -1,0 +1,78 @@
+//! Say what this session is doing. A heartbeat that names an action starts a
+//! new activity (fields not given are cleared); one without an action
+//! updates only the fields given, or just says "still here".
+
+use serde::Serialize;
+
+use super::views::SessionView;
+use super::Ctx;
+use crate::core::error::{hub, Result};
+use crate::core::rules::{touch, validate, Effects};
+
+#[derive(Debug, Clone, Default)]
+pub struct HeartbeatRequest {
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub phase: Option<String>,
+    /// As typed: `40` or `40%`.
+    pub progress: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HeartbeatReport {
+    pub session: SessionView,
+}
+
+pub fn heartbeat(ctx: &Ctx, req: &HeartbeatRequest) -> Result<HeartbeatReport> {
+    for (what, value) in [
+        ("action", &req.action),
+        ("target", &req.target),
+        ("phase", &req.phase),
+    ] {
+        if let Some(v) = value {
+            validate::text(what, v, validate::MAX_TEXT)?;
+        }
+    }
+    if let Some(n) = &req.note {
+        validate::text("note", n, validate::MAX_NOTE)?;
+    }
+    let progress = req.progress.as_deref().map(validate::progress).transpose()?;
+    let cfg = &ctx.hub.config;
+    let session = ctx.mutate(|tx| {
+        let me = ctx.me_tx(tx)?;
+        let now = tx.now;
+        touch(&mut tx.reg, &me, now);
+        let s = tx
+            .reg
+            .sessions
+            .get_mut(&me)
+            .ok_or_else(|| hub(format!("session {me} vanished from the registry")))?;
+        if req.action.is_some() {
+            s.action = req.action.clone();
+            s.target = req.target.clone();
+            s.phase = req.phase.clone();
+            s.progress = progress;
+            s.note = req.note.clone();
+        } else {
+            if req.target.is_some() {
+                s.target = req.target.clone();
+            }
+            if req.phase.is_some() {
+                s.phase = req.phase.clone();
+            }
+            if progress.is_some() {
+                s.progress = progress;
+            }
+            if req.note.is_some() {
+                s.note = req.note.clone();
+            }
+        }
+        let view = SessionView::new(&me, s, now, cfg);
+        let mut fx = Effects::default();
+        fx.event("session.heartbeat", &me, None, format!("{me}: {}", view.doing()));
+        tx.apply(fx);
+        Ok(view)
+    })?;
+    Ok(HeartbeatReport { session })
+}

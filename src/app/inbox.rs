@@ -1,0 +1,137 @@
+//! This session's unread messages, then marked read. With `wait`, an empty
+//! inbox waits for a message to arrive (real time: it waits for other
+//! processes, not for the pinned clock).
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::Ctx;
+use crate::core::error::{timeout, usage, Result};
+use crate::core::model::{Cursor, Message, Registry};
+use crate::core::rules::touch;
+use crate::store::Hub;
+
+#[derive(Debug, Clone, Default)]
+pub struct InboxRequest {
+    /// Read messages too (scans the whole log).
+    pub all: bool,
+    /// Mark nothing read.
+    pub peek: bool,
+    pub limit: Option<usize>,
+    /// A duration as typed.
+    pub wait: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Item {
+    #[serde(flatten)]
+    pub message: Message,
+    pub unread: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InboxReport {
+    pub session: String,
+    pub messages: Vec<Item>,
+    /// Unread messages left after this read (because of `limit` or `peek`).
+    pub remaining: usize,
+}
+
+/// How many messages `me` has not read.
+pub fn unread_count(hub: &Hub, reg: &Registry, me: &str) -> Result<usize> {
+    Ok(hub.unread(reg, me)?.items.len())
+}
+
+pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {
+    let deadline = crate::core::clock::deadline(req.wait.as_deref())?;
+    if req.limit == Some(0) {
+        return Err(usage(
+            "--limit 0 shows nothing; give 1 or more, or leave it out for all",
+        ));
+    }
+    let hub = &ctx.hub;
+    loop {
+        let seen = hub.messages_version();
+        let report = if req.peek {
+            hub.read(|reg| {
+                let me = ctx.me_read(reg, ctx.now())?;
+                Ok(read_with_cursor(hub, reg, &me, req)?.0)
+            })?
+        } else {
+            ctx.mutate(|tx| {
+                let me = ctx.me_tx(tx)?;
+                let (report, cursor) = read_with_cursor(hub, &tx.reg, &me, req)?;
+                touch(&mut tx.reg, &me, tx.now);
+                if let (Some(c), Some(s)) = (cursor, tx.reg.sessions.get_mut(&me)) {
+                    s.cursor = Some(c);
+                }
+                Ok(report)
+            })?
+        };
+        let got_some = report.messages.iter().any(|m| m.unread);
+        match deadline {
+            Some(d) if !got_some => {
+                if Instant::now() >= d {
+                    return Err(timeout(format!(
+                        "no message arrived for {} within {}",
+                        report.session,
+                        req.wait.as_deref().unwrap_or("")
+                    ))
+                    .hint("run `coord inbox --wait 5m` again to keep waiting"));
+                }
+                while hub.messages_version() == seen && Instant::now() < d {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+            _ => return Ok(report),
+        }
+    }
+}
+
+fn read_with_cursor(
+    hub: &Hub,
+    reg: &Registry,
+    me: &str,
+    req: &InboxRequest,
+) -> Result<(InboxReport, Option<Cursor>)> {
+    let pending = hub.unread(reg, me)?;
+    let total = pending.items.len();
+    let take = req.limit.unwrap_or(usize::MAX).min(total);
+    // All unread shown: read up to the end; else up to the last one shown.
+    let cursor = if take == total {
+        pending.end.clone()
+    } else {
+        Some(pending.items[take - 1].1.clone())
+    };
+    let remaining = if req.peek { total } else { total - take };
+    let messages: Vec<Item> = if req.all {
+        let unread_ids: std::collections::HashSet<String> =
+            pending.items.iter().map(|(m, _)| m.id.clone()).collect();
+        let all = hub.messages_involving(me)?;
+        let skip = all.len().saturating_sub(req.limit.unwrap_or(usize::MAX));
+        all.into_iter()
+            .skip(skip)
+            .map(|message| Item {
+                unread: unread_ids.contains(&message.id),
+                message,
+            })
+            .collect()
+    } else {
+        pending
+            .items
+            .into_iter()
+            .take(take)
+            .map(|(message, _)| Item {
+                message,
+                unread: true,
+            })
+            .collect()
+    };
+    let report = InboxReport {
+        session: me.to_string(),
+        messages,
+        remaining,
+    };
+    Ok((report, cursor))
+}

@@ -1,0 +1,183 @@
+//! The application core: one function per use case, each over a per-call
+//! [`Ctx`] (the open hub, the clock, what is known about identity), taking a
+//! plain request and returning a typed, serialisable report or a
+//! [`CoordError`]. Nothing here prints or reads the environment: the CLI,
+//! hooks, the MCP server and the dashboard are adapters that build a `Ctx`,
+//! call, and render.
+//!
+//! Things a session must see whatever it ran (unacknowledged emergencies,
+//! warnings about torn log lines) are gathered as [`Notices`], data that
+//! every door takes with [`Ctx::take_notices`] after a call, failed or not.
+
+pub mod ack;
+pub mod brief;
+pub mod claim;
+pub mod doctor;
+pub mod heartbeat;
+pub mod identity;
+pub mod inbox;
+pub mod init;
+pub mod release;
+pub mod send;
+pub mod start;
+pub mod status;
+pub mod stop;
+pub mod views;
+
+#[cfg(test)]
+mod tests;
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::core::clock::{Clock, Time};
+use crate::core::error::Result;
+use crate::core::ids::IdSource;
+use crate::core::model::{Bindings, Registry};
+use crate::core::rules::{self, claims, messages, Effects};
+use crate::store::{self, Hub, Tx};
+
+pub use identity::Hints;
+
+/// Where to look for the hub: `--hub`, `COORD_HUB`, and the folder to walk
+/// up from, as the door found them.
+#[derive(Debug, Clone, Default)]
+pub struct Location {
+    pub flag: Option<PathBuf>,
+    pub env: Option<String>,
+    pub cwd: PathBuf,
+}
+
+impl Location {
+    pub fn find(&self) -> Result<PathBuf> {
+        store::locate(self.flag.as_deref(), self.env.as_deref(), &self.cwd, false)
+    }
+}
+
+/// How to open a context.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub clock: Clock,
+    pub hints: Hints,
+    pub ids: IdSource,
+    /// Open even with broken settings (for `doctor`).
+    pub lenient: bool,
+}
+
+/// An emergency the acting session has not acknowledged.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Emergency {
+    pub id: String,
+    pub from: String,
+    pub subject: String,
+}
+
+/// What a session must see after any call, whatever its outcome.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Notices {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub emergencies: Vec<Emergency>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// The context one call runs in.
+pub struct Ctx {
+    pub hub: Hub,
+    pub clock: Clock,
+    pub hints: Hints,
+    emergencies: RefCell<Vec<Emergency>>,
+}
+
+impl Ctx {
+    /// Find and open the hub.
+    pub fn open(location: &Location, opts: Options) -> Result<Ctx> {
+        let dir = location.find()?;
+        let hub = if opts.lenient {
+            Hub::open_lenient(&dir, opts.ids)?
+        } else {
+            Hub::open(&dir, opts.ids)?
+        };
+        Ok(Ctx::new(hub, opts.clock, opts.hints))
+    }
+
+    pub fn new(hub: Hub, clock: Clock, hints: Hints) -> Ctx {
+        Ctx {
+            hub,
+            clock,
+            hints,
+            emergencies: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The present, read afresh (unless the clock is pinned).
+    pub fn now(&self) -> Time {
+        self.clock.now()
+    }
+
+    /// Emergencies and warnings gathered by the last call.
+    pub fn take_notices(&self) -> Notices {
+        Notices {
+            emergencies: std::mem::take(&mut self.emergencies.borrow_mut()),
+            warnings: self.hub.take_warnings(),
+        }
+    }
+
+    /// Every mutation: lock, read, sweep lapsed claims, run `f`, write. The
+    /// transaction's time is read when the lock is held.
+    pub fn mutate<T>(&self, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
+        self.hub.transact(self.now(), |tx| {
+            let mut fx = Effects::default();
+            claims::sweep(&mut tx.reg, tx.now, &self.hub.config, &mut fx);
+            tx.apply(fx);
+            f(tx)
+        })
+    }
+
+    /// The acting session inside a transaction.
+    pub fn me_tx(&self, tx: &mut Tx) -> Result<String> {
+        let bindings = if self.hints.needs_bindings() {
+            tx.bindings()?.clone()
+        } else {
+            Bindings::default()
+        };
+        self.me_in(&tx.reg, &bindings, tx.now)
+    }
+
+    /// The acting session for a read-only call (under the shared lock).
+    pub fn me_read(&self, reg: &Registry, now: Time) -> Result<String> {
+        let bindings = if self.hints.needs_bindings() {
+            self.hub.bindings()?
+        } else {
+            Bindings::default()
+        };
+        self.me_in(reg, &bindings, now)
+    }
+
+    fn me_in(&self, reg: &Registry, bindings: &Bindings, now: Time) -> Result<String> {
+        let me = identity::resolve(reg, bindings, &self.hints, now, &self.hub.config)?;
+        *self.emergencies.borrow_mut() = messages::open_emergencies(reg, &me)
+            .into_iter()
+            .map(|(id, e)| Emergency {
+                id: id.clone(),
+                from: e.from.clone(),
+                subject: e.subject.clone(),
+            })
+            .collect();
+        Ok(me)
+    }
+
+    /// Forget an emergency notice (the call just acknowledged it).
+    fn forget_emergency(&self, id: &str) {
+        self.emergencies.borrow_mut().retain(|e| e.id != id);
+    }
+
+    /// Whether a session exists and is live.
+    pub fn live(&self, reg: &Registry, id: &str, now: Time) -> bool {
+        reg.sessions
+            .get(id)
+            .is_some_and(|s| rules::state(s, now, &self.hub.config).is_live())
+    }
+}

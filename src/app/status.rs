@@ -1,0 +1,57 @@
+//! Who is here, what they are doing, what is claimed, and what needs
+//! attention. Read-only, under the shared lock; each call reads the clock
+//! afresh, so a watching door sees time pass.
+
+use serde::Serialize;
+
+use super::inbox::unread_count;
+use super::views::{held_claims, sessions, ClaimView, SessionView};
+use super::Ctx;
+use crate::core::clock::Time;
+use crate::core::error::Result;
+use crate::core::rules::{claims, messages, Alert};
+
+#[derive(Debug, Clone, Default)]
+pub struct StatusRequest {
+    /// Include ended sessions.
+    pub all: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
+    pub now: Time,
+    /// The acting session, when one is found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub me: Option<String>,
+    /// Unread messages for `me`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<usize>,
+    pub sessions: Vec<SessionView>,
+    pub claims: Vec<ClaimView>,
+    pub alerts: Vec<Alert>,
+}
+
+pub fn status(ctx: &Ctx, req: &StatusRequest) -> Result<StatusReport> {
+    let hub = &ctx.hub;
+    let cfg = &hub.config;
+    let now = ctx.now();
+    hub.read(|reg| {
+        // Status works for anyone; a found session adds its unread count.
+        let me = ctx.me_read(reg, now).ok();
+        let unread = match &me {
+            Some(id) => Some(unread_count(hub, reg, id)?),
+            None => None,
+        };
+        let mut alerts = messages::escalation_alerts(reg, now);
+        alerts.extend(claims::claim_alerts(reg, now, cfg));
+        Ok(StatusReport {
+            now,
+            me,
+            unread,
+            sessions: sessions(reg, now, cfg, req.all),
+            claims: held_claims(reg, now, cfg),
+            alerts,
+        })
+    })
+}

@@ -1,0 +1,25 @@
+//! `coord init`: create the hub (idempotent: only missing files are written).
+
+use crate::app::{init, Location};
+use crate::cli::ui::Ui;
+use crate::core::error::Result;
+
+/// Create the hub (idempotent: only missing files are written)
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(ui: &Ui, location: &Location, _args: &Args) -> Result<()> {
+    let report = init::init(location)?;
+    if ui.json {
+        return ui.json(&report);
+    }
+    let hub = &report.hub;
+    if report.created.is_empty() {
+        ui.status(&format!("hub already at {hub}; nothing to do"));
+    } else {
+        ui.status(&format!(
+            "created hub at {hub}; next: `coord start --name NAME --role ROLE`"
+        ));
+    }
+    ui.out(&format!("{hub}\n"))
+}

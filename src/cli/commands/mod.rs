@@ -1,0 +1,16 @@
+//! One file per subcommand: its clap arguments (the doc comments are the
+//! help) and a `run` that turns them into a request, calls the application
+//! core once, and renders the report. No file I/O here.
+
+pub mod ack;
+pub mod brief;
+pub mod claim;
+pub mod doctor;
+pub mod heartbeat;
+pub mod inbox;
+pub mod init;
+pub mod release;
+pub mod send;
+pub mod start;
+pub mod status;
+pub mod stop;

@@ -1,0 +1,39 @@
+//! `coord release`: give a claim back, or all of this session's claims.
+
+use crate::app::release::{release, ReleaseRequest};
+use crate::app::Ctx;
+use crate::cli::ui::Ui;
+use crate::core::error::{usage, Result};
+
+/// Give claims back: `release TYPE NAME`, or `release --all`
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(value_name = "TYPE", required_unless_present = "all")]
+    pub kind: Option<String>,
+    #[arg(required_unless_present = "all")]
+    pub name: Option<String>,
+    /// Release every claim this session holds
+    #[arg(long, conflicts_with_all = ["kind", "name"])]
+    pub all: bool,
+}
+
+pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
+    let claim = match (&args.kind, &args.name) {
+        (Some(kind), Some(name)) => Some((kind.clone(), name.clone())),
+        _ if args.all => None,
+        _ => return Err(usage("release needs TYPE and NAME, or --all")),
+    };
+    let report = release(ctx, &ReleaseRequest { claim })?;
+    if ui.json {
+        return ui.json(&report);
+    }
+    if report.released.is_empty() {
+        ui.status("you held no claims; nothing released");
+    }
+    let text: String = report
+        .released
+        .iter()
+        .map(|key| format!("released {key}\n"))
+        .collect();
+    ui.out(&text)
+}

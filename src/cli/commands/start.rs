@@ -1,0 +1,48 @@
+//! `coord start`: register this session and print its id.
+
+use crate::app::start::{start, StartRequest};
+use crate::app::Ctx;
+use crate::cli::ui::Ui;
+use crate::core::error::Result;
+
+/// Register this session and print its id
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Session id to take (default: a generated one such as quiet-otter)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// What this session does, e.g. backend, reviewer (others can message @ROLE)
+    #[arg(long)]
+    pub role: Option<String>,
+    /// What it is working on, in a few words
+    #[arg(long)]
+    pub focus: Option<String>,
+    /// Take over NAME even though it is live (it is you, in a new process)
+    #[arg(long)]
+    pub resume: bool,
+    /// Print `export COORD_SESSION=ID` for shells that keep variables
+    #[arg(long)]
+    pub export: bool,
+}
+
+pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
+    let report = start(
+        ctx,
+        &StartRequest {
+            name: args.name.clone(),
+            role: args.role.clone(),
+            focus: args.focus.clone(),
+            resume: args.resume,
+        },
+    )?;
+    if ui.json {
+        return ui.json(&report);
+    }
+    let id = &report.session.id;
+    let verb = if report.resumed { "resumed" } else { "started" };
+    ui.status(&format!(
+        "{verb} session {id}; commands from this agent or shell now act as {id} (or pass -s {id}); next: `coord claim task NAME`"
+    ));
+    let line = if args.export { &report.export } else { id };
+    ui.out(&format!("{line}\n"))
+}

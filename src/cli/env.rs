@@ -1,0 +1,64 @@
+//! Everything coord takes from the environment, read once, here and nowhere
+//! else: the current folder, `COORD_HUB`, `COORD_SESSION`, the agent tool's
+//! session id, and the test-only `COORD_NOW` and `COORD_ID_SEED` (honoured
+//! only with `COORD_TESTING=1`, so a blocked agent cannot move time to make a
+//! live claim lapse).
+
+use std::path::PathBuf;
+
+use crate::app::{Hints, Location, Options};
+use crate::core::clock::{parse_time, whole_seconds, Clock};
+use crate::core::error::{failure, usage, Result};
+use crate::core::ids::IdSource;
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Where to look for the hub.
+pub fn location(flag: Option<PathBuf>) -> Result<Location> {
+    let cwd = std::env::current_dir().map_err(|e| failure(format!("cannot read the current folder: {e}")))?;
+    Ok(Location {
+        flag,
+        env: var("COORD_HUB"),
+        cwd,
+    })
+}
+
+/// How to open the hub: the clock, identity hints and the id source.
+pub fn options(session: Option<String>, lenient: bool) -> Result<Options> {
+    Ok(Options {
+        clock: clock()?,
+        hints: Hints {
+            flag: session,
+            env: var("COORD_SESSION"),
+            agent: var("CLAUDE_CODE_SESSION_ID"),
+        },
+        ids: IdSource::new(testing_only("COORD_ID_SEED")?.as_deref()),
+        lenient,
+    })
+}
+
+/// The clock: pinned by `COORD_NOW` in tests, the system's otherwise.
+pub fn clock() -> Result<Clock> {
+    let Some(text) = testing_only("COORD_NOW")? else {
+        return Ok(Clock::System);
+    };
+    let t = parse_time(text.trim()).ok_or_else(|| {
+        usage(format!(
+            "COORD_NOW={text:?} is not an RFC 3339 time; set it like COORD_NOW=2026-01-01T09:00:00Z or unset it"
+        ))
+    })?;
+    Ok(Clock::Fixed(whole_seconds(t)))
+}
+
+/// A variable only tests may set: refused unless `COORD_TESTING=1`.
+fn testing_only(name: &str) -> Result<Option<String>> {
+    let Some(value) = var(name) else { return Ok(None) };
+    if std::env::var("COORD_TESTING").as_deref() != Ok("1") {
+        return Err(usage(format!(
+            "{name} is set but COORD_TESTING=1 is not; {name} is for tests and demos only, so unset it (or set COORD_TESTING=1 in a test)"
+        )));
+    }
+    Ok(Some(value))
+}

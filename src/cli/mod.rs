@@ -1,0 +1,139 @@
+//! The command-line door: parse with clap, read the environment once, open
+//! the hub, call one application function, render its report, print the
+//! notices, and turn an error into its exit code. The only layer that
+//! prints or reads the environment.
+
+pub mod commands;
+pub mod env;
+pub mod ui;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::app::Ctx;
+use crate::core::error::{Kind, Result};
+use commands::*;
+use ui::Ui;
+
+/// Coordinate many coding sessions on one repository through plain files.
+#[derive(Parser, Debug)]
+#[command(name = "coord", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The hub folder (default: COORD_HUB, else `coordination/` found by walking up)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub hub: Option<PathBuf>,
+    /// Act as this session (default: COORD_SESSION, else the session started from this agent or shell)
+    #[arg(long, short = 's', global = true, value_name = "ID")]
+    pub session: Option<String>,
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print no status lines on stderr (errors and emergencies still show)
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    Init(init::Args),
+    Start(start::Args),
+    Stop(stop::Args),
+    Status(status::Args),
+    Heartbeat(heartbeat::Args),
+    Claim(claim::Args),
+    Release(release::Args),
+    Send(send::Args),
+    Inbox(inbox::Args),
+    Ack(ack::Args),
+    Brief(brief::Args),
+    Doctor(doctor::Args),
+}
+
+/// Run coord with these arguments; returns the exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return 0;
+        }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            return Kind::Usage.code();
+        }
+        Err(e) => {
+            eprintln!("{}", usage_line(&e));
+            return Kind::Usage.code();
+        }
+    };
+    let ui = Ui::detect(cli.json, cli.quiet);
+    match execute(&ui, cli) {
+        Ok(()) => 0,
+        Err(e) => ui.error(&e),
+    }
+}
+
+fn execute(ui: &Ui, cli: Cli) -> Result<()> {
+    let location = env::location(cli.hub)?;
+    if let Command::Init(args) = &cli.command {
+        return init::run(ui, &location, args);
+    }
+    // doctor opens the hub even with broken settings, which it then reports.
+    let lenient = matches!(cli.command, Command::Doctor(_));
+    let mut ctx = Ctx::open(&location, env::options(cli.session, lenient)?)?;
+    let quiet = ui.quiet;
+    ctx.hub.on_lock_wait(move |line| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    });
+    let result = dispatch(ui, &ctx, &cli.command);
+    ui.notices(&ctx.take_notices());
+    result
+}
+
+fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
+    match command {
+        // Handled before a hub is opened.
+        Command::Init(_) => Ok(()),
+        Command::Start(args) => start::run(ui, ctx, args),
+        Command::Stop(args) => stop::run(ui, ctx, args),
+        Command::Status(args) => status::run(ui, ctx, args),
+        Command::Heartbeat(args) => heartbeat::run(ui, ctx, args),
+        Command::Claim(args) => claim::run(ui, ctx, args),
+        Command::Release(args) => release::run(ui, ctx, args),
+        Command::Send(args) => send::run(ui, ctx, args),
+        Command::Inbox(args) => inbox::run(ui, ctx, args),
+        Command::Ack(args) => ack::run(ui, ctx, args),
+        Command::Brief(args) => brief::run(ui, ctx, args),
+        Command::Doctor(args) => doctor::run(ui, ctx, args),
+    }
+}
+
+/// clap's error as one line: its first sentence and where to read more.
+fn usage_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let first = text
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or("error: invalid command line")
+        .trim_end();
+    let tip = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+        .map(|t| format!("; {t}"))
+        .unwrap_or_default();
+    let usage = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .and_then(|u| u.split_whitespace().nth(1))
+        .filter(|sub| !sub.starts_with('[') && !sub.starts_with('<'))
+        .map(|sub| format!("coord {sub} --help"))
+        .unwrap_or_else(|| "coord --help".to_string());
+    format!("{first}{tip}; see `{usage}`")
+}

@@ -1,0 +1,216 @@
+//! The terminal side of the CLI, and the only code that prints: data on
+//! stdout (text, or one JSON object with the schema version), status and
+//! errors on stderr, colour decided in one place, tables with borders on a
+//! terminal and stable plain text everywhere else.
+
+use std::io::{IsTerminal, Write};
+
+use comfy_table::{presets, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::app::Notices;
+use crate::core::error::{failure, CoordError, Result};
+use crate::core::model::SCHEMA;
+use crate::core::text::sanitize;
+
+/// How this command prints, settled once from flags and the environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ui {
+    pub json: bool,
+    pub quiet: bool,
+    /// ANSI colour: stdout is a terminal and `NO_COLOR` is unset.
+    pub color: bool,
+    /// Tables with borders (stdout is a terminal).
+    pub tty: bool,
+}
+
+impl Ui {
+    pub fn detect(json: bool, quiet: bool) -> Ui {
+        let tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Ui {
+            json,
+            quiet,
+            color: tty && !no_color && !json,
+            tty,
+        }
+    }
+
+    /// A status line on stderr, unless `--quiet` or `--json`.
+    pub fn status(&self, line: &str) {
+        if !self.quiet && !self.json {
+            eprintln!("{line}");
+        }
+    }
+
+    /// A line on stderr that shows even with `--quiet`.
+    pub fn alert(&self, line: &str) {
+        eprintln!("{line}");
+    }
+
+    pub fn paint(&self, text: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Text on stdout; a closed pipe (`coord status | head`) is not an error.
+    pub fn out(&self, text: &str) -> Result<()> {
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) => Err(failure(format!("cannot write to stdout: {e}"))),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// `report` as one JSON object with `"schema"` added.
+    pub fn json<T: Serialize>(&self, report: &T) -> Result<()> {
+        #[derive(Serialize)]
+        struct Envelope<'a, T: Serialize> {
+            #[serde(flatten)]
+            report: &'a T,
+            schema: u32,
+        }
+        let mut text = serde_json::to_string_pretty(&Envelope {
+            report,
+            schema: SCHEMA,
+        })
+        .map_err(|e| failure(format!("cannot write JSON: {e}")))?;
+        text.push('\n');
+        self.out(&text)
+    }
+
+    /// What a session must see after any command: emergencies it has not
+    /// acknowledged (even with --quiet: the one thing it must not miss), and
+    /// warnings.
+    pub fn notices(&self, n: &Notices) {
+        for w in &n.warnings {
+            self.alert(&format!("warning: {}", sanitize(w, false)));
+        }
+        for e in &n.emergencies {
+            let id = sanitize(&e.id, false);
+            self.alert(&format!(
+                "EMERGENCY {id} from {}: {}; acknowledge with `coord ack {id}` (or `coord ack {id} --resolve` once it is dealt with)",
+                sanitize(&e.from, false),
+                sanitize(&e.subject, false)
+            ));
+        }
+    }
+
+    /// An error as one line on stderr (and as JSON on stdout with `--json`);
+    /// returns its exit code.
+    pub fn error(&self, err: &CoordError) -> i32 {
+        self.alert(&format!("error: {err}"));
+        if self.json {
+            #[derive(Serialize)]
+            struct ErrorReport<'a> {
+                error: ErrorBody<'a>,
+            }
+            #[derive(Serialize)]
+            struct ErrorBody<'a> {
+                code: i32,
+                kind: &'static str,
+                message: &'a str,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                hint: Option<String>,
+                #[serde(skip_serializing_if = "<[String]>::is_empty")]
+                hints: &'a [String],
+                #[serde(skip_serializing_if = "Option::is_none")]
+                details: Option<&'a serde_json::Value>,
+            }
+            let _ = self.json(&ErrorReport {
+                error: ErrorBody {
+                    code: err.kind.code(),
+                    kind: err.kind.name(),
+                    message: &err.message,
+                    hint: err.hint_text(),
+                    hints: &err.hints,
+                    details: err.details.as_ref(),
+                },
+            });
+        }
+        err.kind.code()
+    }
+
+    /// A table: borders on a terminal (comfy-table), plain aligned columns
+    /// otherwise: stable bytes, two spaces between columns, no trailing
+    /// spaces, no dependence on the terminal's width.
+    pub fn table(&self, header: &[&str], rows: Vec<Vec<String>>) -> String {
+        self.table_colored(header, rows, |_, _| None)
+    }
+
+    /// `table`, with `color(column, text)` choosing a colour for a cell when
+    /// colour is on (comfy-table measures styled cells; raw escape codes in
+    /// the text would count as width).
+    pub fn table_colored(
+        &self,
+        header: &[&str],
+        rows: Vec<Vec<String>>,
+        color: impl Fn(&str, &str) -> Option<comfy_table::Color>,
+    ) -> String {
+        if self.tty {
+            let mut t = Table::new();
+            t.load_preset(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic)
+                .set_header(header.to_vec());
+            for row in rows {
+                t.add_row(row.into_iter().zip(header).map(|(text, column)| {
+                    let paint = if self.color { color(column, &text) } else { None };
+                    let cell = comfy_table::Cell::new(text);
+                    match paint {
+                        Some(c) => cell.fg(c),
+                        None => cell,
+                    }
+                }));
+            }
+            return t.to_string() + "\n";
+        }
+        plain_table(header, &rows)
+    }
+}
+
+fn plain_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut s = String::new();
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            line.extend(std::iter::repeat_n(' ', w - cell.chars().count()));
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    s
+}
+
+/// An optional field from the hub, sanitised for a terminal cell.
+pub fn cell(v: &Option<String>) -> String {
+    v.as_deref().map(|s| sanitize(s, false)).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_tables_are_stable() {
+        let t = Ui::default().table(
+            &["A", "BB"],
+            vec![vec!["x".into(), "".into()], vec!["long".into(), "y".into()]],
+        );
+        assert_eq!(t, "A     BB\nx\nlong  y\n");
+    }
+}

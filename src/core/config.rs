@@ -1,0 +1,279 @@
+//! coord.toml: the hub's settings. Every key has a default, written out with
+//! a comment by `coord init`; a missing key takes its default, a bad value is
+//! a hub problem (exit 5) naming the file.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::core::clock::parse_duration;
+use crate::core::error::{hub, CoordError, Result};
+
+pub const FILE: &str = "coord.toml";
+
+/// The file `coord init` writes: every setting at its default, explained.
+pub const DEFAULT_TOML: &str = r#"# coord settings for this hub. Every key is shown at its default;
+# change a value here, or delete the line to go back to the default.
+
+[liveness]
+# A session with no sign of life for this long is shown as stale.
+stale_after = "30m"
+# After this long it is gone: its claims lapse and anyone may take them.
+gone_after = "2h"
+
+[claims]
+# How long a claim lasts when neither --hours nor --for is given.
+default_for = "2h"
+# The longest claim anyone may take or renew in one go.
+max_for = "24h"
+
+[messages]
+# Largest message body, in bytes.
+max_body = 65536
+
+[brief]
+# How far back CURRENT_STATE.md looks when --since is not given.
+since = "24h"
+# At most this many recent messages and activity lines are listed; the rest
+# are counted, so the page stays readable however long the logs grow.
+max_messages = 30
+max_events = 60
+
+[storage]
+# "full": fsync every file and its folder (survives power loss).
+# "normal": fsync files, not folders. "none": leave it to the OS
+# (survives coord being killed, not the machine losing power).
+durability = "full"
+# How long a command waits for another coord to finish with the hub (exit 6).
+lock_timeout = "10s"
+"#;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Full,
+    Normal,
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub stale_after: chrono::Duration,
+    pub gone_after: chrono::Duration,
+    pub default_for: chrono::Duration,
+    pub max_for: chrono::Duration,
+    pub max_body: usize,
+    pub brief_since: chrono::Duration,
+    pub max_messages: usize,
+    pub max_events: usize,
+    pub durability: Durability,
+    pub lock_timeout: std::time::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let d = |s| parse_duration(s).unwrap_or_else(|_| chrono::Duration::minutes(30));
+        Config {
+            stale_after: d("30m"),
+            gone_after: d("2h"),
+            default_for: d("2h"),
+            max_for: d("24h"),
+            max_body: 65536,
+            brief_since: d("24h"),
+            max_messages: 30,
+            max_events: 60,
+            durability: Durability::Full,
+            lock_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    liveness: RawLiveness,
+    #[serde(default)]
+    claims: RawClaims,
+    #[serde(default)]
+    messages: RawMessages,
+    #[serde(default)]
+    brief: RawBrief,
+    #[serde(default)]
+    storage: RawStorage,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLiveness {
+    stale_after: Option<String>,
+    gone_after: Option<String>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawClaims {
+    default_for: Option<String>,
+    max_for: Option<String>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMessages {
+    max_body: Option<i64>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawBrief {
+    since: Option<String>,
+    max_messages: Option<i64>,
+    max_events: Option<i64>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    durability: Option<String>,
+    lock_timeout: Option<String>,
+}
+
+impl Config {
+    /// Settings from the bytes of `coord.toml` at `path` (for messages);
+    /// `None` (no file) means all defaults.
+    pub fn from_file(path: &Path, bytes: Option<Vec<u8>>) -> Result<Config> {
+        let Some(bytes) = bytes else {
+            return Ok(Config::default());
+        };
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            hub(format!(
+                "{} line {} is not valid UTF-8; fix or delete the file",
+                path.display(),
+                upto.iter().filter(|b| **b == b'\n').count() + 1
+            ))
+        })?;
+        Self::parse(&text).map_err(|e| hub(format!("{}: {}", path.display(), e.message)))
+    }
+
+    /// Parse settings text; the error (a hub error, without the file's
+    /// name) says which key and how to fix it.
+    pub fn parse(text: &str) -> Result<Config> {
+        Self::parse_text(text).map_err(hub)
+    }
+
+    fn parse_text(text: &str) -> std::result::Result<Config, String> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let first = e.message().lines().next().unwrap_or("invalid TOML").to_string();
+            match line {
+                Some(l) => format!("line {l}: {first}; fix it or delete the line to use the default"),
+                None => format!("{first}; fix it or delete the line to use the default"),
+            }
+        })?;
+        let mut c = Config::default();
+        let dur =
+            |key: &str, v: &Option<String>, into: &mut chrono::Duration| -> std::result::Result<(), String> {
+                if let Some(s) = v {
+                    *into = parse_duration(s).map_err(|e: CoordError| format!("{key}: {}", e.message))?;
+                }
+                Ok(())
+            };
+        dur(
+            "liveness.stale_after",
+            &raw.liveness.stale_after,
+            &mut c.stale_after,
+        )?;
+        dur("liveness.gone_after", &raw.liveness.gone_after, &mut c.gone_after)?;
+        dur("claims.default_for", &raw.claims.default_for, &mut c.default_for)?;
+        dur("claims.max_for", &raw.claims.max_for, &mut c.max_for)?;
+        dur("brief.since", &raw.brief.since, &mut c.brief_since)?;
+        let count = |key: &str,
+                     v: Option<i64>,
+                     lo: i64,
+                     hi: i64,
+                     into: &mut usize|
+         -> std::result::Result<(), String> {
+            if let Some(n) = v {
+                if n < lo || n > hi {
+                    return Err(format!("{key} = {n} is out of range; use {lo} to {hi}"));
+                }
+                *into = n as usize;
+            }
+            Ok(())
+        };
+        count(
+            "messages.max_body",
+            raw.messages.max_body,
+            1,
+            16 << 20,
+            &mut c.max_body,
+        )?;
+        count(
+            "brief.max_messages",
+            raw.brief.max_messages,
+            0,
+            10_000,
+            &mut c.max_messages,
+        )?;
+        count(
+            "brief.max_events",
+            raw.brief.max_events,
+            0,
+            10_000,
+            &mut c.max_events,
+        )?;
+        if let Some(d) = &raw.storage.durability {
+            c.durability = match d.as_str() {
+                "full" => Durability::Full,
+                "normal" => Durability::Normal,
+                "none" => Durability::None,
+                other => {
+                    return Err(format!(
+                        "storage.durability = {other:?} is not one of \"full\", \"normal\", \"none\""
+                    ))
+                }
+            };
+        }
+        if let Some(s) = &raw.storage.lock_timeout {
+            let d = parse_duration(s).map_err(|e| format!("storage.lock_timeout: {}", e.message))?;
+            c.lock_timeout = d.to_std().map_err(|e| format!("storage.lock_timeout: {e}"))?;
+        }
+        if c.gone_after <= c.stale_after {
+            return Err("liveness.gone_after must be longer than liveness.stale_after".to_string());
+        }
+        if c.default_for > c.max_for {
+            return Err("claims.default_for must not be longer than claims.max_for".to_string());
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_file_parses_to_defaults() {
+        let c = Config::parse(DEFAULT_TOML).unwrap();
+        let d = Config::default();
+        assert_eq!(c.stale_after, d.stale_after);
+        assert_eq!(c.gone_after, d.gone_after);
+        assert_eq!(c.max_body, d.max_body);
+        assert_eq!(c.max_messages, d.max_messages);
+        assert_eq!(c.durability, d.durability);
+        assert_eq!(c.lock_timeout, d.lock_timeout);
+    }
+
+    #[test]
+    fn missing_keys_default_and_bad_values_name_the_key() {
+        let c = Config::parse("[liveness]\nstale_after = \"10m\"\n").unwrap();
+        assert_eq!(c.stale_after, chrono::Duration::minutes(10));
+        assert_eq!(c.gone_after, chrono::Duration::hours(2));
+        let e = Config::parse_text("[liveness]\nstale_after = \"soon\"\n").unwrap_err();
+        assert!(e.contains("liveness.stale_after"), "{e}");
+        let e = Config::parse_text("[brief]\nmax_events = -1\n").unwrap_err();
+        assert!(e.contains("brief.max_events"), "{e}");
+        let e = Config::parse_text("[liveness]\nstale_after = \"3h\"\n").unwrap_err();
+        assert!(e.contains("gone_after"), "{e}");
+        let e = Config::parse_text("[storage]\ndurability = \"maybe\"\n").unwrap_err();
+        assert!(e.contains("durability"), "{e}");
+        assert!(Config::parse("[nope]\n").is_err());
+    }
+}

@@ -1,0 +1,610 @@
+//! The claim lifecycle over plain state: take, renew, force, release, lapse
+//! (and later handoff). Each function changes the registry and records the
+//! journal entries and messages to coord's own sessions in [`Effects`].
+
+use serde::Serialize;
+
+use super::{glob, live_holder, state, touch, Alert, Effects, State};
+use crate::core::clock::{format_time, short_duration, Time};
+use crate::core::config::Config;
+use crate::core::error::{conflict, not_found, CoordError, Result};
+use crate::core::model::{Claim, Level, Registry};
+use crate::core::text::claim_args;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LapseReason {
+    Expired,
+    HolderGone,
+    HolderEnded,
+    HolderUnknown,
+}
+
+impl LapseReason {
+    pub fn describe(&self) -> &'static str {
+        match self {
+            LapseReason::Expired => "it expired",
+            LapseReason::HolderGone => "its holder went silent past liveness.gone_after",
+            LapseReason::HolderEnded => "its holder ended",
+            LapseReason::HolderUnknown => "its holder is not a known session",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lapse {
+    pub key: String,
+    pub holder: String,
+    pub reason: LapseReason,
+}
+
+/// Claims that still name a holder but are free by the rules.
+pub fn lapsed(reg: &Registry, now: Time, cfg: &Config) -> Vec<Lapse> {
+    reg.claims
+        .iter()
+        .filter_map(|(key, c)| {
+            let holder = c.holder.as_deref()?;
+            let reason = match reg.sessions.get(holder).map(|s| state(s, now, cfg)) {
+                None => LapseReason::HolderUnknown,
+                Some(State::Ended) => LapseReason::HolderEnded,
+                Some(State::Gone) => LapseReason::HolderGone,
+                _ if c.expires.is_some_and(|e| e <= now) => LapseReason::Expired,
+                _ => return None,
+            };
+            Some(Lapse {
+                key: key.clone(),
+                holder: holder.to_string(),
+                reason,
+            })
+        })
+        .collect()
+}
+
+/// Keys of claims held live by someone other than `me` that stop `me` from
+/// taking `kind:name`: the same claim, or for files an overlapping glob.
+pub fn conflicts(reg: &Registry, kind: &str, name: &str, me: &str, now: Time, cfg: &Config) -> Vec<String> {
+    let key = Claim::key(kind, name);
+    let mut out = Vec::new();
+    if let Some(c) = reg.claims.get(&key) {
+        if live_holder(c, reg, now, cfg).is_some_and(|h| h != me) {
+            out.push(key.clone());
+        }
+    }
+    if kind == "file" {
+        for (k, c) in &reg.claims {
+            if *k != key
+                && c.kind == "file"
+                && live_holder(c, reg, now, cfg).is_some_and(|h| h != me)
+                && glob::overlap(&c.name, name)
+            {
+                out.push(k.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Free every claim that has lapsed (expired, or its holder gone or ended),
+/// journal it, and tell the holder.
+pub fn sweep(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Effects) {
+    for lapse in lapsed(reg, now, cfg) {
+        let why = lapse.reason.describe();
+        release(
+            reg,
+            &lapse.key,
+            &lapse.holder,
+            "claim.lapsed",
+            &format!("lapsed for {}: {why}", lapse.holder),
+            fx,
+        );
+        if reg.sessions.contains_key(&lapse.holder) {
+            fx.notice(
+                &lapse.holder,
+                Level::Warning,
+                format!("your claim {} lapsed", lapse.key),
+                format!(
+                    "{} is free again because {why}. Claim it again with `coord claim {}` if you still need it.",
+                    lapse.key,
+                    claim_args(&lapse.key)
+                ),
+            );
+        }
+    }
+}
+
+/// Release `key` held by `holder`; journal it with `kind` and `why`.
+pub fn release(reg: &mut Registry, key: &str, holder: &str, kind: &'static str, why: &str, fx: &mut Effects) {
+    let token = match reg.claims.get_mut(key) {
+        Some(c) => {
+            c.holder = None;
+            c.since = None;
+            c.expires = None;
+            c.token
+        }
+        None => return,
+    };
+    fx.event(kind, holder, Some(key), format!("{key} {why}")).token = Some(token);
+}
+
+/// `coord release`: `wanted` (a key) or, with `None`, every claim `me` holds.
+pub fn give_back(
+    reg: &mut Registry,
+    me: &str,
+    wanted: Option<&str>,
+    now: Time,
+    fx: &mut Effects,
+) -> Result<Vec<String>> {
+    let keys: Vec<String> = match wanted {
+        None => held_by(reg, me),
+        Some(key) => match reg.claims.get(key).and_then(|c| c.holder.clone()) {
+            Some(h) if h == me => vec![key.to_string()],
+            Some(h) => {
+                return Err(
+                    conflict(format!("{key} is held by {h}, not by you ({me})")).hint(format!(
+                        "only {h} can release it; ask with `coord send {h} SUBJECT`"
+                    )),
+                )
+            }
+            None => {
+                return Err(not_found(format!("you ({me}) do not hold {key}"))
+                    .hint("see your claims with `coord status`"))
+            }
+        },
+    };
+    touch(reg, me, now);
+    for key in &keys {
+        release(reg, key, me, "claim.released", &format!("released by {me}"), fx);
+    }
+    Ok(keys)
+}
+
+/// `coord stop`: release everything `me` holds and end the session.
+pub fn end_session(reg: &mut Registry, me: &str, now: Time, fx: &mut Effects) -> Vec<String> {
+    let held = held_by(reg, me);
+    for key in &held {
+        release(
+            reg,
+            key,
+            me,
+            "claim.released",
+            &format!("released by {me} (session ended)"),
+            fx,
+        );
+    }
+    if let Some(s) = reg.sessions.get_mut(me) {
+        s.ended = Some(now);
+        s.last_seen = now;
+    }
+    fx.event("session.ended", me, None, format!("{me} ended"));
+    held
+}
+
+/// Keys of the claims that name `me` as holder.
+pub fn held_by(reg: &Registry, me: &str) -> Vec<String> {
+    reg.claims
+        .iter()
+        .filter(|(_, c)| c.holder.as_deref() == Some(me))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// What `coord claim` asks for.
+#[derive(Debug, Clone)]
+pub struct Take<'a> {
+    pub kind: &'a str,
+    /// Already validated and, for files, normalised.
+    pub name: &'a str,
+    pub me: &'a str,
+    pub length: chrono::Duration,
+    pub note: Option<&'a str>,
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Taken,
+    Renewed,
+    Forced,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Taken => "taken",
+            Outcome::Renewed => "renewed",
+            Outcome::Forced => "forced",
+        }
+    }
+}
+
+/// A claim taken away from another session by `--force`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revoked {
+    pub key: String,
+    pub holder: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Taken {
+    pub key: String,
+    pub outcome: Outcome,
+    pub token: u64,
+    pub revoked: Vec<Revoked>,
+}
+
+/// Take or renew a claim: first claim wins, the holder renews (same token),
+/// anyone else is refused (exit 3) unless `force`, which takes every
+/// conflicting claim, journals it and tells each holder.
+pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Effects) -> Result<Taken> {
+    let key = Claim::key(req.kind, req.name);
+    let me = req.me;
+    let held_by_others = conflicts(reg, req.kind, req.name, me, now, cfg);
+    if !held_by_others.is_empty() && !req.force {
+        return Err(conflict_error(reg, &key, &held_by_others[0], now));
+    }
+    touch(reg, me, now);
+    let mut revoked = Vec::new();
+    for other in &held_by_others {
+        let holder = reg.claims[other].holder.clone().unwrap_or_default();
+        release(
+            reg,
+            other,
+            &holder,
+            "claim.stolen",
+            &format!("taken from {holder} by {me} with --force"),
+            fx,
+        );
+        fx.notice(
+            &holder,
+            Level::Warning,
+            format!("{me} took your claim {other}"),
+            format!(
+                "{me} ran `coord claim {}` with --force, which took {other} from you. Stop changing what it covers, and talk to {me} with `coord send {me} SUBJECT`.",
+                claim_args(&key)
+            ),
+        );
+        revoked.push(Revoked {
+            key: other.clone(),
+            holder,
+        });
+    }
+    let renewing = reg
+        .claims
+        .get(&key)
+        .is_some_and(|c| c.holder.as_deref() == Some(me));
+    let claim = reg.claims.entry(key.clone()).or_insert_with(|| Claim {
+        kind: req.kind.to_string(),
+        name: req.name.to_string(),
+        holder: None,
+        since: None,
+        expires: None,
+        note: None,
+        token: 0,
+        extra: Default::default(),
+    });
+    if !renewing {
+        claim.token += 1;
+        claim.holder = Some(me.to_string());
+        claim.since = Some(now);
+    }
+    claim.expires = Some(now + req.length);
+    if req.note.is_some() || !renewing {
+        claim.note = req.note.map(str::to_string);
+    }
+    let token = claim.token;
+    let outcome = match (renewing, revoked.is_empty()) {
+        (true, _) => Outcome::Renewed,
+        (false, true) => Outcome::Taken,
+        (false, false) => Outcome::Forced,
+    };
+    let kind = if renewing { "claim.renewed" } else { "claim.taken" };
+    let text = format!(
+        "{key} {} by {me} for {}",
+        outcome.as_str(),
+        short_duration(req.length)
+    );
+    fx.event(kind, me, Some(&key), text).token = Some(token);
+    Ok(Taken {
+        key,
+        outcome,
+        token,
+        revoked,
+    })
+}
+
+/// Exit 3 with who holds it, since when, time left and how to ask them.
+fn conflict_error(reg: &Registry, wanted: &str, held: &str, now: Time) -> CoordError {
+    let c = &reg.claims[held];
+    let holder = c.holder.clone().unwrap_or_default();
+    let what = if held == wanted {
+        format!("{wanted} is held by {holder}")
+    } else {
+        format!("{wanted} overlaps {held}, held by {holder}")
+    };
+    let details = serde_json::json!({
+        "claim": held,
+        "holder": holder,
+        "since": c.since.map(format_time),
+        "expires": c.expires.map(format_time),
+        "seconds_left": c.expires.map(|e| (e - now).num_seconds()),
+    });
+    conflict(format!("{what} {}", held_phrase(c.since, c.expires, now)))
+        .hint(format!(
+            "ask them with `coord send {holder} \"may I take {held}?\"`, wait with --wait 30m, or take it with --force"
+        ))
+        .details(details)
+}
+
+/// "since 09:12 UTC (1h28m left)" for conflict messages.
+pub fn held_phrase(since: Option<Time>, expires: Option<Time>, now: Time) -> String {
+    let since = since
+        .map(|t| format!("since {}", format_time(t)))
+        .unwrap_or_default();
+    let left = expires
+        .map(|e| format!(" ({} left)", short_duration(e - now)))
+        .unwrap_or_default();
+    format!("{since}{left}")
+}
+
+/// Alerts about sessions and claims (messages add their own in `brief`):
+/// stale sessions holding claims, silent sessions, expired or orphaned
+/// claims, overlapping file claims held by different sessions.
+pub fn claim_alerts(reg: &Registry, now: Time, cfg: &Config) -> Vec<Alert> {
+    let mut out = Vec::new();
+    for (id, s) in &reg.sessions {
+        if state(s, now, cfg) != State::Stale {
+            continue;
+        }
+        let held: Vec<&str> = reg
+            .claims
+            .iter()
+            .filter(|(_, c)| c.holder.as_deref() == Some(id) && live_holder(c, reg, now, cfg).is_some())
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let silent = short_duration(now - s.last_seen);
+        let text = if held.is_empty() {
+            format!("{id} has been silent for {silent}")
+        } else {
+            format!("{id} has been silent for {silent} and holds {}", held.join(", "))
+        };
+        let kind = if held.is_empty() {
+            "silent_session"
+        } else {
+            "stale_holder"
+        };
+        out.push(Alert {
+            kind,
+            target: Some(id.clone()),
+            text,
+        });
+    }
+    for lapse in lapsed(reg, now, cfg) {
+        let kind = if lapse.reason == LapseReason::Expired {
+            "expired_claim"
+        } else {
+            "orphaned_claim"
+        };
+        out.push(Alert {
+            kind,
+            target: Some(lapse.key.clone()),
+            text: format!(
+                "{} held by {} is free: {}",
+                lapse.key,
+                lapse.holder,
+                lapse.reason.describe()
+            ),
+        });
+    }
+    // Sorted by literal prefix, a prefix comes right before its extensions,
+    // so only the run of claims that extend each prefix can overlap it.
+    let mut files: Vec<(&str, &String, &Claim, &str)> = reg
+        .claims
+        .iter()
+        .filter(|(_, c)| c.kind == "file")
+        .filter_map(|(k, c)| live_holder(c, reg, now, cfg).map(|h| (glob::literal_prefix(&c.name), k, c, h)))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
+    let mut pairs = Vec::new();
+    for (i, (pa, ka, a, ha)) in files.iter().enumerate() {
+        for (_, kb, b, hb) in files[i + 1..].iter().take_while(|f| f.0.starts_with(pa)) {
+            if ha != hb && glob::overlap(&a.name, &b.name) {
+                // Report each pair once, in key order, whatever the prefix order.
+                pairs.push(if ka <= kb {
+                    (*ka, *ha, *kb, *hb)
+                } else {
+                    (*kb, *hb, *ka, *ha)
+                });
+            }
+        }
+    }
+    pairs.sort();
+    for (ka, ha, kb, hb) in pairs {
+        out.push(Alert {
+            kind: "overlapping_claims",
+            target: Some(ka.clone()),
+            text: format!("{ka} ({ha}) overlaps {kb} ({hb})"),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::clock::parse_time;
+    use crate::core::model::Session;
+
+    fn t(s: &str) -> Time {
+        parse_time(&format!("2026-01-01T{s}Z")).unwrap()
+    }
+
+    fn reg_with(sessions: &[(&str, &str)], claims: &[(&str, &str, &str, &str)]) -> Registry {
+        let mut reg = Registry::new();
+        for (id, seen) in sessions {
+            let mut s = Session::new(t(seen));
+            s.last_seen = t(seen);
+            reg.sessions.insert(id.to_string(), s);
+        }
+        for (kind, name, holder, expires) in claims {
+            reg.claims.insert(
+                Claim::key(kind, name),
+                Claim {
+                    kind: kind.to_string(),
+                    name: name.to_string(),
+                    holder: Some(holder.to_string()),
+                    since: Some(t("09:00:00")),
+                    expires: Some(t(expires)),
+                    note: None,
+                    token: 1,
+                    extra: Default::default(),
+                },
+            );
+        }
+        reg
+    }
+
+    #[test]
+    fn conflicts_by_key_and_by_glob() {
+        let cfg = Config::default();
+        let reg = reg_with(
+            &[("alice", "10:00:00"), ("bob", "10:00:00")],
+            &[
+                ("task", "auth", "alice", "12:00:00"),
+                ("file", "src/**", "alice", "12:00:00"),
+            ],
+        );
+        let now = t("10:10:00");
+        assert_eq!(
+            conflicts(&reg, "task", "auth", "bob", now, &cfg),
+            vec!["task:auth"]
+        );
+        assert!(conflicts(&reg, "task", "auth", "alice", now, &cfg).is_empty());
+        assert!(conflicts(&reg, "task", "other", "bob", now, &cfg).is_empty());
+        assert_eq!(
+            conflicts(&reg, "file", "src/main.rs", "bob", now, &cfg),
+            vec!["file:src/**"]
+        );
+        assert!(conflicts(&reg, "file", "docs/x.md", "bob", now, &cfg).is_empty());
+        // A type other than file never overlaps by glob.
+        assert!(conflicts(&reg, "service", "src/main.rs", "bob", now, &cfg).is_empty());
+        // After expiry nothing conflicts.
+        assert!(conflicts(&reg, "task", "auth", "bob", t("12:00:00"), &cfg).is_empty());
+    }
+
+    #[test]
+    fn alerts_name_stale_holders_and_overlaps() {
+        let cfg = Config::default();
+        let mut reg = reg_with(
+            &[("alice", "10:00:00"), ("bob", "10:40:00")],
+            &[
+                ("file", "src/**", "alice", "12:00:00"),
+                ("file", "src/a.rs", "bob", "12:00:00"),
+            ],
+        );
+        reg.claims.get_mut("file:src/a.rs").unwrap().expires = Some(t("12:00:00"));
+        let alerts = claim_alerts(&reg, t("10:45:00"), &cfg);
+        let kinds: Vec<&str> = alerts.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, vec!["stale_holder", "overlapping_claims"]);
+        assert!(alerts[0]
+            .text
+            .contains("alice has been silent for 45m and holds file:src/**"));
+    }
+}
+
+#[cfg(test)]
+mod lifecycle {
+    use super::*;
+    use crate::core::clock::parse_time;
+    use crate::core::model::Session;
+    use crate::core::rules::Effect;
+
+    fn t(s: &str) -> Time {
+        parse_time(&format!("2026-01-01T{s}Z")).unwrap()
+    }
+
+    fn two() -> Registry {
+        let mut reg = Registry::new();
+        for id in ["alice", "bob"] {
+            reg.sessions.insert(id.into(), Session::new(t("09:00:00")));
+        }
+        reg
+    }
+
+    fn req<'a>(me: &'a str, force: bool) -> Take<'a> {
+        Take {
+            kind: "task",
+            name: "x",
+            me,
+            length: chrono::Duration::hours(1),
+            note: None,
+            force,
+        }
+    }
+
+    #[test]
+    fn take_renew_conflict_force() {
+        let cfg = Config::default();
+        let mut reg = two();
+        let mut fx = Effects::default();
+        let a = take(&mut reg, &req("alice", false), t("09:00:00"), &cfg, &mut fx).unwrap();
+        assert_eq!((a.outcome, a.token), (Outcome::Taken, 1));
+        let r = take(&mut reg, &req("alice", false), t("09:10:00"), &cfg, &mut fx).unwrap();
+        assert_eq!((r.outcome, r.token), (Outcome::Renewed, 1));
+        let before = reg.clone();
+        let e = take(&mut reg, &req("bob", false), t("09:20:00"), &cfg, &mut fx).unwrap_err();
+        assert_eq!(e.kind, crate::core::error::Kind::Conflict);
+        assert_eq!(reg, before, "a refused claim changes nothing");
+        let mut fx = Effects::default();
+        let f = take(&mut reg, &req("bob", true), t("09:30:00"), &cfg, &mut fx).unwrap();
+        assert_eq!((f.outcome, f.token), (Outcome::Forced, 2));
+        assert_eq!(
+            f.revoked,
+            vec![Revoked {
+                key: "task:x".into(),
+                holder: "alice".into()
+            }]
+        );
+        let kinds: Vec<&str> = fx.events().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["claim.stolen", "claim.taken"]);
+        assert_eq!(fx.notices().next().map(|n| n.to.as_str()), Some("alice"));
+        assert!(
+            matches!(fx.0[1], Effect::Notice(_)),
+            "the holder is told right after the steal"
+        );
+    }
+
+    #[test]
+    fn lapses_are_swept_and_the_holder_told() {
+        let cfg = Config::default();
+        let mut reg = two();
+        let mut fx = Effects::default();
+        take(&mut reg, &req("alice", false), t("09:00:00"), &cfg, &mut fx).unwrap();
+        let mut fx = Effects::default();
+        sweep(&mut reg, t("10:00:00"), &cfg, &mut fx);
+        assert!(reg.claims["task:x"].holder.is_none());
+        assert_eq!(reg.claims["task:x"].token, 1, "a released claim keeps its token");
+        assert_eq!(fx.events().next().map(|e| e.kind), Some("claim.lapsed"));
+        assert_eq!(fx.notices().count(), 1);
+    }
+
+    #[test]
+    fn give_back_refuses_what_is_not_yours() {
+        let cfg = Config::default();
+        let mut reg = two();
+        let mut fx = Effects::default();
+        take(&mut reg, &req("alice", false), t("09:00:00"), &cfg, &mut fx).unwrap();
+        let e = give_back(&mut reg, "bob", Some("task:x"), t("09:01:00"), &mut fx).unwrap_err();
+        assert_eq!(e.kind, crate::core::error::Kind::Conflict);
+        let e = give_back(&mut reg, "bob", Some("task:y"), t("09:01:00"), &mut fx).unwrap_err();
+        assert_eq!(e.kind, crate::core::error::Kind::NotFound);
+        assert_eq!(
+            give_back(&mut reg, "alice", None, t("09:01:00"), &mut fx).unwrap(),
+            ["task:x"]
+        );
+        assert_eq!(
+            end_session(&mut reg, "alice", t("09:02:00"), &mut fx),
+            Vec::<String>::new()
+        );
+        assert_eq!(state(&reg.sessions["alice"], t("09:03:00"), &cfg), State::Ended);
+    }
+}

@@ -1,0 +1,311 @@
+//! Raw file primitives, private to the storage layer: atomic replace,
+//! whole-line append that repairs a torn tail, reads that name the file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use crate::core::config::Durability;
+use crate::core::error::{hub, CoordError, Result};
+
+/// What an append did besides appending.
+pub(super) enum Appended {
+    Clean,
+    /// A torn last line (a writer killed mid-write) was cut off first.
+    CutTorn,
+}
+
+/// Append whole lines in one write, first cutting off a torn last line.
+pub(super) fn append(path: &Path, lines: &[String], durability: Durability) -> Result<Appended> {
+    if lines.is_empty() {
+        return Ok(Appended::Clean);
+    }
+    let io = |what: &'static str| move |e| CoordError::io(what, path, e);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(io("open to append"))?;
+    let len = file.metadata().map_err(io("read"))?.len();
+    let keep = last_newline_end(&mut file, len).map_err(io("read"))?;
+    let outcome = if keep < len {
+        file.set_len(keep).map_err(io("repair the torn end of"))?;
+        Appended::CutTorn
+    } else {
+        Appended::Clean
+    };
+    let mut buf = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    for line in lines {
+        buf.push_str(line);
+        buf.push('\n');
+    }
+    file.write_all(buf.as_bytes()).map_err(io("append to"))?;
+    if durability != Durability::None {
+        file.sync_data().map_err(io("fsync"))?;
+    }
+    Ok(outcome)
+}
+
+/// Temp file in the same folder, fsync, rename over, fsync the folder.
+pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8], durability: Durability) -> Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let target = dir.join(name);
+    let mut file = File::create(&tmp).map_err(|e| CoordError::io("write", &tmp, e))?;
+    file.write_all(bytes)
+        .map_err(|e| CoordError::io("write", &tmp, e))?;
+    if durability != Durability::None {
+        // The data and its length; the rename below is what the folder's
+        // fsync makes durable.
+        file.sync_data().map_err(|e| CoordError::io("fsync", &tmp, e))?;
+    }
+    drop(file);
+    std::fs::rename(&tmp, &target).map_err(|e| CoordError::io("replace", &target, e))?;
+    if durability == Durability::Full {
+        // Make the rename itself durable. Opening a folder for fsync works on
+        // Linux and macOS; where it does not, the rename still happened.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// A file's bytes, `None` when it is missing.
+pub(super) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(hub(format!(
+            "cannot read {}: {e}; check its permissions",
+            path.display()
+        ))),
+    }
+}
+
+/// Open a log for reading; `None` when it is missing.
+pub(super) fn open_log(path: &Path) -> Result<Option<File>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CoordError::io("read", path, e)),
+    }
+}
+
+/// Parse a whole JSON file; the error names the file, line and column.
+pub(super) fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T> {
+    if let Err(e) = std::str::from_utf8(bytes) {
+        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+        return Err(hub(format!(
+            "{} line {line} is not valid UTF-8; it was left untouched: restore it from git or run `coord doctor`",
+            path.display()
+        )));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        hub(format!(
+            "{} line {} is corrupt ({}); it was left untouched: restore it from git or run `coord doctor`",
+            path.display(),
+            e.line(),
+            e.to_string().split(" at line").next().unwrap_or("invalid JSON")
+        ))
+    })
+}
+
+/// Lines read from a log, starting at byte `start`.
+pub(super) struct LogChunk {
+    pub start: u64,
+    pub bytes: Vec<u8>,
+}
+
+impl LogChunk {
+    /// Each complete line with its starting offset (no trailing newline).
+    pub fn lines(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let start = self.start;
+        let mut at = 0usize;
+        let bytes = &self.bytes;
+        std::iter::from_fn(move || {
+            if at >= bytes.len() {
+                return None;
+            }
+            let end = bytes[at..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(bytes.len(), |p| at + p);
+            let line = (start + at as u64, &bytes[at..end]);
+            at = end + 1;
+            Some(line)
+        })
+    }
+
+    pub fn end(&self) -> u64 {
+        self.start + self.bytes.len() as u64
+    }
+}
+
+/// The complete lines of a log from byte `offset` to the end; the flag says
+/// whether a torn last line was left out.
+pub(super) fn read_lines_from(path: &Path, offset: u64) -> Result<(LogChunk, bool)> {
+    let Some(mut file) = open_log(path)? else {
+        return Ok((
+            LogChunk {
+                start: offset,
+                bytes: Vec::new(),
+            },
+            false,
+        ));
+    };
+    let io = |e| CoordError::io("read", path, e);
+    file.seek(SeekFrom::Start(offset)).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io)?;
+    let mut torn = false;
+    if !bytes.is_empty() && bytes.last() != Some(&b'\n') {
+        torn = true;
+        let cut = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        bytes.truncate(cut);
+    }
+    Ok((LogChunk { start: offset, bytes }, torn))
+}
+
+/// The bytes of `len` at `offset`, or `None` if the file is shorter.
+pub(super) fn read_at(path: &Path, offset: u64, len: u64) -> Result<Option<Vec<u8>>> {
+    let Some(mut file) = open_log(path)? else {
+        return Ok(None);
+    };
+    let io = |e| CoordError::io("read", path, e);
+    if file.metadata().map_err(io)?.len() < offset + len {
+        return Ok(None);
+    }
+    file.seek(SeekFrom::Start(offset)).map_err(io)?;
+    let mut buf = vec![0u8; len as usize];
+    file.read_exact(&mut buf).map_err(io)?;
+    Ok(Some(buf))
+}
+
+/// Visit the complete lines of a log newest first, reading backwards in
+/// chunks, so "the last N" costs N lines and not the log's size. `f` gets
+/// each line's offset and bytes (without the newline) and returns `false`
+/// to stop. Returns whether a torn last line was skipped.
+pub(super) fn rev_lines(path: &Path, mut f: impl FnMut(u64, &[u8]) -> Result<bool>) -> Result<bool> {
+    const CHUNK: u64 = 64 * 1024;
+    let Some(mut file) = open_log(path)? else {
+        return Ok(false);
+    };
+    let io = |e| CoordError::io("read", path, e);
+    let len = file.metadata().map_err(io)?.len();
+    let mut pos = last_newline_end(&mut file, len).map_err(io)?;
+    let torn = pos < len;
+    // Invariant: `buf` holds the file's bytes [pos, pos + buf.len()) and
+    // is empty or ends with a newline.
+    let mut buf: Vec<u8> = Vec::new();
+    while pos > 0 {
+        let step = CHUNK.min(pos);
+        pos -= step;
+        let mut chunk = vec![0u8; step as usize];
+        file.seek(SeekFrom::Start(pos)).map_err(io)?;
+        file.read_exact(&mut chunk).map_err(io)?;
+        chunk.extend_from_slice(&buf);
+        buf = chunk;
+        let mut stop = buf.len();
+        while stop > 0 {
+            let line_end = stop - 1;
+            let start = match last_newline(&buf[..line_end]) {
+                Some(nl) => nl + 1,
+                None if pos == 0 => 0,
+                None => break,
+            };
+            if !f(pos + start as u64, &buf[start..line_end])? {
+                return Ok(torn);
+            }
+            stop = start;
+        }
+        buf.truncate(stop);
+    }
+    Ok(torn)
+}
+
+/// The position of the last `\n` in `s`, eight bytes at a time: reading a
+/// log backwards is mostly this search.
+pub(super) fn last_newline(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const NL: u64 = LO * b'\n' as u64;
+    let mut end = s.len();
+    while end >= 8 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&s[end - 8..end]);
+        let x = u64::from_le_bytes(word) ^ NL;
+        // Non-zero exactly when some byte of `x` is zero (a newline in `word`).
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            return s[end - 8..end]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map(|p| end - 8 + p);
+        }
+        end -= 8;
+    }
+    s[..end].iter().rposition(|b| *b == b'\n')
+}
+
+/// Where the last complete line of `file` (of length `len`) ends.
+fn last_newline_end(file: &mut File, len: u64) -> std::io::Result<u64> {
+    if len == 0 {
+        return Ok(0);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    if last[0] == b'\n' {
+        return Ok(len);
+    }
+    let mut pos = len;
+    let mut buf = vec![0u8; 64 * 1024];
+    while pos > 0 {
+        let step = (buf.len() as u64).min(pos);
+        pos -= step;
+        file.seek(SeekFrom::Start(pos))?;
+        file.read_exact(&mut buf[..step as usize])?;
+        if let Some(p) = last_newline(&buf[..step as usize]) {
+            return Ok(pos + p as u64 + 1);
+        }
+    }
+    Ok(0)
+}
+
+/// Whether `hay` holds `needle`. Log lines are UTF-8, so std's string
+/// search (vectorised for short needles) does the work; anything else falls
+/// back to a plain scan.
+pub(super) fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    match (std::str::from_utf8(hay), std::str::from_utf8(needle)) {
+        (Ok(h), Ok(n)) => h.contains(n),
+        _ => hay.windows(needle.len()).any(|w| w == needle),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_newline;
+
+    #[test]
+    fn last_newline_matches_a_plain_search() {
+        let text = b"ab\ncdefghijklmnop\nqrstuvwxyz0123456789\n\nxyz";
+        for end in 0..=text.len() {
+            for start in 0..=end {
+                let s = &text[start..end];
+                assert_eq!(
+                    last_newline(s),
+                    s.iter().rposition(|b| *b == b'\n'),
+                    "{start}..{end}"
+                );
+            }
+        }
+        // Bytes with the high bit set must not look like newlines.
+        let high = [0x8au8, 0x0b, 0x09, 0xff, 0x80, 0x8a, 0x0a, 0x8a, 0x89, 0x8b];
+        assert_eq!(last_newline(&high), Some(6));
+    }
+}

@@ -1,0 +1,269 @@
+//! The log formats, known here and nowhere else: MESSAGES.jsonl and
+//! EVENTS.jsonl are one JSON object a line, keys sorted, so `"ts"` ends
+//! every line coord writes. Queries: unread messages since a session's
+//! cursor, a message by id, the end of the log, every message involving a
+//! session, and the newest records in a time window for the briefing.
+//!
+//! The read cursor is a byte offset kept on the session, so reading costs
+//! what arrived since the last read, not the log's size. The line that ends
+//! at the cursor is checked on every use; if the log was rewritten (a git
+//! merge), the cursor is found again by that line's id, and failing that by
+//! its timestamp.
+
+use serde::de::DeserializeOwned;
+
+use super::fsio::{self, contains, LogChunk};
+use super::{Hub, EVENTS, MESSAGES};
+use crate::core::clock::Time;
+use crate::core::error::{hub, Result};
+use crate::core::model::{Cursor, Event, Message, Registry};
+
+/// Unread messages for one session, oldest first, each with the cursor just
+/// past it, plus the cursor at the end of the scan.
+pub struct Unread {
+    pub items: Vec<(Message, Cursor)>,
+    pub end: Option<Cursor>,
+}
+
+/// The newest records of a log within a window, and how many more there are.
+pub struct Tail<T> {
+    pub shown: Vec<T>,
+    pub more: usize,
+}
+
+impl Hub {
+    fn read_log_from(&self, name: &str, offset: u64) -> Result<LogChunk> {
+        let (chunk, torn) = fsio::read_lines_from(&self.path(name), offset)?;
+        if torn {
+            self.warn_torn(name);
+        }
+        Ok(chunk)
+    }
+
+    /// The 1-based line number of byte `offset` in a log (for error messages).
+    fn line_number(&self, name: &str, offset: u64) -> usize {
+        std::fs::read(self.path(name))
+            .map(|b| {
+                b[..(offset as usize).min(b.len())]
+                    .iter()
+                    .filter(|c| **c == b'\n')
+                    .count()
+                    + 1
+            })
+            .unwrap_or(0)
+    }
+
+    fn bad_line(&self, name: &str, offset: u64, why: &str) -> crate::core::error::CoordError {
+        hub(format!(
+            "{} line {} is not a valid record ({why}); run `coord doctor` to see what is wrong",
+            self.path(name).display(),
+            self.line_number(name, offset)
+        ))
+    }
+
+    /// Parse one log line, naming the file and line when it is not valid.
+    fn parse_line<T: DeserializeOwned>(&self, name: &str, offset: u64, line: &[u8]) -> Result<T> {
+        serde_json::from_slice(line).map_err(|e| self.bad_line(name, offset, &e.to_string()))
+    }
+
+    /// A number that changes whenever a message is appended.
+    pub fn messages_version(&self) -> u64 {
+        std::fs::metadata(self.path(MESSAGES))
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    /// Where reading starts for a cursor, and a timestamp floor when the
+    /// cursor could only be recovered approximately.
+    fn cursor_start(&self, cursor: Option<&Cursor>) -> Result<(u64, Option<Time>)> {
+        let Some(c) = cursor else { return Ok((0, None)) };
+        let Some(id) = &c.id else { return Ok((0, None)) };
+        let needle = format!("\"id\":\"{id}\"");
+        if c.len > 0 && c.offset >= c.len {
+            if let Some(bytes) = fsio::read_at(&self.path(MESSAGES), c.offset - c.len, c.len)? {
+                if bytes.last() == Some(&b'\n') && contains(&bytes, needle.as_bytes()) {
+                    return Ok((c.offset, None));
+                }
+            }
+        }
+        // The log changed under the cursor: find the line again by id.
+        let chunk = self.read_log_from(MESSAGES, 0)?;
+        for (offset, line) in chunk.lines() {
+            if contains(line, needle.as_bytes()) {
+                return Ok((offset + line.len() as u64 + 1, None));
+            }
+        }
+        Ok((0, c.ts))
+    }
+
+    /// The unread messages for `me` (escalations it acknowledged are skipped).
+    pub fn unread(&self, reg: &Registry, me: &str) -> Result<Unread> {
+        let cursor = reg.sessions.get(me).and_then(|s| s.cursor.as_ref());
+        let (from, floor) = self.cursor_start(cursor)?;
+        let chunk = self.read_log_from(MESSAGES, from)?;
+        let mine = format!("\"{me}\"");
+        let mut items = Vec::new();
+        let mut last = None;
+        for (offset, line) in chunk.lines() {
+            let here = offset + line.len() as u64 + 1;
+            // Lines that cannot be for `me` are skipped unparsed, except the
+            // last one, which the new cursor must name.
+            let candidate = contains(line, b"\"broadcast\"") || contains(line, mine.as_bytes());
+            if !candidate && here < chunk.end() {
+                continue;
+            }
+            let m: Message = self.parse_line(MESSAGES, offset, line)?;
+            let at = Cursor {
+                offset: here,
+                id: Some(m.id.clone()),
+                len: line.len() as u64 + 1,
+                ts: Some(m.ts),
+            };
+            let acked = reg
+                .escalations
+                .get(&m.id)
+                .is_some_and(|e| e.acked.contains_key(me));
+            if candidate && m.addressed_to(me) && floor.is_none_or(|f| m.ts > f) && !acked {
+                items.push((m, at.clone()));
+            }
+            last = Some(at);
+        }
+        Ok(Unread { items, end: last })
+    }
+
+    /// Every message addressed to or sent by `me`, in log order.
+    pub fn messages_involving(&self, me: &str) -> Result<Vec<Message>> {
+        let chunk = self.read_log_from(MESSAGES, 0)?;
+        let mut all = Vec::new();
+        for (offset, line) in chunk.lines() {
+            let m: Message = self.parse_line(MESSAGES, offset, line)?;
+            if m.addressed_to(me) || m.from == me {
+                all.push(m);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Find a message by id, newest first (acks and replies are about recent
+    /// messages, so this usually reads only the end of the log).
+    pub fn find_message(&self, id: &str) -> Result<Option<Message>> {
+        let path = self.path(MESSAGES);
+        let needle = format!("\"id\":\"{id}\"");
+        let mut found = None;
+        let torn = fsio::rev_lines(&path, |offset, line| {
+            if contains(line, needle.as_bytes()) {
+                let m: Message = self.parse_line(MESSAGES, offset, line)?;
+                if m.id == id {
+                    found = Some(m);
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })?;
+        if torn {
+            self.warn_torn(MESSAGES);
+        }
+        Ok(found)
+    }
+
+    /// A cursor just past the last message: where a new session starts reading.
+    pub fn end_of_messages(&self) -> Result<Option<Cursor>> {
+        let mut cursor = None;
+        let torn = fsio::rev_lines(&self.path(MESSAGES), |offset, line| {
+            let m: Message = self.parse_line(MESSAGES, offset, line)?;
+            cursor = Some(Cursor {
+                offset: offset + line.len() as u64 + 1,
+                id: Some(m.id),
+                len: line.len() as u64 + 1,
+                ts: Some(m.ts),
+            });
+            Ok(false)
+        })?;
+        if torn {
+            self.warn_torn(MESSAGES);
+        }
+        Ok(cursor)
+    }
+
+    /// The newest `cap` messages at or after `cutoff`, newest first.
+    pub fn recent_messages(&self, cutoff: Time, cap: usize) -> Result<Tail<Message>> {
+        self.tail(MESSAGES, cutoff, cap, None)
+    }
+
+    /// The newest `cap` journal entries at or after `cutoff`, newest first,
+    /// heartbeats left out (the sessions table sums them up).
+    pub fn recent_events(&self, cutoff: Time, cap: usize) -> Result<Tail<Event>> {
+        self.tail(EVENTS, cutoff, cap, Some(b"\"kind\":\"session.heartbeat\""))
+    }
+
+    /// The newest `cap` records at or after `cutoff`, and a count of the
+    /// others in the window. The whole log is scanned and lines are ranked
+    /// by time: a git merge reorders lines, so the first line older than the
+    /// window says nothing about the lines after it. Records of the same
+    /// second keep their order in the log (the later line counts as newer),
+    /// the only order there is between them. Only the shown records are
+    /// parsed; the others are judged by their raw `"ts"`.
+    fn tail<T: DeserializeOwned>(
+        &self,
+        log: &str,
+        cutoff: Time,
+        cap: usize,
+        skip: Option<&[u8]>,
+    ) -> Result<Tail<T>> {
+        let cutoff = crate::core::clock::stamp::format(&cutoff);
+        let chunk = self.read_log_from(log, 0)?;
+        let mut window: Vec<(&[u8], u64, &[u8])> = Vec::new();
+        for (offset, line) in chunk.lines() {
+            let Some(ts) = line_ts(line) else {
+                return Err(self.bad_line(log, offset, "it has no \"ts\" time"));
+            };
+            if ts < cutoff.as_bytes() || skip.is_some_and(|s| contains(line, s)) {
+                continue;
+            }
+            window.push((ts, offset, line));
+        }
+        let newest_first =
+            |a: &(&[u8], u64, &[u8]), b: &(&[u8], u64, &[u8])| b.0.cmp(a.0).then(b.1.cmp(&a.1));
+        let keep = cap.min(window.len());
+        if keep < window.len() && keep > 0 {
+            window.select_nth_unstable_by(keep - 1, newest_first);
+        }
+        let more = window.len() - keep;
+        window.truncate(keep);
+        window.sort_unstable_by(newest_first);
+        let shown = window
+            .into_iter()
+            .map(|(_, offset, line)| self.parse_line(log, offset, line))
+            .collect::<Result<Vec<T>>>()?;
+        Ok(Tail { shown, more })
+    }
+}
+
+/// The raw `"ts"` value of a log line: every writer formats it the same way
+/// (`2026-01-01T09:00:00Z`), so bytes compare like times.
+fn line_ts(line: &[u8]) -> Option<&[u8]> {
+    const KEY: &[u8] = b"\"ts\":\"";
+    // Keys are sorted and "ts" sorts last in messages and events, so the
+    // time normally ends the line: `..."ts":"2026-01-01T09:00:00Z"}`.
+    if let Some(head) = line.len().checked_sub(KEY.len() + 22) {
+        if &line[head..head + KEY.len()] == KEY && line.ends_with(b"Z\"}") {
+            return Some(&line[head + KEY.len()..line.len() - 2]);
+        }
+    }
+    let text = std::str::from_utf8(line).ok()?;
+    let at = text.rfind("\"ts\":\"")? + KEY.len();
+    let len = line[at..].iter().position(|b| *b == b'"')?;
+    Some(&line[at..at + len])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ts_is_found_without_parsing() {
+        let line = br#"{"from":"a","id":"m-1","ts":"2026-01-01T09:00:00Z"}"#;
+        assert_eq!(line_ts(line), Some(&b"2026-01-01T09:00:00Z"[..]));
+        assert_eq!(line_ts(b"{}"), None);
+    }
+}

@@ -1,0 +1,171 @@
+//! A transaction: lock, read, let the caller change the state, write what
+//! changed. The registry is replaced atomically, new log lines are appended
+//! in one write each, and the machine-local bindings are written back when
+//! they were touched. If the caller fails, nothing is written.
+
+use crate::core::clock::Time;
+use crate::core::config::Durability;
+use crate::core::error::Result;
+use crate::core::ids::fnv1a;
+use crate::core::model::{sorted_json, sorted_json_pretty, Bindings, Event, Message, Registry, SYSTEM};
+use crate::core::rules::{Effect, Effects};
+
+use super::{fsio, Hub, BINDINGS, EVENTS, MESSAGES, REGISTRY, STATE};
+
+/// The registry as read under the exclusive lock, plus the log lines and
+/// local bindings the caller wants written with it.
+pub struct Tx<'h> {
+    pub hub: &'h Hub,
+    pub now: Time,
+    pub reg: Registry,
+    messages: Vec<Message>,
+    events: Vec<Event>,
+    bindings: Option<Bindings>,
+    bindings_dirty: bool,
+    briefing: Option<String>,
+    salt: u64,
+    minted: u64,
+}
+
+impl Hub {
+    /// Lock, read, let `f` change the state, and write what changed; if `f`
+    /// fails, nothing is written.
+    pub fn transact<T>(&self, now: Time, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
+        let lock = self.lock(true)?;
+        let (reg, original) = self.load_registry()?;
+        let mut tx = Tx {
+            hub: self,
+            now,
+            reg,
+            messages: Vec::new(),
+            events: Vec::new(),
+            bindings: None,
+            bindings_dirty: false,
+            briefing: None,
+            // Only seeded ids need a salt from the hub; the OS needs none.
+            salt: if self.ids.is_seeded() { self.salt() } else { 0 },
+            minted: 0,
+        };
+        let out = f(&mut tx)?;
+        tx.commit(&original)?;
+        drop(lock);
+        Ok(out)
+    }
+
+    /// A number that differs for every transaction on this hub: the files'
+    /// lengths. Seeds deterministic ids.
+    fn salt(&self) -> u64 {
+        let len = |n| std::fs::metadata(self.path(n)).map(|m| m.len()).unwrap_or(0);
+        len(MESSAGES).rotate_left(32) ^ len(EVENTS) ^ len(REGISTRY).rotate_left(16)
+    }
+}
+
+impl Tx<'_> {
+    /// A fresh id, unique across machines (repeatable when seeded).
+    pub fn mint(&mut self, prefix: char) -> String {
+        self.minted += 1;
+        let salt = self.salt ^ fnv1a(&[prefix as u8]) ^ self.minted.wrapping_mul(0x9e37_79b9);
+        self.hub.ids.mint(prefix, self.now, salt)
+    }
+
+    /// A readable session id not taken in the registry.
+    pub fn readable_name(&mut self) -> String {
+        self.minted += 1;
+        let reg = &self.reg;
+        crate::core::ids::readable_name(&self.hub.ids, self.salt ^ self.minted, |n| {
+            reg.sessions.contains_key(n)
+        })
+    }
+
+    /// Queue what a rule decided: journal entries and messages, minting ids
+    /// in order. Written when the transaction commits.
+    pub fn apply(&mut self, fx: Effects) {
+        for effect in fx.0 {
+            match effect {
+                Effect::Event(d) => {
+                    let id = self.mint('e');
+                    self.events.push(Event {
+                        id,
+                        ts: self.now,
+                        kind: d.kind.to_string(),
+                        session: d.session,
+                        target: d.target,
+                        token: d.token,
+                        text: d.text,
+                        extra: Default::default(),
+                    });
+                }
+                Effect::Notice(n) => {
+                    let id = self.mint('m');
+                    self.messages.push(Message {
+                        id,
+                        ts: self.now,
+                        from: SYSTEM.to_string(),
+                        to: n.to.clone(),
+                        recipients: Some(vec![n.to]),
+                        level: n.level,
+                        subject: n.subject,
+                        body: n.body,
+                        reply_to: None,
+                        extra: Default::default(),
+                    });
+                }
+                Effect::Message(m) => self.messages.push(m),
+            }
+        }
+    }
+
+    /// A message by id: in the log (newest first) or queued in this transaction.
+    pub fn find_message(&self, id: &str) -> Result<Option<Message>> {
+        if let Some(m) = self.hub.find_message(id)? {
+            return Ok(Some(m));
+        }
+        Ok(self.messages.iter().find(|m| m.id == id).cloned())
+    }
+
+    /// The machine-local bindings, loaded on first use; marked to be
+    /// written back at commit.
+    pub fn bindings_mut(&mut self) -> Result<&mut Bindings> {
+        if self.bindings.is_none() {
+            self.bindings = Some(self.hub.bindings()?);
+        }
+        self.bindings_dirty = true;
+        Ok(self.bindings.get_or_insert_with(Bindings::default))
+    }
+
+    /// The bindings, read-only (loaded on first use).
+    pub fn bindings(&mut self) -> Result<&Bindings> {
+        if self.bindings.is_none() {
+            self.bindings = Some(self.hub.bindings()?);
+        }
+        Ok(self.bindings.get_or_insert_with(Bindings::default))
+    }
+
+    /// Replace CURRENT_STATE.md with `text` at commit.
+    pub fn write_briefing(&mut self, text: String) {
+        self.briefing = Some(text);
+    }
+
+    fn commit(self, original: &[u8]) -> Result<()> {
+        let hub = self.hub;
+        let text = sorted_json_pretty(&self.reg) + "\n";
+        if text.as_bytes() != original {
+            hub.write_atomic(REGISTRY, text.as_bytes())?;
+        }
+        let lines: Vec<String> = self.messages.iter().map(sorted_json).collect();
+        hub.append(MESSAGES, &lines)?;
+        let lines: Vec<String> = self.events.iter().map(sorted_json).collect();
+        hub.append(EVENTS, &lines)?;
+        if let Some(text) = &self.briefing {
+            hub.write_atomic(STATE, text.as_bytes())?;
+        }
+        if let (true, Some(b)) = (self.bindings_dirty, &self.bindings) {
+            // Atomic but not fsynced: machine-local and rebuilt by
+            // `coord start --resume`, it is not worth a second durable write
+            // on every start and stop.
+            let text = sorted_json_pretty(b) + "\n";
+            fsio::write_atomic(&hub.dir, BINDINGS, text.as_bytes(), Durability::None)?;
+        }
+        Ok(())
+    }
+}
