@@ -4,8 +4,7 @@ use crate::support::*;
 
 /// A small day with something in every section.
 fn day() -> Hub {
-    let mut hub = Hub::new();
-    hub.seed = Some("brief-day".into());
+    let mut hub = Hub::new().seeded("brief-day");
     hub.start_role("alice", "backend");
     hub.start_role("bob", "frontend");
     hub.as_("alice", &["heartbeat", "implementing", "auth", "build", "40"])
@@ -50,9 +49,11 @@ fn the_same_state_and_clock_give_the_same_bytes() {
     for (name, bytes) in hub.snapshot() {
         std::fs::write(copy.path().join(name), bytes).unwrap();
     }
-    let mut c = hub.cmd(&["brief", "--stdout"]);
-    c.env("COORD_HUB", copy.path());
-    assert_eq!(run(c).ok().stdout, first);
+    let out = hub
+        .call(&["brief", "--stdout"])
+        .env("COORD_HUB", copy.path())
+        .run();
+    assert_eq!(out.ok().stdout, first);
 }
 
 #[test]
@@ -80,11 +81,7 @@ fn alerts_come_first_emergencies_at_the_top() {
 #[test]
 fn long_logs_are_capped_with_a_count_of_the_rest() {
     let mut hub = Hub::new();
-    std::fs::write(
-        hub.dir.join("coord.toml"),
-        "[brief]\nmax_messages = 3\nmax_events = 4\nsince = \"1h\"\n",
-    )
-    .unwrap();
+    hub.settings("[brief]\nmax_messages = 3\nmax_events = 4\nsince = \"1h\"\n");
     hub.start("alice");
     hub.start("bob");
     hub.at("2026-03-02T07:00:00Z");
@@ -132,4 +129,33 @@ fn hostile_text_cannot_break_the_tables() {
         }
     }
     assert!(!page.contains("`z`"));
+}
+
+#[test]
+fn the_page_does_not_depend_on_the_order_of_log_lines() {
+    // A git merge puts one machine's older lines after the other's newer
+    // ones. The old backward scan stopped at the first line older than the
+    // window and lost everything before it.
+    let mut hub = Hub::new();
+    hub.settings("[brief]\nmax_messages = 4\nmax_events = 5\nsince = \"1h\"\n");
+    hub.start("alice");
+    hub.start("bob");
+    for i in 0..8 {
+        hub.at(&format!("2026-03-02T09:{:02}:00Z", 10 + i));
+        hub.as_("alice", &["send", "bob", &format!("msg {i}")]).ok();
+    }
+    hub.at("2026-03-02T09:30:00Z");
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    let messages = &page[page.find("## Messages").unwrap()..page.find("## Activity").unwrap()];
+    assert!(messages.contains("8 messages"), "{page}");
+    assert!(messages.contains("msg 7") && messages.contains("msg 4") && !messages.contains("msg 3"));
+    for log in ["MESSAGES.jsonl", "EVENTS.jsonl"] {
+        let text = hub.read(log);
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.reverse();
+        // An old line first, then the rest oldest last.
+        lines.rotate_left(1);
+        std::fs::write(hub.dir.join(log), lines.join("\n") + "\n").unwrap();
+    }
+    assert_eq!(hub.run(&["brief", "--stdout"]).ok().stdout, page);
 }

@@ -127,7 +127,7 @@ fn registry_problems_unknown_holders_and_future_timestamps() {
 #[test]
 fn what_cannot_be_fixed_safely_is_left_alone() {
     let hub = busy_hub();
-    std::fs::write(hub.dir.join("coord.toml"), "[liveness]\nstale_after = \"5h\"\n").unwrap();
+    hub.settings("[liveness]\nstale_after = \"5h\"\n");
     let out = hub.run(&["doctor", "--fix"]).code(5);
     assert!(
         out.stdout
@@ -135,7 +135,7 @@ fn what_cannot_be_fixed_safely_is_left_alone() {
         "{}",
         out.stdout
     );
-    std::fs::write(hub.dir.join("coord.toml"), "").unwrap();
+    hub.settings("");
     std::fs::write(hub.dir.join("REGISTRY.json"), "{ \"schema\": 1, oops").unwrap();
     let before = hub.snapshot();
     let out = hub.run(&["doctor", "--fix"]).code(5);

@@ -250,11 +250,7 @@ fn coord_now_sets_every_timestamp() {
 #[test]
 fn settings_are_read_and_bad_settings_are_hub_errors() {
     let mut hub = Hub::new();
-    std::fs::write(
-        hub.dir.join("coord.toml"),
-        "[liveness]\nstale_after = \"5m\"\ngone_after = \"10m\"\n",
-    )
-    .unwrap();
+    hub.settings("[liveness]\nstale_after = \"5m\"\ngone_after = \"10m\"\n");
     hub.start("amy");
     hub.at("2026-03-02T09:06:00Z");
     assert_eq!(
@@ -273,7 +269,7 @@ fn settings_are_read_and_bad_settings_are_hub_errors() {
         "[brief]\nmax_events = -3\n",
         "not toml at all =",
     ] {
-        std::fs::write(hub.dir.join("coord.toml"), bad).unwrap();
+        hub.settings(bad);
         let out = hub.run(&["status"]).code(5).one_error_line();
         assert!(out.stderr.contains("coord.toml"), "{}", out.stderr);
     }
@@ -284,11 +280,7 @@ fn every_durability_level_writes_the_same_state() {
     let mut results = Vec::new();
     for level in ["full", "normal", "none"] {
         let hub = Hub::new();
-        std::fs::write(
-            hub.dir.join("coord.toml"),
-            format!("[storage]\ndurability = \"{level}\"\n"),
-        )
-        .unwrap();
+        hub.settings(&format!("[storage]\ndurability = \"{level}\"\n"));
         hub.start("amy");
         hub.as_("amy", &["claim", "task", "t"]).ok();
         results.push(hub.read("REGISTRY.json"));
@@ -304,4 +296,24 @@ fn the_schema_version_is_checked() {
     std::fs::write(&path, "{\"schema\": 99, \"sessions\": {}, \"claims\": {}}\n").unwrap();
     let out = hub.run(&["status"]).code(5).one_error_line();
     assert!(out.stderr.contains("upgrade coord"), "{}", out.stderr);
+}
+
+#[test]
+fn a_long_lock_wait_is_announced_and_ends_in_exit_6() {
+    use fs2::FileExt;
+    let hub = Hub::new();
+    hub.start("amy");
+    hub.settings("[storage]\nlock_timeout = \"1s\"\n");
+    let lock = std::fs::File::open(hub.dir.join(".lock")).unwrap();
+    lock.lock_exclusive().unwrap();
+    let out = hub.as_("amy", &["heartbeat", "coding"]).code(6);
+    assert!(
+        out.stderr
+            .starts_with("waiting for the hub lock held by another coord process"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("storage.lock_timeout"), "{}", out.stderr);
+    FileExt::unlock(&lock).unwrap();
+    hub.as_("amy", &["heartbeat", "coding"]).ok();
 }

@@ -5,6 +5,7 @@ mod support;
 mod bad_input;
 mod brief;
 mod claims;
+mod clock;
 mod doctor;
 mod hub;
 mod messages;

@@ -116,23 +116,16 @@ fn unknown_recipients_are_refused_and_nothing_is_written() {
 #[test]
 fn the_body_can_come_from_stdin_and_limits_hold() {
     let hub = team();
-    let mut c = hub.cmd(&["-s", "alice", "--json", "send", "bob", "log excerpt", "-"]);
-    c.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"line one\nline two\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = hub
+        .call(&["--json", "send", "bob", "log excerpt", "-"])
+        .as_("alice")
+        .stdin("line one\nline two\n")
+        .run()
+        .ok()
+        .json();
     assert_eq!(v["message"]["body"], "line one\nline two\n");
 
-    std::fs::write(hub.dir.join("coord.toml"), "[messages]\nmax_body = 10\n").unwrap();
+    hub.settings("[messages]\nmax_body = 10\n");
     let before = hub.snapshot();
     let out = hub
         .as_("alice", &["send", "bob", "s", "eleven chars"])
@@ -287,9 +280,13 @@ fn ids_are_unique_across_clones_appending_offline() {
             .as_("alice", &["--json", "send", "bob", &format!("a{i}")])
             .ok()
             .json();
-        let mut c = hub.cmd(&["-s", "alice", "--json", "send", "bob", &format!("b{i}")]);
-        c.env("COORD_HUB", &other);
-        let b = run(c).ok().json();
+        let b = hub
+            .call(&["--json", "send", "bob", &format!("b{i}")])
+            .as_("alice")
+            .env("COORD_HUB", &other)
+            .run()
+            .ok()
+            .json();
         assert!(ids.insert(a["message"]["id"].as_str().unwrap().to_string()));
         assert!(ids.insert(b["message"]["id"].as_str().unwrap().to_string()));
     }

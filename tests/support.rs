@@ -108,6 +108,30 @@ impl Hub {
         run(self.cmd(args))
     }
 
+    /// A call to build up: acting session, stdin, clock, other variables.
+    pub fn call(&self, args: &[&str]) -> Call<'_> {
+        Call {
+            hub: self,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            session: None,
+            stdin: None,
+            now: Some(self.now.clone()),
+            env: Vec::new(),
+        }
+    }
+
+    /// Replace coord.toml with these settings.
+    pub fn settings(&self, toml: &str) -> &Hub {
+        std::fs::write(self.dir.join("coord.toml"), toml).expect("write coord.toml");
+        self
+    }
+
+    /// Seed generated ids and names, for byte-exact snapshots.
+    pub fn seeded(mut self, seed: &str) -> Hub {
+        self.seed = Some(seed.to_string());
+        self
+    }
+
     /// Run as session `who` (via --session).
     pub fn as_(&self, who: &str, args: &[&str]) -> Out {
         let mut all = vec!["-s", who];
@@ -148,6 +172,94 @@ impl Hub {
             .into_iter()
             .filter(|e| e["kind"] == kind)
             .collect()
+    }
+}
+
+/// One call of the real binary, built up before it runs.
+pub struct Call<'h> {
+    hub: &'h Hub,
+    args: Vec<String>,
+    session: Option<String>,
+    stdin: Option<Vec<u8>>,
+    /// `None`: the live system clock.
+    now: Option<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Call<'_> {
+    /// Act as `who` (through --session).
+    pub fn as_(mut self, who: &str) -> Self {
+        self.session = Some(who.to_string());
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Pin the clock at this time.
+    pub fn at(mut self, now: &str) -> Self {
+        self.now = Some(now.to_string());
+        self
+    }
+
+    /// The real clock, for the few behaviours that are about time passing.
+    pub fn live_clock(mut self) -> Self {
+        self.now = None;
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.env
+            .push((key.to_string(), value.as_ref().to_string_lossy().into_owned()));
+        self
+    }
+
+    pub fn command(&self) -> Command {
+        let mut all: Vec<&str> = Vec::new();
+        if let Some(who) = &self.session {
+            all.extend(["-s", who]);
+        }
+        all.extend(self.args.iter().map(String::as_str));
+        let mut c = self.hub.cmd(&all);
+        if self.now.is_none() {
+            c.env_remove("COORD_NOW");
+        } else if let Some(now) = &self.now {
+            c.env("COORD_NOW", now);
+        }
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run(self) -> Out {
+        let mut c = self.command();
+        let Some(input) = self.stdin else {
+            return run(c);
+        };
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("coord runs");
+        {
+            use std::io::Write;
+            let mut pipe = child.stdin.take().expect("stdin");
+            pipe.write_all(&input).expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("coord ends");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn spawn(self) -> std::process::Child {
+        let mut c = self.command();
+        c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.spawn().expect("coord runs")
     }
 }
 

@@ -36,7 +36,7 @@ use crate::core::clock::{Clock, Time};
 use crate::core::error::Result;
 use crate::core::ids::IdSource;
 use crate::core::model::{Bindings, Registry};
-use crate::core::rules::{self, claims, messages, Effects};
+use crate::core::rules::{claims, messages, Effects};
 use crate::store::{self, Hub, Tx};
 
 pub use identity::Hints;
@@ -172,12 +172,5 @@ impl Ctx {
     /// Forget an emergency notice (the call just acknowledged it).
     fn forget_emergency(&self, id: &str) {
         self.emergencies.borrow_mut().retain(|e| e.id != id);
-    }
-
-    /// Whether a session exists and is live.
-    pub fn live(&self, reg: &Registry, id: &str, now: Time) -> bool {
-        reg.sessions
-            .get(id)
-            .is_some_and(|s| rules::state(s, now, &self.hub.config).is_live())
     }
 }
