@@ -211,19 +211,22 @@ impl Hub {
         skip: Option<&[u8]>,
     ) -> Result<Tail<T>> {
         let cutoff = crate::core::clock::stamp::format(&cutoff);
-        let chunk = self.read_log_from(log, 0)?;
-        let mut window: Vec<(&[u8], u64, &[u8])> = Vec::new();
-        for (offset, line) in chunk.lines() {
+        let path = self.path(log);
+        // (time, offset, length) of every line in the window.
+        let mut window: Vec<(Stamp, u64, u32)> = Vec::new();
+        let torn = fsio::scan_lines(&path, |offset, line| {
             let Some(ts) = line_ts(line) else {
                 return Err(self.bad_line(log, offset, "it has no \"ts\" time"));
             };
-            if ts < cutoff.as_bytes() || skip.is_some_and(|s| contains(line, s)) {
-                continue;
+            if ts >= cutoff.as_bytes() && !skip.is_some_and(|s| contains(line, s)) {
+                window.push((Stamp::new(ts), offset, line.len() as u32));
             }
-            window.push((ts, offset, line));
+            Ok(())
+        })?;
+        if torn {
+            self.warn_torn(log);
         }
-        let newest_first =
-            |a: &(&[u8], u64, &[u8]), b: &(&[u8], u64, &[u8])| b.0.cmp(a.0).then(b.1.cmp(&a.1));
+        let newest_first = |a: &(Stamp, u64, u32), b: &(Stamp, u64, u32)| b.0.cmp(&a.0).then(b.1.cmp(&a.1));
         let keep = cap.min(window.len());
         if keep < window.len() && keep > 0 {
             window.select_nth_unstable_by(keep - 1, newest_first);
@@ -231,11 +234,27 @@ impl Hub {
         let more = window.len() - keep;
         window.truncate(keep);
         window.sort_unstable_by(newest_first);
-        let shown = window
-            .into_iter()
-            .map(|(_, offset, line)| self.parse_line(log, offset, line))
-            .collect::<Result<Vec<T>>>()?;
+        let mut shown = Vec::with_capacity(keep);
+        for (_, offset, len) in window {
+            let line = fsio::read_at(&path, offset, len as u64)?
+                .ok_or_else(|| self.bad_line(log, offset, "it changed while being read"))?;
+            shown.push(self.parse_line(log, offset, &line)?);
+        }
         Ok(Tail { shown, more })
+    }
+}
+
+/// A line's raw time, kept inline: every writer formats it the same way, so
+/// bytes compare like times.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Stamp([u8; 32]);
+
+impl Stamp {
+    fn new(raw: &[u8]) -> Stamp {
+        let mut b = [0u8; 32];
+        let n = raw.len().min(32);
+        b[..n].copy_from_slice(&raw[..n]);
+        Stamp(b)
     }
 }
 
