@@ -28,7 +28,9 @@ fn main() {
     let day = Day { hub: hub.clone() };
     // Identity comes from -s on every call; nothing from the caller's shell.
     std::env::remove_var("COORD_SESSION");
-    std::env::remove_var("CLAUDE_CODE_SESSION_ID");
+    for agent in ["COORD_AGENT_ID", "CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID"] {
+        std::env::remove_var(agent);
+    }
     std::env::set_var("COORD_TESTING", "1");
     std::env::set_var("COORD_ID_SEED", "team-day");
     day.script();
@@ -79,7 +81,17 @@ impl Day {
             argv.push(w.into());
         }
         argv.extend(args.iter().map(|a| a.to_string()));
+        // Each session of the day is its own agent: `start` runs under that
+        // agent's id, as Claude Code or Codex would give it.
+        let name = args
+            .iter()
+            .position(|a| *a == "--name")
+            .and_then(|i| args.get(i + 1));
+        if let (None, Some("start"), Some(name)) = (who, args.first().copied(), name) {
+            std::env::set_var("COORD_AGENT_ID", format!("team-{name}"));
+        }
         let code = coord::run(argv.into_iter().map(Into::into));
+        std::env::remove_var("COORD_AGENT_ID");
         if code != 0 {
             println!("(exit {code})");
         }

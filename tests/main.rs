@@ -2,12 +2,15 @@
 #![allow(clippy::unwrap_used)]
 mod support;
 
+mod agents;
+
 mod bad_input;
 mod brief;
 mod claims;
 mod clock;
 mod doctor;
 mod hub;
+mod identity;
 mod messages;
 mod props;
 mod sample_hub;

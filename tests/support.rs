@@ -139,12 +139,20 @@ impl Hub {
         self.run(&all)
     }
 
+    /// Start `name` as an agent of its own (its own `COORD_AGENT_ID`), so
+    /// sessions started one after another by the test process stay apart.
     pub fn start(&self, name: &str) -> Out {
-        self.run(&["start", "--name", name]).ok()
+        self.call(&["start", "--name", name])
+            .env("COORD_AGENT_ID", format!("agent-{name}"))
+            .run()
+            .ok()
     }
 
     pub fn start_role(&self, name: &str, role: &str) -> Out {
-        self.run(&["start", "--name", name, "--role", role]).ok()
+        self.call(&["start", "--name", name, "--role", role])
+            .env("COORD_AGENT_ID", format!("agent-{name}"))
+            .run()
+            .ok()
     }
 
     pub fn read(&self, name: &str) -> String {

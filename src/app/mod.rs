@@ -23,6 +23,7 @@ pub mod start;
 pub mod status;
 pub mod stop;
 pub mod views;
+pub mod whoami;
 
 #[cfg(test)]
 mod tests;
@@ -39,7 +40,7 @@ use crate::core::model::{Bindings, Registry};
 use crate::core::rules::{claims, messages, Effects};
 use crate::store::{self, Hub, Tx};
 
-pub use identity::Hints;
+pub use identity::{Hints, How};
 
 /// Where to look for the hub: `--hub`, `COORD_HUB`, and the folder to walk
 /// up from, as the door found them.
@@ -89,6 +90,7 @@ pub struct Ctx {
     pub clock: Clock,
     pub hints: Hints,
     emergencies: RefCell<Vec<Emergency>>,
+    how: RefCell<Option<How>>,
 }
 
 impl Ctx {
@@ -109,6 +111,7 @@ impl Ctx {
             clock,
             hints,
             emergencies: RefCell::new(Vec::new()),
+            how: RefCell::new(None),
         }
     }
 
@@ -157,7 +160,8 @@ impl Ctx {
     }
 
     fn me_in(&self, reg: &Registry, bindings: &Bindings, now: Time) -> Result<String> {
-        let me = identity::resolve(reg, bindings, &self.hints, now, &self.hub.config)?;
+        let (me, how) = identity::resolve(reg, bindings, &self.hints, now, &self.hub.config)?;
+        *self.how.borrow_mut() = Some(how);
         *self.emergencies.borrow_mut() = messages::open_emergencies(reg, &me)
             .into_iter()
             .map(|(id, e)| Emergency {
@@ -167,6 +171,11 @@ impl Ctx {
             })
             .collect();
         Ok(me)
+    }
+
+    /// How the acting session was found by the last resolution.
+    pub fn how(&self) -> Option<How> {
+        self.how.borrow().clone()
     }
 
     /// Forget an emergency notice (the call just acknowledged it).

@@ -1,15 +1,16 @@
 //! Register this session and bind it to the calling agent or shell, so later
-//! commands find it without flags.
+//! commands find it without flags. Safe to repeat: a caller already bound to
+//! a live session gets that session back.
 
 use serde::Serialize;
 
-use super::identity::{self, binding_for_caller};
+use super::identity::Caller;
 use super::views::SessionView;
 use super::Ctx;
 use crate::core::clock::ago;
 use crate::core::error::{conflict, hub, Result};
 use crate::core::model::Session;
-use crate::core::rules::{state, touch, validate, Effects};
+use crate::core::rules::{claims, live_holder, state, touch, validate, Effects};
 use crate::store::Tx;
 
 #[derive(Debug, Clone, Default)]
@@ -17,14 +18,26 @@ pub struct StartRequest {
     pub name: Option<String>,
     pub role: Option<String>,
     pub focus: Option<String>,
+    /// Take over NAME even though it is live.
     pub resume: bool,
+    /// End the session this caller is bound to (releasing its claims) and
+    /// start NAME instead.
+    pub replace: bool,
 }
 
 #[derive(Debug, Serialize)]
 pub struct StartReport {
     pub session: SessionView,
+    /// An existing session was taken back (by `--resume`, or because this
+    /// caller was already bound to it).
     pub resumed: bool,
     pub export: String,
+    /// Whether later commands from this caller find the session by
+    /// themselves (false: pass --session).
+    pub bound: bool,
+    /// The session this caller was bound to before and that `--replace` ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
 }
 
 pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
@@ -37,19 +50,45 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
     if let Some(focus) = &req.focus {
         validate::text("focus", focus, validate::MAX_TEXT)?;
     }
+    let caller = Caller::detect(&ctx.hints);
     let cfg = &ctx.hub.config;
-    let (id, resumed, view) = ctx.mutate(|tx| {
-        let id = match &req.name {
-            Some(n) => n.clone(),
-            None => tx.readable_name(),
-        };
+    let (id, resumed, replaced, bound, view) = ctx.mutate(|tx| {
         let now = tx.now;
-        let existing = tx
-            .reg
-            .sessions
-            .get(&id)
-            .map(|s| (state(s, now, cfg), s.last_seen));
+        let mine = caller
+            .bound(tx.bindings()?)
+            .map(str::to_string)
+            .filter(|b| tx.reg.sessions.get(b).is_some_and(|s| state(s, now, cfg).is_live()));
+        let mut fx = Effects::default();
+        let mut replaced = None;
+        let (id, again) = match (&req.name, mine) {
+            // The same agent or shell starting again: the same session.
+            (None, Some(b)) => (b, true),
+            (Some(n), Some(b)) if *n == b => (b, true),
+            (Some(n), Some(b)) => {
+                let held: Vec<String> = claims::held_by(&tx.reg, &b)
+                    .into_iter()
+                    .filter(|k| live_holder(&tx.reg.claims[k], &tx.reg, now, cfg).is_some())
+                    .collect();
+                if req.replace {
+                    claims::end_session(&mut tx.reg, &b, now, &mut fx);
+                    replaced = Some(b);
+                } else if !held.is_empty() {
+                    return Err(conflict(format!(
+                        "this agent or shell is already session {b}, which holds {}",
+                        held.join(", ")
+                    ))
+                    .hint(format!(
+                        "run `coord stop` first, or `coord start --name {n} --replace` to end {b} and release its claims"
+                    )));
+                }
+                (n.clone(), false)
+            }
+            (Some(n), None) => (n.clone(), false),
+            (None, None) => (tx.readable_name(), false),
+        };
+        let existing = tx.reg.sessions.get(&id).map(|s| (state(s, now, cfg), s.last_seen));
         let resumed = match existing {
+            _ if again => true,
             Some((st, seen)) if st.is_live() && !req.resume => {
                 return Err(conflict(format!(
                     "session {id} is already live (last seen {})",
@@ -62,7 +101,6 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             Some((st, _)) => req.resume || st.is_live(),
             None => false,
         };
-        let mut fx = Effects::default();
         if resumed {
             let s = tx
                 .reg
@@ -93,37 +131,25 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             fx.event("session.started", &id, None, format!("{id} started{role}"));
         }
         tx.apply(fx);
-        bind(ctx, tx, &id)?;
+        let bound = bind(tx, &caller, &id, replaced.as_deref())?;
         let view = SessionView::new(&id, &tx.reg.sessions[&id], now, cfg);
-        Ok((id, resumed, view))
+        Ok((id, resumed, replaced, bound, view))
     })?;
     Ok(StartReport {
         session: view,
         resumed,
         export: format!("export COORD_SESSION={id}"),
+        bound,
+        replaced,
     })
 }
 
-/// Record how this machine recognises `id` from now on, taking the binding
-/// away from any session this same agent or shell started before.
-fn bind(ctx: &Ctx, tx: &mut Tx, id: &str) -> Result<()> {
-    let binding = binding_for_caller(&ctx.hints);
+/// Record how this machine recognises `id` from now on; a replaced session
+/// loses every binding it had.
+fn bind(tx: &mut Tx, caller: &Caller, id: &str, replaced: Option<&str>) -> Result<bool> {
     let bindings = tx.bindings_mut()?;
-    for other in identity::superseded(bindings, &binding.procs, binding.boot.as_deref()) {
-        if let Some(b) = bindings.sessions.get_mut(&other) {
-            b.procs.clear();
-        }
+    if let Some(old) = replaced {
+        bindings.sessions.remove(old);
     }
-    if let Some(agent) = &binding.agent {
-        for b in bindings.sessions.values_mut() {
-            if b.agent.as_ref() == Some(agent) {
-                b.agent = None;
-            }
-        }
-    }
-    bindings
-        .sessions
-        .retain(|_, b| b.agent.is_some() || !b.procs.is_empty());
-    bindings.sessions.insert(id.to_string(), binding);
-    Ok(())
+    Ok(caller.bind(bindings, id))
 }

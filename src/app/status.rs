@@ -37,8 +37,13 @@ pub fn status(ctx: &Ctx, req: &StatusRequest) -> Result<StatusReport> {
     let cfg = &hub.config;
     let now = ctx.now();
     hub.read(|reg| {
-        // Status works for anyone; a found session adds its unread count.
-        let me = ctx.me_read(reg, now).ok();
+        // Status works for anyone; a found session adds its unread count. A
+        // session named outright must exist, though.
+        let me = match ctx.me_read(reg, now) {
+            Ok(me) => Some(me),
+            Err(e) if ctx.hints.named() => return Err(e),
+            Err(_) => None,
+        };
         let unread = match &me {
             Some(id) => Some(unread_count(hub, reg, id)?),
             None => None,

@@ -1,11 +1,13 @@
 //! Everything coord takes from the environment, read once, here and nowhere
 //! else: the current folder, `COORD_HUB`, `COORD_SESSION`, the agent tool's
-//! session id, and the test-only `COORD_NOW` and `COORD_ID_SEED` (honoured
+//! session id (`COORD_AGENT_ID`, `CLAUDE_CODE_SESSION_ID`, `CODEX_THREAD_ID`,
+//! the first set wins), and the test-only `COORD_NOW` and `COORD_ID_SEED` (honoured
 //! only with `COORD_TESTING=1`, so a blocked agent cannot move time to make a
 //! live claim lapse).
 
 use std::path::PathBuf;
 
+use crate::app::identity::AGENT_VARS;
 use crate::app::{Hints, Location, Options};
 use crate::core::clock::{parse_time, whole_seconds, Clock};
 use crate::core::error::{failure, usage, Result};
@@ -32,7 +34,9 @@ pub fn options(session: Option<String>, lenient: bool) -> Result<Options> {
         hints: Hints {
             flag: session,
             env: var("COORD_SESSION"),
-            agent: var("CLAUDE_CODE_SESSION_ID"),
+            agent: AGENT_VARS
+                .iter()
+                .find_map(|name| var(name).map(|value| (name.to_string(), value))),
         },
         ids: IdSource::new(testing_only("COORD_ID_SEED")?.as_deref()),
         lenient,

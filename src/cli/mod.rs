@@ -51,6 +51,7 @@ pub enum Command {
     Ack(ack::Args),
     Brief(brief::Args),
     Doctor(doctor::Args),
+    Whoami(whoami::Args),
 }
 
 /// Run coord with these arguments; returns the exit code.
@@ -112,6 +113,7 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         Command::Ack(args) => ack::run(ui, ctx, args),
         Command::Brief(args) => brief::run(ui, ctx, args),
         Command::Doctor(args) => doctor::run(ui, ctx, args),
+        Command::Whoami(args) => whoami::run(ui, ctx, args),
     }
 }
 

@@ -337,7 +337,7 @@ record!(Event {
     opt session: "session", opt target: "target", opt token: "token",
 });
 record!(Bindings { opt sessions: "sessions", });
-record!(Binding { opt agent: "agent", opt boot: "boot", opt procs: "procs", });
+record!(Binding { opt agent: "agent", opt anchor: "anchor", opt boot: "boot", });
 
 /// A record that may carry fields this coord does not know (kept in
 /// `extra`). Every struct here declares its fields in alphabetical order, so
@@ -501,7 +501,7 @@ mod tests {
             "a".into(),
             Binding {
                 agent: Some("x".into()),
-                procs: vec![Proc { pid: 1, start: 2 }],
+                anchor: Some(Proc { pid: 1, start: 2 }),
                 boot: Some("b".into()),
                 extra: Extra::new(),
             },
@@ -535,15 +535,17 @@ pub struct Bindings {
 
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
 pub struct Binding {
-    /// The agent tool's own session id (Claude Code's CLAUDE_CODE_SESSION_ID).
+    /// The agent tool's own session id, as `VARIABLE=value`
+    /// (`CLAUDE_CODE_SESSION_ID=...`): decides alone when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
+    /// The caller's nearest long-lived process at `start`: the agent, or a
+    /// human's interactive shell. Void once that process is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Proc>,
     /// Linux boot id: process ids from another boot never match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boot: Option<String>,
-    /// Ancestors of the `coord start` process, nearest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub procs: Vec<Proc>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -14,3 +14,4 @@ pub mod send;
 pub mod start;
 pub mod status;
 pub mod stop;
+pub mod whoami;

@@ -20,6 +20,9 @@ pub struct Args {
     /// Take over NAME even though it is live (it is you, in a new process)
     #[arg(long)]
     pub resume: bool,
+    /// End the session this agent or shell is bound to (releasing its claims) and start NAME instead
+    #[arg(long, requires = "name")]
+    pub replace: bool,
     /// Print `export COORD_SESSION=ID` for shells that keep variables
     #[arg(long)]
     pub export: bool,
@@ -33,16 +36,26 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             role: args.role.clone(),
             focus: args.focus.clone(),
             resume: args.resume,
+            replace: args.replace,
         },
     )?;
     if ui.json {
         return ui.json(&report);
     }
     let id = &report.session.id;
+    if let Some(old) = &report.replaced {
+        ui.status(&format!("ended session {old} and released its claims"));
+    }
     let verb = if report.resumed { "resumed" } else { "started" };
-    ui.status(&format!(
-        "{verb} session {id}; commands from this agent or shell now act as {id} (or pass -s {id}); next: `coord claim task NAME`"
-    ));
+    if report.bound {
+        ui.status(&format!(
+            "{verb} session {id}; commands from this agent or shell now act as {id} (or pass -s {id}); next: `coord claim task NAME`"
+        ));
+    } else {
+        ui.status(&format!(
+            "{verb} session {id}; no agent id or long-lived shell to bind it to, so pass -s {id} (or export COORD_SESSION={id})"
+        ));
+    }
     let line = if args.export { &report.export } else { id };
     ui.out(&format!("{line}\n"))
 }

@@ -1,0 +1,433 @@
+//! Which session is acting. In order: `--session`, `COORD_SESSION`, the
+//! agent tool's own session id, then the process that `coord start` was
+//! bound to. The first that is present decides alone: an agent id is never
+//! second-guessed by the process tree, and the process tree never falls
+//! back to a process further up.
+//!
+//! The process rule: at `start` a session is bound to one *anchor*, the
+//! caller's nearest long-lived process: counting the calling process itself
+//! (bash execs the last command of `bash -c 'a && b'`, so `b`'s parent is
+//! the agent), and skipping transient wrappers: a shell running `-c` or a
+//! script, a subshell fork (a shell whose parent is the same shell with the
+//! same arguments), and `env`, `timeout`, `nohup`, `xargs`, `time`, `nice`,
+//! `ionice`, `stdbuf`, `setsid`, `taskset`, `git` (hooks and aliases). A
+//! later command belongs to the session bound to *its own* anchor and to no
+//! other; when the anchor exits the binding is void, and nothing inherits
+//! it. There is never a shared "current session": two sessions in one
+//! folder stay two.
+
+mod procs;
+
+use serde::Serialize;
+
+use crate::core::clock::Time;
+use crate::core::config::Config;
+use crate::core::error::{not_found, Result};
+use crate::core::model::{Binding, Bindings, Proc, Registry};
+use crate::core::rules::{state, validate, State};
+
+/// The per-session variables agent tools give the commands they run, most
+/// specific first: coord's own (for any tool or wrapper), Claude Code's,
+/// Codex's.
+pub const AGENT_VARS: [&str; 3] = ["COORD_AGENT_ID", "CLAUDE_CODE_SESSION_ID", "CODEX_THREAD_ID"];
+
+/// Wrappers that run a command and end with it: never an anchor.
+const WRAPPERS: &[&str] = &[
+    "env", "timeout", "nohup", "xargs", "time", "nice", "ionice", "stdbuf", "setsid", "taskset", "git",
+];
+const SHELLS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "fish", "tcsh", "csh", "busybox",
+];
+
+/// What the door knows about identity: `--session`, `COORD_SESSION`, and
+/// the agent tool's own session id (the variable and its value).
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    pub flag: Option<String>,
+    pub env: Option<String>,
+    pub agent: Option<(String, String)>,
+}
+
+impl Hints {
+    /// Only an identity not named outright is looked up in the bindings.
+    pub fn needs_bindings(&self) -> bool {
+        self.flag.is_none() && self.env.is_none()
+    }
+
+    /// Whether the session was named outright (`--session`, `COORD_SESSION`).
+    pub fn named(&self) -> bool {
+        !self.needs_bindings()
+    }
+
+    /// The agent id as bindings keep it: `VARIABLE=value`.
+    pub fn agent_key(&self) -> Option<String> {
+        self.agent.as_ref().map(|(var, value)| format!("{var}={value}"))
+    }
+}
+
+/// How the acting session was found.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum How {
+    /// `--session`
+    Flag,
+    /// `COORD_SESSION`
+    Env,
+    /// The agent tool's session id, in this variable.
+    Agent { variable: String },
+    /// The long-lived process the session was started from.
+    Anchor { pid: u32, process: String },
+}
+
+impl How {
+    pub fn describe(&self) -> String {
+        match self {
+            How::Flag => "--session".to_string(),
+            How::Env => "COORD_SESSION".to_string(),
+            How::Agent { variable } => format!("the agent id in {variable}"),
+            How::Anchor { pid, process } => format!("the process it was started from ({process}, pid {pid})"),
+        }
+    }
+}
+
+/// A process as the table shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcInfo {
+    pub pid: u32,
+    pub start: u64,
+    pub ppid: u32,
+    /// The kernel's short name for it (`bash`, `node`, `claude`).
+    pub name: String,
+    pub argv: Vec<String>,
+}
+
+impl ProcInfo {
+    pub fn proc(&self) -> Proc {
+        Proc {
+            pid: self.pid,
+            start: self.start,
+        }
+    }
+
+    fn is_shell(&self) -> bool {
+        SHELLS.contains(&self.program())
+    }
+
+    /// The program's name: the kernel's, or argv[0] without its path and a
+    /// login shell's leading `-`.
+    fn program(&self) -> &str {
+        if !self.name.is_empty() {
+            return &self.name;
+        }
+        let argv0 = self.argv.first().map(String::as_str).unwrap_or("");
+        argv0.rsplit('/').next().unwrap_or(argv0).trim_start_matches('-')
+    }
+}
+
+/// Whether a shell's arguments make it run a command and end: `-c` (in any
+/// option cluster: `-lc`, `-ec`), `--command`, or a script operand.
+fn shell_runs_and_ends(argv: &[String]) -> bool {
+    let mut options = true;
+    for arg in argv.iter().skip(1) {
+        if options && arg == "--" {
+            options = false;
+            continue;
+        }
+        if options && arg.starts_with("--") {
+            if arg == "--command" {
+                return true;
+            }
+            continue;
+        }
+        if options && (arg.starts_with('-') || arg.starts_with('+')) && arg.len() > 1 {
+            if arg.starts_with('-') && arg[1..].contains('c') {
+                return true;
+            }
+            continue;
+        }
+        // An operand: a script file.
+        return true;
+    }
+    false
+}
+
+/// A process that runs a command for someone else and ends with it.
+pub fn is_transient(p: &ProcInfo, parent: Option<&ProcInfo>) -> bool {
+    if WRAPPERS.contains(&p.program()) {
+        return true;
+    }
+    if !p.is_shell() {
+        return false;
+    }
+    if shell_runs_and_ends(&p.argv) {
+        return true;
+    }
+    // A subshell `( ... )` or pipeline part: a fork of its parent shell.
+    parent.is_some_and(|q| q.is_shell() && q.program() == p.program() && q.argv == p.argv)
+}
+
+/// The nearest long-lived process from `first` (the caller) upward.
+pub fn find_anchor(first: u32, lookup: impl Fn(u32) -> Option<ProcInfo>) -> Option<ProcInfo> {
+    let mut current = lookup(first)?;
+    for _ in 0..64 {
+        let parent = if current.ppid > 1 {
+            lookup(current.ppid)
+        } else {
+            None
+        };
+        if !is_transient(&current, parent.as_ref()) {
+            return Some(current);
+        }
+        current = parent?;
+    }
+    None
+}
+
+/// The caller as this machine sees it: its agent id, or else its anchor.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub agent: Option<(String, String)>,
+    pub anchor: Option<ProcInfo>,
+    pub boot: Option<String>,
+}
+
+impl Caller {
+    /// Look at the process table only when no agent id decides.
+    pub fn detect(hints: &Hints) -> Caller {
+        let anchor = match hints.agent {
+            Some(_) => None,
+            None => find_anchor(std::os::unix::process::parent_id(), procs::info),
+        };
+        Caller {
+            agent: hints.agent.clone(),
+            anchor,
+            boot: procs::boot_id(),
+        }
+    }
+
+    fn agent_key(&self) -> Option<String> {
+        self.agent.as_ref().map(|(var, value)| format!("{var}={value}"))
+    }
+
+    fn binding(&self) -> Binding {
+        Binding {
+            agent: self.agent_key(),
+            anchor: self.anchor.as_ref().map(ProcInfo::proc),
+            boot: self.boot.clone(),
+            extra: Default::default(),
+        }
+    }
+
+    fn how(&self) -> Option<How> {
+        if let Some((var, _)) = &self.agent {
+            return Some(How::Agent {
+                variable: var.clone(),
+            });
+        }
+        self.anchor.as_ref().map(|a| How::Anchor {
+            pid: a.pid,
+            process: a.program().to_string(),
+        })
+    }
+
+    /// Whether `b` is this caller's binding: the same agent id, or (without
+    /// one) the same anchor on the same boot.
+    fn owns(&self, b: &Binding) -> bool {
+        if let Some(key) = self.agent_key() {
+            return b.agent.as_deref() == Some(key.as_str());
+        }
+        match (&self.anchor, &b.anchor) {
+            (Some(mine), Some(theirs)) => mine.proc() == *theirs && (b.boot.is_none() || b.boot == self.boot),
+            _ => false,
+        }
+    }
+
+    /// The session bound to this caller, if any.
+    pub fn bound<'b>(&self, bindings: &'b Bindings) -> Option<&'b str> {
+        bindings
+            .sessions
+            .iter()
+            .find(|(_, b)| self.owns(b))
+            .map(|(id, _)| id.as_str())
+    }
+
+    /// Bind `id` to this caller, taking the binding away from any other
+    /// session that had it. Returns whether there was anything to bind to.
+    pub fn bind(&self, bindings: &mut Bindings, id: &str) -> bool {
+        bindings.sessions.retain(|other, b| other != id && !self.owns(b));
+        let binding = self.binding();
+        let some = binding.agent.is_some() || binding.anchor.is_some();
+        if some {
+            bindings.sessions.insert(id.to_string(), binding);
+        }
+        some
+    }
+}
+
+/// Find the acting session, or say why not (exit 4 / 2). Never names
+/// another session as one to use.
+pub fn resolve(
+    reg: &Registry,
+    bindings: &Bindings,
+    hints: &Hints,
+    now: Time,
+    cfg: &Config,
+) -> Result<(String, How)> {
+    let named = hints
+        .flag
+        .as_ref()
+        .map(|id| (id, How::Flag))
+        .or_else(|| hints.env.as_ref().map(|id| (id, How::Env)));
+    if let Some((id, how)) = named {
+        validate::session_id(id)?;
+        let from = how.describe();
+        return match reg.sessions.get(id.as_str()).map(|s| state(s, now, cfg)) {
+            None => Err(not_found(format!("no session {id:?} in this hub (from {from})"))
+                .hint(format!("start it with `coord start --name {id}`"))),
+            Some(State::Ended) => Err(not_found(format!("session {id} has ended (from {from})"))
+                .hint(format!("resume it with `coord start --name {id} --resume`"))),
+            Some(_) => Ok((id.clone(), how)),
+        };
+    }
+    let caller = Caller::detect(hints);
+    let Some(how) = caller.how() else {
+        return Err(not_found(
+            "no session is bound here: no agent id, and no long-lived process above this command",
+        )
+        .hint("run `coord start --name NAME`, or pass --session ID"));
+    };
+    let Some(id) = caller.bound(bindings) else {
+        return Err(not_found(format!(
+            "no session is bound to this agent or shell ({})",
+            how.describe()
+        ))
+        .hint("run `coord start --name NAME` to start one"));
+    };
+    match reg.sessions.get(id).map(|s| state(s, now, cfg)) {
+        Some(State::Ended) | None => Err(not_found(format!(
+            "the session bound here ({id}) has ended"
+        ))
+        .hint(format!(
+            "run `coord start --name {id} --resume` to take it back, or `coord start --name NAME` for a new one"
+        ))),
+        Some(_) => Ok((id.to_string(), how)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(pid: u32, ppid: u32, name: &str, argv: &[&str]) -> ProcInfo {
+        ProcInfo {
+            pid,
+            start: pid as u64 * 10,
+            ppid,
+            name: name.to_string(),
+            argv: argv.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn anchor_in(table: &[ProcInfo], first: u32) -> Option<u32> {
+        find_anchor(first, |pid| table.iter().find(|q| q.pid == pid).cloned()).map(|a| a.pid)
+    }
+
+    #[test]
+    fn wrappers_and_command_shells_are_skipped() {
+        let table = [
+            p(10, 1, "tmux: server", &["tmux"]),
+            p(20, 10, "bash", &["-bash"]),
+            p(30, 20, "node", &["node", "/usr/bin/claude"]),
+            p(
+                40,
+                30,
+                "bash",
+                &["/bin/bash", "-c", "-l", "coord start && coord heartbeat"],
+            ),
+            p(41, 30, "bash", &["bash", "-lc", "timeout 5 coord inbox"]),
+            p(42, 41, "timeout", &["timeout", "5", "coord", "inbox"]),
+            p(43, 30, "sh", &["sh", "./deploy.sh"]),
+            p(44, 43, "env", &["env", "A=1", "coord"]),
+            p(50, 20, "bash", &["-bash"]),
+            p(60, 20, "git", &["git", "commit"]),
+            p(61, 60, "sh", &["/bin/sh", ".git/hooks/pre-commit"]),
+        ];
+        // The agent's shells, wrappers and scripts all lead to the agent.
+        for caller in [40, 41, 42, 43, 44, 30] {
+            assert_eq!(anchor_in(&table, caller), Some(30), "from {caller}");
+        }
+        // A human's interactive shell is the anchor; its subshell fork is not.
+        assert_eq!(anchor_in(&table, 20), Some(20));
+        assert_eq!(anchor_in(&table, 50), Some(20), "a subshell fork of -bash");
+        // A git hook run from the human's shell belongs to that shell.
+        assert_eq!(anchor_in(&table, 61), Some(20));
+        // Nothing long-lived above: no anchor.
+        let lone = [p(5, 1, "bash", &["bash", "-c", "coord x"])];
+        assert_eq!(anchor_in(&lone, 5), None);
+    }
+
+    #[test]
+    fn shell_arguments() {
+        let runs =
+            |args: &[&str]| shell_runs_and_ends(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        assert!(runs(&["bash", "-c", "x"]));
+        assert!(runs(&["bash", "-lc", "x"]));
+        assert!(runs(&["sh", "-ec", "x"]));
+        assert!(runs(&["fish", "--command", "x"]));
+        assert!(runs(&["bash", "script.sh"]));
+        assert!(runs(&["bash", "--", "script.sh"]));
+        assert!(!runs(&["bash"]));
+        assert!(!runs(&["-bash"]));
+        assert!(!runs(&["bash", "-i"]));
+        assert!(!runs(&["zsh", "-l"]));
+        assert!(!runs(&["bash", "--login", "--norc"]));
+    }
+
+    fn caller_at(pid: u32, start: u64) -> Caller {
+        Caller {
+            agent: None,
+            anchor: Some(p(pid, 1, "node", &["node"])).map(|mut a| {
+                a.start = start;
+                a
+            }),
+            boot: Some("b1".into()),
+        }
+    }
+
+    #[test]
+    fn a_binding_is_one_caller_and_moves_whole() {
+        let mut bindings = Bindings::default();
+        let agent = caller_at(30, 300);
+        assert!(agent.bind(&mut bindings, "alice"));
+        assert_eq!(agent.bound(&bindings), Some("alice"));
+        // A reused pid (another start time) is another process.
+        assert_eq!(caller_at(30, 999).bound(&bindings), None);
+        // Another boot: never the same process.
+        let mut other_boot = caller_at(30, 300);
+        other_boot.boot = Some("b2".into());
+        assert_eq!(other_boot.bound(&bindings), None);
+        // Binding another session to the same caller moves the binding.
+        agent.bind(&mut bindings, "bob");
+        assert_eq!(agent.bound(&bindings), Some("bob"));
+        assert!(!bindings.sessions.contains_key("alice"));
+        // An agent id is its own key, whatever the process.
+        let claude = Caller {
+            agent: Some(("CLAUDE_CODE_SESSION_ID".into(), "abc".into())),
+            anchor: None,
+            boot: None,
+        };
+        assert_eq!(claude.bound(&bindings), None);
+        claude.bind(&mut bindings, "carol");
+        assert_eq!(claude.bound(&bindings), Some("carol"));
+        assert_eq!(agent.bound(&bindings), Some("bob"));
+    }
+
+    #[test]
+    fn own_process_table_is_readable() {
+        let me = procs::info(std::process::id()).expect("this process");
+        assert_eq!(me.pid, std::process::id());
+        assert!(!me.argv.is_empty());
+        let parent = procs::info(me.ppid).expect("the parent");
+        assert_eq!(parent.pid, me.ppid);
+    }
+}
