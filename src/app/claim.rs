@@ -38,15 +38,20 @@ pub struct ClaimReport {
     pub revoked: Vec<Revoked>,
 }
 
-/// A claim's kind and name, checked and (for files) normalised.
+/// A claim's kind and name, checked and normalised: NFC always (the same
+/// text typed on two systems is one name), and globs for files. Names of
+/// other kinds must be written in one script.
 pub fn claim_key(kind: &str, name: &str) -> Result<(String, String)> {
+    use unicode_normalization::UnicodeNormalization;
     validate::claim_type(kind)?;
     validate::text("claim name", name, validate::MAX_TEXT)?;
+    let name: String = name.nfc().collect();
     let name = if kind == "file" {
-        glob::normalize(name)?
+        glob::normalize(&name)?
     } else {
-        validate::no_padding("claim name", name)?;
-        name.to_string()
+        validate::no_padding("claim name", &name)?;
+        validate::single_script("claim name", &name)?;
+        name
     };
     Ok((Claim::key(kind, &name), name))
 }

@@ -11,6 +11,7 @@ use crate::core::clock::ago;
 use crate::core::error::{conflict, hub, Result};
 use crate::core::model::Session;
 use crate::core::rules::{claims, live_holder, state, touch, validate, Effects};
+use crate::core::text::command_line;
 use crate::store::Tx;
 
 #[derive(Debug, Clone, Default)]
@@ -78,7 +79,8 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
                         held.join(", ")
                     ))
                     .hint(format!(
-                        "run `coord stop` first, or `coord start --name {n} --replace` to end {b} and release its claims"
+                        "run `coord stop` first, or `{}` to end {b} and release its claims",
+                        command_line(&["start", "--name", n, "--replace"])
                     )));
                 }
                 (n.clone(), false)
@@ -95,7 +97,8 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
                     ago(seen, now)
                 ))
                 .hint(format!(
-                    "pick another --name, or run `coord start --name {id} --resume` if that session is you"
+                    "pick another --name, or run `{}` if that session is you",
+                    command_line(&["start", "--name", &id, "--resume"])
                 )));
             }
             Some((st, _)) => req.resume || st.is_live(),

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::app::Notices;
 use crate::core::error::{failure, CoordError, Result};
 use crate::core::model::SCHEMA;
-use crate::core::text::sanitize;
+use crate::core::text::{command_line, is_unsafe_char, sanitize};
 
 /// How this command prints, settled once from flags and the environment.
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,15 +37,17 @@ impl Ui {
     }
 
     /// A status line on stderr, unless `--quiet` or `--json`.
+    /// Lines on stderr carry names and text from the hub, so they are
+    /// sanitised here, at the boundary.
     pub fn status(&self, line: &str) {
         if !self.quiet && !self.json {
-            eprintln!("{line}");
+            eprintln!("{}", sanitize(line, false));
         }
     }
 
     /// A line on stderr that shows even with `--quiet`.
     pub fn alert(&self, line: &str) {
-        eprintln!("{line}");
+        eprintln!("{}", sanitize(line, false));
     }
 
     pub fn paint(&self, text: &str, code: &str) -> String {
@@ -74,13 +76,12 @@ impl Ui {
             report: &'a T,
             schema: u32,
         }
-        let mut text = serde_json::to_string_pretty(&Envelope {
+        let text = serde_json::to_string_pretty(&Envelope {
             report,
             schema: SCHEMA,
         })
         .map_err(|e| failure(format!("cannot write JSON: {e}")))?;
-        text.push('\n');
-        self.out(&text)
+        self.out(&(json_safe(&text) + "\n"))
     }
 
     /// What a session must see after any command: emergencies it has not
@@ -88,14 +89,16 @@ impl Ui {
     /// warnings.
     pub fn notices(&self, n: &Notices) {
         for w in &n.warnings {
-            self.alert(&format!("warning: {}", sanitize(w, false)));
+            self.alert(&format!("warning: {w}"));
         }
         for e in &n.emergencies {
-            let id = sanitize(&e.id, false);
             self.alert(&format!(
-                "EMERGENCY {id} from {}: {}; acknowledge with `coord ack {id}` (or `coord ack {id} --resolve` once it is dealt with)",
-                sanitize(&e.from, false),
-                sanitize(&e.subject, false)
+                "EMERGENCY {} from {}: {}; acknowledge with `{}` (or `{}` once it is dealt with)",
+                e.id,
+                e.from,
+                e.subject,
+                command_line(&["ack", &e.id]),
+                command_line(&["ack", &e.id, "--resolve"])
             ));
         }
     }
@@ -172,6 +175,26 @@ impl Ui {
     }
 }
 
+/// JSON with every unsafe character (see `is_unsafe_char`) written as a
+/// `\uXXXX` escape: the same data for a parser, nothing hidden or live for a
+/// terminal. serde_json already escapes controls below U+0020 inside
+/// strings, so a raw newline is layout; every other such character can only
+/// occur inside a string, where the escape is valid.
+fn json_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unsafe_char(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn plain_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
@@ -204,6 +227,15 @@ pub fn cell(v: &Option<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_hides_nothing_and_changes_no_data() {
+        let raw = serde_json::to_string(&"a\u{202e}b\u{1b}c\u{e0041}").unwrap();
+        let safe = json_safe(&raw);
+        assert_eq!(safe, "\"a\\u202eb\\u001bc\\udb40\\udc41\"");
+        let back: String = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, "a\u{202e}b\u{1b}c\u{e0041}");
+    }
 
     #[test]
     fn plain_tables_are_stable() {

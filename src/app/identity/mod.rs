@@ -25,6 +25,7 @@ use crate::core::config::Config;
 use crate::core::error::{not_found, Result};
 use crate::core::model::{Binding, Bindings, Proc, Registry};
 use crate::core::rules::{state, validate, State};
+use crate::core::text::command_line;
 
 /// The per-session variables agent tools give the commands they run, most
 /// specific first: coord's own (for any tool or wrapper), Claude Code's,
@@ -283,9 +284,12 @@ pub fn resolve(
         let from = how.describe();
         return match reg.sessions.get(id.as_str()).map(|s| state(s, now, cfg)) {
             None => Err(not_found(format!("no session {id:?} in this hub (from {from})"))
-                .hint(format!("start it with `coord start --name {id}`"))),
+                .hint(format!("start it with `{}`", command_line(&["start", "--name", id])))),
             Some(State::Ended) => Err(not_found(format!("session {id} has ended (from {from})"))
-                .hint(format!("resume it with `coord start --name {id} --resume`"))),
+                .hint(format!(
+                    "resume it with `{}`",
+                    command_line(&["start", "--name", id, "--resume"])
+                ))),
             Some(_) => Ok((id.clone(), how)),
         };
     }
@@ -308,7 +312,8 @@ pub fn resolve(
             "the session bound here ({id}) has ended"
         ))
         .hint(format!(
-            "run `coord start --name {id} --resume` to take it back, or `coord start --name NAME` for a new one"
+            "run `{}` to take it back, or `coord start --name NAME` for a new one",
+            command_line(&["start", "--name", id, "--resume"])
         ))),
         Some(_) => Ok((id.to_string(), how)),
     }

@@ -5,6 +5,7 @@ use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::clock::format_time;
 use crate::core::error::Result;
+use crate::core::text::sanitize;
 
 /// Take or renew a claim on a task, service, file glob or other resource
 #[derive(clap::Args, Debug)]
@@ -57,7 +58,7 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     ui.out(&format!(
         "{} {} until {until} (token {})\n",
         report.outcome.as_str(),
-        c.key,
+        sanitize(&c.key, false),
         report.token
     ))
 }

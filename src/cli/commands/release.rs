@@ -4,6 +4,7 @@ use crate::app::release::{release, ReleaseRequest};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::error::{usage, Result};
+use crate::core::text::sanitize;
 
 /// Give claims back: `release TYPE NAME`, or `release --all`
 #[derive(clap::Args, Debug)]
@@ -33,7 +34,7 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     let text: String = report
         .released
         .iter()
-        .map(|key| format!("released {key}\n"))
+        .map(|key| format!("released {}\n", sanitize(key, false)))
         .collect();
     ui.out(&text)
 }

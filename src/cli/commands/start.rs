@@ -4,6 +4,7 @@ use crate::app::start::{start, StartRequest};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::error::Result;
+use crate::core::text::sanitize;
 
 /// Register this session and print its id
 #[derive(clap::Args, Debug)]
@@ -57,5 +58,5 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
         ));
     }
     let line = if args.export { &report.export } else { id };
-    ui.out(&format!("{line}\n"))
+    ui.out(&format!("{}\n", sanitize(line, false)))
 }

@@ -141,7 +141,7 @@ fn full(r: &StatusReport, ui: &Ui) -> String {
         } else {
             ""
         };
-        text.push_str(&format!("inbox: {n} unread for {me}{hint}\n"));
+        text.push_str(&format!("inbox: {n} unread for {}{hint}\n", sanitize(me, false)));
     }
     text.push_str(&format!("alerts: {}\n", r.alerts.len()));
     for a in &r.alerts {

@@ -3,6 +3,7 @@
 use crate::app::{stop, Ctx};
 use crate::cli::ui::Ui;
 use crate::core::error::Result;
+use crate::core::text::sanitize;
 
 /// End this session and release its claims
 #[derive(clap::Args, Debug)]
@@ -22,5 +23,5 @@ pub fn run(ui: &Ui, ctx: &Ctx, _args: &Args) -> Result<()> {
         ),
     };
     ui.status(&format!("ended session {}; {claims}", report.session));
-    ui.out(&format!("{}\n", report.session))
+    ui.out(&format!("{}\n", sanitize(&report.session, false)))
 }

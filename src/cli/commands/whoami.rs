@@ -3,6 +3,7 @@
 use crate::app::{whoami, Ctx};
 use crate::cli::ui::Ui;
 use crate::core::error::Result;
+use crate::core::text::sanitize;
 
 /// Print the session this command acts as, and how it was found (exit 4 when none)
 #[derive(clap::Args, Debug)]
@@ -15,5 +16,5 @@ pub fn run(ui: &Ui, ctx: &Ctx, _args: &Args) -> Result<()> {
     }
     let id = &report.session.id;
     ui.status(&format!("acting as {id}, found by {}", report.how.describe()));
-    ui.out(&format!("{id}\n"))
+    ui.out(&format!("{}\n", sanitize(id, false)))
 }

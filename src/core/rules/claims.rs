@@ -9,7 +9,7 @@ use crate::core::clock::{format_time, short_duration, Time};
 use crate::core::config::Config;
 use crate::core::error::{conflict, not_found, CoordError, Result};
 use crate::core::model::{Claim, Level, Registry};
-use crate::core::text::claim_args;
+use crate::core::text::{claim_args, command_line};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LapseReason {
@@ -59,25 +59,36 @@ pub fn lapsed(reg: &Registry, now: Time, cfg: &Config) -> Vec<Lapse> {
         .collect()
 }
 
+/// What two claim names must differ in to be two claims: not Unicode
+/// normal form, not case, not invisible characters, not look-alike letters.
+/// NFC, lower case, then the UTS #39 confusable skeleton (which also drops
+/// default-ignorable characters).
+pub fn fold(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let lower: String = name.nfc().flat_map(char::to_lowercase).collect();
+    unicode_security::skeleton(&lower).collect()
+}
+
 /// Keys of claims held live by someone other than `me` that stop `me` from
-/// taking `kind:name`: the same claim, or for files an overlapping glob.
+/// taking `kind:name`: the same claim, one whose name folds to the same
+/// text (see [`fold`]), or for files an overlapping glob (compared folded,
+/// since a repository may be checked out on a case-insensitive disk).
 pub fn conflicts(reg: &Registry, kind: &str, name: &str, me: &str, now: Time, cfg: &Config) -> Vec<String> {
     let key = Claim::key(kind, name);
+    let folded = fold(name);
     let mut out = Vec::new();
     if let Some(c) = reg.claims.get(&key) {
         if live_holder(c, reg, now, cfg).is_some_and(|h| h != me) {
             out.push(key.clone());
         }
     }
-    if kind == "file" {
-        for (k, c) in &reg.claims {
-            if *k != key
-                && c.kind == "file"
-                && live_holder(c, reg, now, cfg).is_some_and(|h| h != me)
-                && glob::overlap(&c.name, name)
-            {
-                out.push(k.clone());
-            }
+    for (k, c) in &reg.claims {
+        if *k == key || c.kind != kind || !live_holder(c, reg, now, cfg).is_some_and(|h| h != me) {
+            continue;
+        }
+        let theirs = fold(&c.name);
+        if theirs == folded || (kind == "file" && glob::overlap(&theirs, &folded)) {
+            out.push(k.clone());
         }
     }
     out
@@ -140,7 +151,8 @@ pub fn give_back(
             Some(h) => {
                 return Err(
                     conflict(format!("{key} is held by {h}, not by you ({me})")).hint(format!(
-                        "only {h} can release it; ask with `coord send {h} SUBJECT`"
+                        "only {h} can release it; ask with `{}`",
+                        command_line(&["send", &h, "SUBJECT"])
                     )),
                 )
             }
@@ -259,8 +271,9 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
             Level::Warning,
             format!("{me} took your claim {other}"),
             format!(
-                "{me} ran `coord claim {}` with --force, which took {other} from you. Stop changing what it covers, and talk to {me} with `coord send {me} SUBJECT`.",
-                claim_args(&key)
+                "{me} ran `coord claim {}` with --force, which took {other} from you. Stop changing what it covers, and talk to {me} with `{}`.",
+                claim_args(&key),
+                command_line(&["send", me, "SUBJECT"])
             ),
         );
         revoked.push(Revoked {
@@ -328,9 +341,10 @@ fn conflict_error(reg: &Registry, wanted: &str, held: &str, now: Time) -> CoordE
         "expires": c.expires.map(format_time),
         "seconds_left": c.expires.map(|e| (e - now).num_seconds()),
     });
+    let ask = command_line(&["send", &holder, &format!("may I take {held}?")]);
     conflict(format!("{what} {}", held_phrase(c.since, c.expires, now)))
         .hint(format!(
-            "ask them with `coord send {holder} \"may I take {held}?\"`, wait with --wait 30m, or take it with --force"
+            "ask them with `{ask}`, wait with --wait 30m, or take it with --force"
         ))
         .details(details)
 }

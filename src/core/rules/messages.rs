@@ -8,6 +8,7 @@ use crate::core::config::Config;
 use crate::core::error::{not_found, usage, CoordError, Result};
 use crate::core::model::{Escalation, Level, Message, Registry};
 use crate::core::rules::validate;
+use crate::core::text::command_line;
 
 /// Who a `send` reaches: a session id, every live session with a role
 /// (`@role`), or everyone (`broadcast`, stored as no recipient list).
@@ -100,7 +101,7 @@ pub fn ack_escalation(
         return Some(Err(not_found(format!(
             "escalation {id} is not addressed to you ({me})"
         ))
-        .hint(format!("to close it for everyone run `coord ack {id} --resolve`"))));
+        .hint(format!("to close it for everyone run `{}`", command_line(&["ack", id, "--resolve"])))));
     }
     e.acked.insert(me.to_string(), now);
     let level = e.level;
@@ -164,8 +165,11 @@ pub fn escalation_alerts(reg: &Registry, now: Time) -> Vec<Alert> {
     list.into_iter()
         .map(|(id, e)| {
             let (kind, close) = match e.level {
-                Level::Emergency => ("emergency", format!("resolve with: coord ack {id} --resolve")),
-                _ => ("critical", format!("acknowledge with: coord ack {id}")),
+                Level::Emergency => (
+                    "emergency",
+                    format!("resolve with: {}", command_line(&["ack", id, "--resolve"])),
+                ),
+                _ => ("critical", format!("acknowledge with: {}", command_line(&["ack", id]))),
             };
             let acked = if e.acked.is_empty() {
                 "not acknowledged".to_string()

@@ -57,11 +57,27 @@ pub fn text(what: &str, value: &str, max: usize) -> Result<(), CoordError> {
     Ok(())
 }
 
+/// Single-line fields refuse controls, format characters (bidi overrides,
+/// zero-width characters) and line separators: they hide what text says.
 pub fn no_controls(what: &str, value: &str) -> Result<(), CoordError> {
-    if let Some(c) = value.chars().find(|c| c.is_control()) {
+    if let Some(c) = value.chars().find(|c| crate::core::text::is_unsafe_char(*c)) {
+        let kind = if c.is_control() { "control" } else { "invisible" };
         return Err(usage(format!(
-            "{what} contains the control character U+{:04X}; remove it (only message bodies may hold newlines and tabs)",
+            "{what} contains the {kind} character U+{:04X}; remove it (only message bodies may hold newlines and tabs)",
             c as u32
+        )));
+    }
+    Ok(())
+}
+
+/// A task, service or resource name must be written in one script: a name
+/// mixing, say, Latin and Cyrillic letters is how a look-alike is made.
+pub fn single_script(what: &str, value: &str) -> Result<(), CoordError> {
+    use unicode_security::MixedScript;
+    if !value.is_single_script() {
+        return Err(usage(format!(
+            "{what} {:?} mixes letters of different scripts (a look-alike of another name); write it in one script",
+            crate::core::text::clip(value, 80)
         )));
     }
     Ok(())
@@ -144,6 +160,12 @@ mod tests {
         assert!(text("subject", "a\u{1b}[31m", 200).is_err());
         assert!(text("subject", &"x".repeat(201), 200).is_err());
         assert!(text("subject", &"é".repeat(200), 200).is_ok());
+        for hidden in ["a\u{202e}b", "a\u{200b}b", "a\u{2028}b", "a\u{feff}", "a\u{9b}b"] {
+            assert!(text("subject", hidden, 200).is_err(), "{hidden:?}");
+        }
+        assert!(single_script("claim name", "auth-api").is_ok());
+        assert!(single_script("claim name", "\u{430}uth-api").is_err(), "Cyrillic a in Latin");
+        assert!(single_script("claim name", "\u{43f}\u{440}\u{43e}\u{434}").is_ok(), "all Cyrillic");
         assert!(body("a\nb\tc", 10).is_ok());
         assert!(body(&"x".repeat(11), 10).is_err());
     }
