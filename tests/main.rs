@@ -14,5 +14,6 @@ mod identity;
 mod messages;
 mod props;
 mod sample_hub;
+mod security;
 mod sessions;
 mod stress;

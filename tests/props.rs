@@ -101,9 +101,11 @@ proptest! {
         }
         let out = hub.as_("eve", &["claim", &format!("--note={claim}"), "--", "task", &claim]);
         if check(&out, "claim", &claim) {
-            let key = format!("task:{claim}");
+            // Claim names are kept in NFC.
+            let nfc: String = unicode_normalization::UnicodeNormalization::nfc(claim.as_str()).collect();
+            let key = format!("task:{nfc}");
             let reg = hub.registry();
-            prop_assert_eq!(reg["claims"][key.as_str()]["name"].as_str(), Some(claim.as_str()));
+            prop_assert_eq!(reg["claims"][key.as_str()]["name"].as_str(), Some(nfc.as_str()));
         }
         let out = hub.as_("eve", &["send", "--", "bob", &subject, &body]);
         if check(&out, "subject", &subject) {
@@ -118,5 +120,86 @@ proptest! {
         let page = hub.run(&["brief", "--stdout"]).ok().stdout;
         prop_assert!(tables_hold(&page).is_ok(), "{:?}", tables_hold(&page));
         prop_assert!(!page.chars().any(|c| c.is_control() && c != '\n'), "control characters in the page");
+    }
+}
+
+/// A stand-in `coord` on PATH that writes the arguments it got, NUL-separated.
+struct FakeCoord {
+    dir: tempfile::TempDir,
+}
+
+impl FakeCoord {
+    fn new() -> FakeCoord {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("coord");
+        std::fs::write(
+            &bin,
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\0' \"$a\"; done > \"$ARGS_OUT\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        FakeCoord { dir }
+    }
+
+    /// Run `line` as a shell would, and return the arguments coord got.
+    fn run(&self, line: &str) -> Vec<String> {
+        let out = self.dir.path().join("args");
+        let _ = std::fs::remove_file(&out);
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(line)
+            .env_clear()
+            .env("PATH", format!("{}:/usr/bin:/bin", self.dir.path().display()))
+            .env("ARGS_OUT", &out)
+            .current_dir(self.dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{line}");
+        let raw = std::fs::read(&out).unwrap_or_default();
+        raw.split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Every command line coord prints quotes its arguments: run by `sh -c`,
+    /// it passes exactly those arguments to coord, whatever the name.
+    #[test]
+    fn printed_commands_pass_exactly_their_arguments(claim in text()) {
+        let mut hub = Hub::new();
+        hub.start("alice");
+        hub.start("bob");
+        let out = hub.as_("alice", &["claim", "--for", "30m", "--", "task", &claim]);
+        prop_assume!(out.code == 0);
+        let name = hub.registry()["claims"].as_object().unwrap().values().next().unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let fake = FakeCoord::new();
+        // The conflict hint: `coord send alice 'may I take task:NAME?'`.
+        let refused = hub.as_("bob", &["--json", "claim", "--", "task", &claim]).code(3);
+        let hint = refused.json()["error"]["hint"].as_str().unwrap().to_string();
+        let ask = vec!["send".to_string(), "alice".to_string(), format!("may I take task:{name}?")];
+        let line = coord::core::text::command_line(&ask.iter().map(String::as_str).collect::<Vec<_>>());
+        prop_assert!(hint.contains(&line), "{} lacks {}", hint, line);
+        prop_assert_eq!(fake.run(&line), ask);
+        // The lapse message alice reads: `coord claim task NAME`.
+        hub.at("2026-03-02T10:00:00Z");
+        hub.as_("bob", &["heartbeat"]).ok();
+        let inbox = hub.as_("alice", &["--json", "inbox"]).ok().json();
+        let body = inbox["messages"][0]["body"].as_str().unwrap().to_string();
+        let again = vec!["claim".to_string(), "task".to_string(), name.clone()];
+        let line = coord::core::text::command_line(&again.iter().map(String::as_str).collect::<Vec<_>>());
+        prop_assert!(body.contains(&line), "{} lacks {}", body, line);
+        prop_assert_eq!(fake.run(&line), again);
     }
 }

@@ -55,10 +55,12 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
     let cfg = &ctx.hub.config;
     let (id, resumed, replaced, bound, view) = ctx.mutate(|tx| {
         let now = tx.now;
-        let mine = caller
-            .bound(tx.bindings()?)
-            .map(str::to_string)
-            .filter(|b| tx.reg.sessions.get(b).is_some_and(|s| state(s, now, cfg).is_live()));
+        let mine = caller.bound(tx.bindings()?).map(str::to_string).filter(|b| {
+            tx.reg
+                .sessions
+                .get(b)
+                .is_some_and(|s| state(s, now, cfg).is_live())
+        });
         let mut fx = Effects::default();
         let mut replaced = None;
         let (id, again) = match (&req.name, mine) {
@@ -88,7 +90,11 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             (Some(n), None) => (n.clone(), false),
             (None, None) => (tx.readable_name(), false),
         };
-        let existing = tx.reg.sessions.get(&id).map(|s| (state(s, now, cfg), s.last_seen));
+        let existing = tx
+            .reg
+            .sessions
+            .get(&id)
+            .map(|s| (state(s, now, cfg), s.last_seen));
         let resumed = match existing {
             _ if again => true,
             Some((st, seen)) if st.is_live() && !req.resume => {

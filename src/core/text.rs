@@ -110,7 +110,12 @@ pub fn md(text: &str) -> String {
             '\n' | '\r' | '\t' => out.push(' '),
             ':' if chars[i + 1..].starts_with(&['/', '/']) => out.push_str("<!-- -->:"),
             '@' if i > 0 && chars[i - 1].is_alphanumeric() => out.push_str("<!-- -->@"),
-            '.' if i >= 3 && chars[i - 3..i].iter().collect::<String>().eq_ignore_ascii_case("www") => {
+            '.' if i >= 3
+                && chars[i - 3..i]
+                    .iter()
+                    .collect::<String>()
+                    .eq_ignore_ascii_case("www") =>
+            {
                 out.push_str("<!-- -->.")
             }
             c if is_unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
@@ -168,12 +173,19 @@ mod tests {
         assert_eq!(shell_quote(""), "''");
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
         assert_eq!(shell_quote("$(touch x)"), "'$(touch x)'");
-        assert_eq!(command_line(&["send", "bob", "may I?"]), "coord send bob 'may I?'");
+        assert_eq!(
+            command_line(&["send", "bob", "may I?"]),
+            "coord send bob 'may I?'"
+        );
     }
 
     #[test]
     fn no_links_on_a_page() {
-        for link in ["https://evil.example/x", "WWW.evil.example", "mail me@evil.example"] {
+        for link in [
+            "https://evil.example/x",
+            "WWW.evil.example",
+            "mail me@evil.example",
+        ] {
             let cell = md(link);
             assert!(
                 !cell.contains("https://") && !cell.to_lowercase().contains("www.") && !cell.contains("me@"),

@@ -22,11 +22,14 @@ pub fn locate(flag: Option<&Path>, env: Option<&str>, cwd: &Path, for_init: bool
         let git = dir.join(".git");
         if git.is_file() {
             if let Some(main) = main_worktree(dir, &git) {
-                return Ok(main.join(DIR_NAME));
+                let hub = main.join(DIR_NAME);
+                refuse_link(&hub)?;
+                return Ok(hub);
             }
         }
         let candidate = dir.join(DIR_NAME);
         if !for_init && candidate.join(REGISTRY).is_file() {
+            refuse_link(&candidate)?;
             return Ok(candidate);
         }
         if top.is_none() && git.exists() {
@@ -46,6 +49,22 @@ pub fn locate(flag: Option<&Path>, env: Option<&str>, cwd: &Path, for_init: bool
         cwd.display(),
         expected.display()
     )))
+}
+
+/// A hub found by walking up is used only when it is a real folder: a link
+/// named `coordination` may have arrived through git, pointing anywhere.
+/// Linking the hub is the user's choice to make explicitly (`--hub`,
+/// `COORD_HUB`).
+fn refuse_link(candidate: &Path) -> Result<()> {
+    let linked = std::fs::symlink_metadata(candidate).is_ok_and(|m| m.file_type().is_symlink());
+    if linked {
+        return Err(hub(format!(
+            "{} is a symbolic link; coord does not follow a hub link it was not given: pass --hub {} (or set COORD_HUB) if you made it",
+            candidate.display(),
+            candidate.display()
+        )));
+    }
+    Ok(())
 }
 
 /// For a linked worktree (`.git` is a file naming a gitdir with a

@@ -1,9 +1,18 @@
 //! Raw file primitives, private to the storage layer: atomic replace,
 //! whole-line append that repairs a torn tail, reads that name the file.
+//!
+//! The hub is input from peers, so no file outside it is ever written
+//! whatever it contains: every hub file is opened with `O_NOFOLLOW` and must
+//! be a regular file (a link, folder, pipe or device is a hub error naming
+//! it); temporary files get unpredictable names and are created with
+//! `O_CREAT | O_EXCL` (never through an existing path or link); files are
+//! created with explicit modes that are never group- or world-writable,
+//! whatever the umask.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
@@ -17,18 +26,71 @@ pub(super) enum Appended {
     CutTorn,
 }
 
+/// The mode of shared hub files.
+pub(super) const SHARED: u32 = 0o644;
+/// The mode of machine-local files (`.bindings.json`): this user only.
+pub(super) const PRIVATE: u32 = 0o600;
+
+/// Open a hub file without following a link, and check it is a regular
+/// file. `O_NONBLOCK` keeps a planted FIFO from hanging the open; it means
+/// nothing for regular files.
+pub(super) fn open_checked(path: &Path, opts: &mut OpenOptions) -> std::io::Result<File> {
+    let file = opts
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => not_regular(),
+            _ => e,
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    Ok(file)
+}
+
+fn not_regular() -> std::io::Error {
+    std::io::Error::other(
+        "it is not a regular file (a symbolic link, folder or device); coord never follows links in the hub: replace it with a regular file, see `coord doctor`",
+    )
+}
+
+/// Open for reading; `None` when missing.
+fn open_read(path: &Path) -> Result<Option<File>> {
+    match open_checked(path, OpenOptions::new().read(true)) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CoordError::io("read", path, e)),
+    }
+}
+
+/// Open (creating it if missing) for writing in place: the lock sentinel.
+pub(super) fn open_rw(path: &Path, create: bool) -> std::io::Result<File> {
+    open_checked(
+        path,
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .truncate(false)
+            .mode(SHARED),
+    )
+}
+
 /// Append whole lines in one write, first cutting off a torn last line.
 pub(super) fn append(path: &Path, lines: &[String], durability: Durability) -> Result<Appended> {
     if lines.is_empty() {
         return Ok(Appended::Clean);
     }
     let io = |what: &'static str| move |e| CoordError::io(what, path, e);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(io("open to append"))?;
+    let mut file = open_checked(
+        path,
+        OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(SHARED),
+    )
+    .map_err(io("open to append"))?;
     let len = file.metadata().map_err(io("read"))?.len();
     let keep = last_newline_end(&mut file, len).map_err(io("read"))?;
     let outcome = if keep < len {
@@ -49,20 +111,64 @@ pub(super) fn append(path: &Path, lines: &[String], durability: Durability) -> R
     Ok(outcome)
 }
 
+/// A new file with an unpredictable name next to `name` (`.NAME.RANDOM.tmp`),
+/// created with `O_CREAT | O_EXCL`: never an existing file, never a link.
+pub(super) fn create_new_beside(dir: &Path, name: &str, mode: u32) -> Result<(File, PathBuf)> {
+    use std::hash::{BuildHasher, Hasher};
+    for _ in 0..8 {
+        // RandomState is keyed from the OS's randomness.
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let tmp = dir.join(format!(".{name}.{random:016x}.tmp"));
+        let opened = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(mode)
+            .open(&tmp);
+        match opened {
+            Ok(file) => {
+                // The mode is exact whatever the umask did to it.
+                file.set_permissions(std::fs::Permissions::from_mode(mode))
+                    .map_err(|e| CoordError::io("set the mode of", &tmp, e))?;
+                return Ok((file, tmp));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(CoordError::io("create", &tmp, e)),
+        }
+    }
+    Err(hub(format!(
+        "cannot create a temporary file in {}: every name tried was taken",
+        dir.display()
+    )))
+}
+
 /// Temp file in the same folder, fsync, rename over, fsync the folder.
 pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8], durability: Durability) -> Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
+    write_atomic_mode(dir, name, bytes, durability, SHARED)
+}
+
+pub(super) fn write_atomic_mode(
+    dir: &Path,
+    name: &str,
+    bytes: &[u8],
+    durability: Durability,
+    mode: u32,
+) -> Result<()> {
     let target = dir.join(name);
-    let mut file = File::create(&tmp).map_err(|e| CoordError::io("write", &tmp, e))?;
-    file.write_all(bytes)
-        .map_err(|e| CoordError::io("write", &tmp, e))?;
-    if durability != Durability::None {
-        // The data and its length; the rename below is what the folder's
-        // fsync makes durable.
-        file.sync_data().map_err(|e| CoordError::io("fsync", &tmp, e))?;
-    }
+    let (mut file, tmp) = create_new_beside(dir, name, mode)?;
+    let written = write_and_sync(&mut file, bytes, durability);
     drop(file);
-    std::fs::rename(&tmp, &target).map_err(|e| CoordError::io("replace", &target, e))?;
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CoordError::io("write", &tmp, e));
+    }
+    // rename replaces a link at `target` itself; it never writes through it.
+    if let Err(e) = std::fs::rename(&tmp, &target) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CoordError::io("replace", &target, e));
+    }
     if durability == Durability::Full {
         // Make the rename itself durable. Opening a folder for fsync works on
         // Linux and macOS; where it does not, the rename still happened.
@@ -73,25 +179,30 @@ pub(super) fn write_atomic(dir: &Path, name: &str, bytes: &[u8], durability: Dur
     Ok(())
 }
 
+fn write_and_sync(file: &mut File, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
+    file.write_all(bytes)?;
+    if durability != Durability::None {
+        // The data and its length; the rename is what the folder's fsync
+        // makes durable.
+        file.sync_data()?;
+    }
+    Ok(())
+}
+
 /// A file's bytes, `None` when it is missing.
 pub(super) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(hub(format!(
-            "cannot read {}: {e}; check its permissions",
-            path.display()
-        ))),
-    }
+    let Some(mut file) = open_read(path)? else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| CoordError::io("read", path, e))?;
+    Ok(Some(bytes))
 }
 
 /// Open a log for reading; `None` when it is missing.
 pub(super) fn open_log(path: &Path) -> Result<Option<File>> {
-    match File::open(path) {
-        Ok(f) => Ok(Some(f)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(CoordError::io("read", path, e)),
-    }
+    open_read(path)
 }
 
 /// Parse a whole JSON file; the error names the file, line and column.

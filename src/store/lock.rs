@@ -3,7 +3,7 @@
 //! 4 ms) until `storage.lock_timeout`; after a moment of waiting the caller
 //! is told once, so a stuck peer is not a silent hang.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::time::{Duration, Instant};
 
 use fs2::FileExt;
@@ -23,14 +23,8 @@ impl Hub {
     /// Take the hub lock (exclusive for writers).
     pub(super) fn lock(&self, exclusive: bool) -> Result<Guard> {
         let path = self.path(LOCK);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .or_else(|e| if exclusive { Err(e) } else { File::open(&path) })
-            .map_err(|e| CoordError::io("open the lock file", &path, e))?;
+        let file =
+            super::fsio::open_rw(&path, true).map_err(|e| CoordError::io("open the lock file", &path, e))?;
         let started = Instant::now();
         let deadline = started + self.config.lock_timeout;
         let mut told = false;

@@ -26,7 +26,7 @@ mod repair;
 mod tx;
 
 use std::cell::{Cell, RefCell};
-use std::fs::OpenOptions;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use fs2::FileExt;
@@ -219,24 +219,24 @@ fn initial_files() -> Vec<(&'static str, String)> {
 /// Create the hub in `dir`, or add the files it lacks; an existing file is
 /// never touched. Returns the names of the files created.
 pub fn create(dir: &Path) -> Result<Vec<String>> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        hub(format!(
-            "cannot create the hub folder {}: {e}; check permissions or pass --hub DIR",
-            dir.display()
-        ))
-    })?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+        .map_err(|e| {
+            hub(format!(
+                "cannot create the hub folder {}: {e}; check permissions or pass --hub DIR",
+                dir.display()
+            ))
+        })?;
     // Two inits at once must not both write: take the hub lock first.
     let lock_path = dir.join(LOCK);
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| CoordError::io("create the lock file", &lock_path, e))?;
+    let lock =
+        fsio::open_rw(&lock_path, true).map_err(|e| CoordError::io("create the lock file", &lock_path, e))?;
     FileExt::lock_exclusive(&lock).map_err(|e| CoordError::io("lock", &lock_path, e))?;
     let mut created = Vec::new();
     for (name, text) in initial_files() {
-        if !dir.join(name).exists() {
+        if std::fs::symlink_metadata(dir.join(name)).is_err() {
             fsio::write_atomic(dir, name, text.as_bytes(), Durability::Full)?;
             created.push(name.to_string());
         }

@@ -6,10 +6,12 @@
 //! rewritten: that needs a human (or git).
 
 use std::collections::HashSet;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 
 use serde::Serialize;
 
-use super::{fsio, initial_files, Hub, EVENTS, MESSAGES, REGISTRY};
+use super::{fsio, initial_files, Hub, BINDINGS, EVENTS, LOCK, MESSAGES, REGISTRY, STATE};
 use crate::core::clock::{format_time, Time};
 use crate::core::config::Config;
 use crate::core::error::{CoordError, Result};
@@ -67,7 +69,7 @@ impl Hub {
     fn missing_files(&self) -> Vec<(&'static str, String)> {
         initial_files()
             .into_iter()
-            .filter(|(n, _)| !self.path(n).exists())
+            .filter(|(n, _)| std::fs::symlink_metadata(self.path(n)).is_err())
             .collect()
     }
 
@@ -75,10 +77,20 @@ impl Hub {
         fsio::read_optional(&self.path(name))
     }
 
-    /// Copy `name` to `name.TAG.bak` (ignored by git); returns the copy's path.
+    /// Copy `name` to `name.TAG.bak` (ignored by git), never through a
+    /// link; returns the copy's path.
     fn backup(&self, name: &str, tag: &str) -> Result<String> {
+        let bytes = self.read_bytes(name)?.unwrap_or_default();
         let to = self.path(&format!("{name}.{tag}.bak"));
-        std::fs::copy(self.path(name), &to).map_err(|e| CoordError::io("back up to", &to, e))?;
+        let opened = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .mode(fsio::SHARED)
+            .open(&to);
+        let mut file = opened.map_err(|e| CoordError::io("back up to", &to, e))?;
+        file.write_all(&bytes)
+            .map_err(|e| CoordError::io("back up to", &to, e))?;
         Ok(to.display().to_string())
     }
 }
@@ -96,6 +108,36 @@ fn finding(file: &str, line: Option<usize>, problem: String, fixable: bool) -> F
 fn check(hub: &Hub, now: Time) -> Vec<Finding> {
     let mut out = Vec::new();
     let skew = now + chrono::Duration::seconds(SKEW_SECS);
+    for name in [
+        REGISTRY,
+        MESSAGES,
+        EVENTS,
+        STATE,
+        LOCK,
+        BINDINGS,
+        crate::core::config::FILE,
+        ".gitignore",
+        ".gitattributes",
+    ] {
+        let Ok(meta) = std::fs::symlink_metadata(hub.path(name)) else {
+            continue;
+        };
+        if !meta.file_type().is_file() {
+            let what = if meta.file_type().is_symlink() {
+                "a symbolic link"
+            } else if meta.is_dir() {
+                "a folder"
+            } else {
+                "not a regular file"
+            };
+            out.push(finding(
+                name,
+                None,
+                format!("{name} is {what}; coord never follows or writes through it: delete it and restore the file (`git checkout -- {name}`)"),
+                false,
+            ));
+        }
+    }
     for (name, _) in hub.missing_files() {
         out.push(finding(name, None, format!("{name} is missing"), true));
     }

@@ -164,7 +164,13 @@ impl Tx<'_> {
             // `coord start --resume`, it is not worth a second durable write
             // on every start and stop.
             let text = sorted_json_pretty(b) + "\n";
-            fsio::write_atomic(&hub.dir, BINDINGS, text.as_bytes(), Durability::None)?;
+            fsio::write_atomic_mode(
+                &hub.dir,
+                BINDINGS,
+                text.as_bytes(),
+                Durability::None,
+                fsio::PRIVATE,
+            )?;
         }
         Ok(())
     }

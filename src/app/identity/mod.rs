@@ -283,13 +283,18 @@ pub fn resolve(
         validate::session_id(id)?;
         let from = how.describe();
         return match reg.sessions.get(id.as_str()).map(|s| state(s, now, cfg)) {
-            None => Err(not_found(format!("no session {id:?} in this hub (from {from})"))
-                .hint(format!("start it with `{}`", command_line(&["start", "--name", id])))),
-            Some(State::Ended) => Err(not_found(format!("session {id} has ended (from {from})"))
-                .hint(format!(
+            None => Err(
+                not_found(format!("no session {id:?} in this hub (from {from})")).hint(format!(
+                    "start it with `{}`",
+                    command_line(&["start", "--name", id])
+                )),
+            ),
+            Some(State::Ended) => Err(not_found(format!("session {id} has ended (from {from})")).hint(
+                format!(
                     "resume it with `{}`",
                     command_line(&["start", "--name", id, "--resume"])
-                ))),
+                ),
+            )),
             Some(_) => Ok((id.clone(), how)),
         };
     }
@@ -308,13 +313,12 @@ pub fn resolve(
         .hint("run `coord start --name NAME` to start one"));
     };
     match reg.sessions.get(id).map(|s| state(s, now, cfg)) {
-        Some(State::Ended) | None => Err(not_found(format!(
-            "the session bound here ({id}) has ended"
-        ))
-        .hint(format!(
-            "run `{}` to take it back, or `coord start --name NAME` for a new one",
-            command_line(&["start", "--name", id, "--resume"])
-        ))),
+        Some(State::Ended) | None => Err(
+            not_found(format!("the session bound here ({id}) has ended")).hint(format!(
+                "run `{}` to take it back, or `coord start --name NAME` for a new one",
+                command_line(&["start", "--name", id, "--resume"])
+            )),
+        ),
         Some(_) => Ok((id.to_string(), how)),
     }
 }

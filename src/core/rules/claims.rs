@@ -83,7 +83,7 @@ pub fn conflicts(reg: &Registry, kind: &str, name: &str, me: &str, now: Time, cf
         }
     }
     for (k, c) in &reg.claims {
-        if *k == key || c.kind != kind || !live_holder(c, reg, now, cfg).is_some_and(|h| h != me) {
+        if *k == key || c.kind != kind || live_holder(c, reg, now, cfg).is_none_or(|h| h == me) {
             continue;
         }
         let theirs = fold(&c.name);

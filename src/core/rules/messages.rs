@@ -101,7 +101,10 @@ pub fn ack_escalation(
         return Some(Err(not_found(format!(
             "escalation {id} is not addressed to you ({me})"
         ))
-        .hint(format!("to close it for everyone run `{}`", command_line(&["ack", id, "--resolve"])))));
+        .hint(format!(
+            "to close it for everyone run `{}`",
+            command_line(&["ack", id, "--resolve"])
+        ))));
     }
     e.acked.insert(me.to_string(), now);
     let level = e.level;
@@ -169,7 +172,10 @@ pub fn escalation_alerts(reg: &Registry, now: Time) -> Vec<Alert> {
                     "emergency",
                     format!("resolve with: {}", command_line(&["ack", id, "--resolve"])),
                 ),
-                _ => ("critical", format!("acknowledge with: {}", command_line(&["ack", id]))),
+                _ => (
+                    "critical",
+                    format!("acknowledge with: {}", command_line(&["ack", id])),
+                ),
             };
             let acked = if e.acked.is_empty() {
                 "not acknowledged".to_string()

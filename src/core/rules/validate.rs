@@ -164,8 +164,14 @@ mod tests {
             assert!(text("subject", hidden, 200).is_err(), "{hidden:?}");
         }
         assert!(single_script("claim name", "auth-api").is_ok());
-        assert!(single_script("claim name", "\u{430}uth-api").is_err(), "Cyrillic a in Latin");
-        assert!(single_script("claim name", "\u{43f}\u{440}\u{43e}\u{434}").is_ok(), "all Cyrillic");
+        assert!(
+            single_script("claim name", "\u{430}uth-api").is_err(),
+            "Cyrillic a in Latin"
+        );
+        assert!(
+            single_script("claim name", "\u{43f}\u{440}\u{43e}\u{434}").is_ok(),
+            "all Cyrillic"
+        );
         assert!(body("a\nb\tc", 10).is_ok());
         assert!(body(&"x".repeat(11), 10).is_err());
     }

@@ -1,0 +1,261 @@
+//! The hub is untrusted input: each attack from the threat model (SECURITY.md)
+//! is tried against the real binary, on a hostile hub built by hand.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use crate::support::*;
+
+/// The command between the first pair of backticks after `after`.
+fn quoted_command(text: &str, after: &str) -> String {
+    let from = text.find(after).unwrap_or_else(|| panic!("{after:?} in {text}")) + after.len();
+    let rest = &text[from..];
+    let start = rest.find('`').unwrap() + 1;
+    let end = start + rest[start..].find('`').unwrap();
+    rest[start..end].to_string()
+}
+
+/// Run a printed command line the way an agent would: `sh -c LINE`, with
+/// the real coord first on PATH.
+fn run_line(hub: &Hub, line: &str) {
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+        .env("COORD_HUB", &hub.dir)
+        .env("COORD_TESTING", "1")
+        .env("COORD_NOW", &hub.now)
+        .current_dir(hub.tmp.path())
+        .output()
+        .unwrap();
+}
+
+#[test]
+fn a_hint_never_runs_code() {
+    let hub = Hub::new();
+    hub.start("mallory");
+    hub.start("bob");
+    let mark = hub.tmp.path().join("PWNED");
+    let evil = format!("src/$(touch${{IFS}}{})/**", mark.display());
+    hub.as_("mallory", &["claim", "file", &evil]).ok();
+    let out = hub.as_("bob", &["--json", "claim", "file", "src/**"]).code(3);
+    let hint = out.json()["error"]["hint"].as_str().unwrap().to_string();
+    let line = quoted_command(&hint, "ask them with ");
+    assert!(line.starts_with("coord send mallory '"), "{line}");
+    run_line(&hub, &line);
+    assert!(!mark.exists(), "running the hint ran the payload: {line}");
+    // The messages coord writes on a force-take and a lapse quote too.
+    let mark2 = hub.tmp.path().join("PWNED2");
+    let evil2 = format!("x;touch {}|(id)&<y>", mark2.display());
+    hub.as_("mallory", &["claim", "task", &evil2, "--for", "1h"]).ok();
+    hub.as_("bob", &["claim", "task", &evil2, "--force"]).ok();
+    let inbox = hub.as_("mallory", &["--json", "inbox"]).ok().json();
+    let body = inbox["messages"][0]["body"].as_str().unwrap().to_string();
+    let line = quoted_command(&body, "ran ");
+    run_line(&hub, &line);
+    assert!(!mark2.exists(), "the steal message ran the payload: {line}");
+}
+
+/// A file outside the hub that must never change.
+fn outside(hub: &Hub) -> std::path::PathBuf {
+    let p = hub.tmp.path().join("victim.txt");
+    std::fs::write(&p, "precious\n").unwrap();
+    p
+}
+
+#[test]
+fn planted_links_are_never_written_through() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    let victim = outside(&hub);
+    // Temporary names are unpredictable and created exclusively.
+    for tmp in [
+        ".REGISTRY.json.tmp",
+        ".CURRENT_STATE.md.tmp",
+        ".bindings.json.tmp",
+    ] {
+        std::os::unix::fs::symlink(&victim, hub.dir.join(tmp)).unwrap();
+    }
+    hub.as_("alice", &["heartbeat", "coding"]).ok();
+    hub.run(&["brief"]).ok();
+    hub.start("carol");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    // A log replaced by a link: refused, named, nothing appended through it.
+    for log in ["EVENTS.jsonl", "MESSAGES.jsonl"] {
+        let path = hub.dir.join(log);
+        let saved = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let out = hub
+            .as_("alice", &["send", "bob", "hello"])
+            .code(5)
+            .one_error_line();
+        assert!(
+            out.stderr.contains(log) && out.stderr.contains("link"),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+        let doctor = hub.run(&["doctor"]).code(5);
+        assert!(
+            doctor.stdout.contains(&format!("{log} is a symbolic link")),
+            "{}",
+            doctor.stdout
+        );
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, saved).unwrap();
+    }
+    // A relative link into .git/hooks: the message never becomes a hook.
+    let hooks = hub.repo().join(".git").join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let log = hub.dir.join("MESSAGES.jsonl");
+    std::fs::remove_file(&log).unwrap();
+    std::os::unix::fs::symlink("../.git/hooks/pre-commit", &log).unwrap();
+    hub.as_("alice", &["send", "bob", "#!/bin/sh"]).code(5);
+    assert!(!hooks.join("pre-commit").exists());
+    // A FIFO in place of a file does not hang a reader.
+    std::fs::remove_file(&log).unwrap();
+    let ok = Command::new("mkfifo").arg(&log).status().unwrap();
+    assert!(ok.success());
+    hub.as_("bob", &["inbox"]).code(5);
+}
+
+#[test]
+fn a_linked_hub_folder_is_used_only_when_given() {
+    let hub = Hub::new();
+    let elsewhere = hub.tmp.path().join("elsewhere");
+    std::fs::rename(&hub.dir, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &hub.dir).unwrap();
+    // Found by walking up (as if it arrived through git): refused.
+    let out = hub
+        .call(&["status"])
+        .env("COORD_HUB", "")
+        .run()
+        .code(5)
+        .one_error_line();
+    assert!(
+        out.stderr.contains("symbolic link") && out.stderr.contains("--hub"),
+        "{}",
+        out.stderr
+    );
+    // Given explicitly: the user set it up.
+    hub.run(&["status"]).ok();
+}
+
+#[test]
+fn files_are_never_world_writable_and_bindings_are_private() {
+    let hub = Hub::new();
+    let dir = hub.tmp.path().join("loose");
+    let line = format!(
+        "umask 000; \"{BIN}\" --hub '{}' init -q && COORD_AGENT_ID=a \"{BIN}\" --hub '{}' start --name amy -q && \"{BIN}\" --hub '{}' brief -q",
+        dir.display(),
+        dir.display(),
+        dir.display()
+    );
+    let ok = Command::new("sh")
+        .arg("-c")
+        .arg(&line)
+        .env("COORD_TESTING", "1")
+        .env("COORD_NOW", T0)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert_eq!(mode & 0o022, 0, "{name} is writable by others: {mode:o}");
+        if name == ".bindings.json" {
+            assert_eq!(mode, 0o600, "{name}");
+        }
+    }
+    let folder = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(folder & 0o022, 0, "the hub folder: {folder:o}");
+}
+
+#[test]
+fn fields_read_back_from_the_hub_are_sanitised_everywhere() {
+    let hub = Hub::new();
+    hub.start("lead");
+    hub.start("bob");
+    hub.as_("lead", &["send", "bob", "hello"]).ok();
+    hub.as_("lead", &["send", "broadcast", "stop", "--level", "emergency"])
+        .ok();
+    // A peer edits the files by hand: escapes in ids, senders and names.
+    let esc = "\u{1b}[2K\r\u{1b}]0;owned\u{7}";
+    let bad = serde_json::to_string(esc).unwrap();
+    let bad = &bad[1..bad.len() - 1];
+    let text = hub
+        .read("MESSAGES.jsonl")
+        .replace("\"from\":\"lead\"", &format!("\"from\":\"lead{bad}\""));
+    std::fs::write(hub.dir.join("MESSAGES.jsonl"), text).unwrap();
+    let reg = hub
+        .read("REGISTRY.json")
+        .replace("\"from\": \"lead\"", &format!("\"from\": \"lead{bad}\""))
+        .replace("\"lead\": {", &format!("\"lead{bad}\": {{"));
+    std::fs::write(hub.dir.join("REGISTRY.json"), reg).unwrap();
+    for args in [
+        &["inbox", "--peek"][..],
+        &["status"],
+        &["status", "--short"],
+        &["heartbeat"],
+        &["--json", "status"],
+        &["--json", "inbox", "--peek"],
+    ] {
+        let out = hub.as_("bob", args).ok();
+        for stream in [&out.stdout, &out.stderr] {
+            assert!(
+                !stream.chars().any(|c| c == '\u{1b}' || c == '\u{7}' || c == '\r'),
+                "{args:?}: raw escape in {stream:?}"
+            );
+        }
+    }
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(!page.contains('\u{1b}'));
+}
+
+#[test]
+fn invisible_and_look_alike_text_is_refused_or_conflicts() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    for (args, what) in [
+        (&["heartbeat", "fix\u{202e}gnp.exe"][..], "bidi override"),
+        (&["heartbeat", "--target", "a\u{200b}b"], "zero-width space"),
+        (&["send", "alice", "line\u{2028}break"], "line separator"),
+        (
+            &["claim", "task", "auth-api\u{200b}"],
+            "trailing zero-width space",
+        ),
+    ] {
+        let out = hub.as_("bob", args).code(2).one_error_line();
+        assert!(out.stderr.contains("U+"), "{what}: {}", out.stderr);
+    }
+    hub.run(&["start", "--name", "eve", "--role", "ops\u{200d}"])
+        .code(2);
+    // Look-alikes of a held name.
+    hub.as_("alice", &["claim", "task", "auth-api"]).ok();
+    hub.as_("bob", &["claim", "task", "auth\u{2010}api"]).code(3);
+    hub.as_("bob", &["claim", "task", "AUTH-API"]).code(3);
+    let out = hub
+        .as_("bob", &["claim", "task", "\u{430}uth-api"])
+        .code(2)
+        .one_error_line();
+    assert!(out.stderr.contains("scripts"), "{}", out.stderr);
+    // File claims: NFD beside NFC, and case, on every platform.
+    hub.as_("alice", &["claim", "file", "docs/caf\u{e9}.md"]).ok();
+    hub.as_("bob", &["claim", "file", "docs/cafe\u{301}.md"]).code(3);
+    hub.as_("alice", &["claim", "file", "src/Main.rs"]).ok();
+    hub.as_("bob", &["claim", "file", "SRC/main.RS"]).code(3);
+    hub.as_("bob", &["claim", "file", "src/*.rs"]).code(3);
+    let held: Vec<String> = hub.registry()["claims"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|c| c["holder"].as_str().map(str::to_string))
+        .collect();
+    assert!(held.iter().all(|h| h == "alice"), "{held:?}");
+}
