@@ -32,6 +32,8 @@ fn main() {
         std::env::remove_var(agent);
     }
     std::env::set_var("COORD_TESTING", "1");
+    // One laptop for the whole day, whatever machine replays it.
+    std::env::set_var("COORD_MACHINE", "laptop");
     std::env::set_var("COORD_ID_SEED", "team-day");
     day.script();
     if scratch {

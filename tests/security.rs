@@ -259,3 +259,70 @@ fn invisible_and_look_alike_text_is_refused_or_conflicts() {
         .collect();
     assert!(held.iter().all(|h| h == "alice"), "{held:?}");
 }
+
+#[test]
+fn the_journal_records_who_acted_and_how_and_agents_cannot_borrow_a_name() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    hub.as_("alice", &["claim", "task", "x"]).ok();
+    let by = &hub.events_of("claim.taken")[0]["by"];
+    assert_eq!(by["session"], "alice");
+    assert_eq!(by["how"], "flag");
+    assert_eq!(by["machine"], "test-machine");
+    let started = &hub.events_of("session.started")[0]["by"];
+    assert_eq!(started["how"], "agent:COORD_AGENT_ID");
+    // An agent bound to bob may not act as alice, by flag or variable.
+    for out in [
+        hub.call(&["release", "task", "x"])
+            .as_("alice")
+            .env("COORD_AGENT_ID", "agent-bob")
+            .run(),
+        hub.call(&["send", "broadcast", "all clear"])
+            .env("COORD_SESSION", "alice")
+            .env("COORD_AGENT_ID", "agent-bob")
+            .run(),
+    ] {
+        let out = out.code(4).one_error_line();
+        assert!(out.stderr.contains("this agent is session bob"), "{}", out.stderr);
+    }
+    assert_eq!(hub.registry()["claims"]["task:x"]["holder"], "alice");
+    // Naming itself is fine; a human or script without an agent id keeps -s.
+    hub.call(&["heartbeat"])
+        .as_("bob")
+        .env("COORD_AGENT_ID", "agent-bob")
+        .run()
+        .ok();
+    hub.as_("alice", &["heartbeat"]).ok();
+}
+
+#[test]
+fn only_the_sender_recipients_or_a_lead_resolve_an_escalation() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    hub.start("carol");
+    hub.start_role("boss", "lead");
+    let id = hub
+        .as_(
+            "alice",
+            &["--json", "send", "bob", "db down", "--level", "emergency"],
+        )
+        .ok()
+        .json()["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // carol is neither: refused, and not told how to force it.
+    let out = hub.as_("carol", &["ack", &id]).code(4).one_error_line();
+    assert!(!out.stderr.contains("--resolve`"), "{}", out.stderr);
+    let out = hub
+        .as_("carol", &["ack", &id, "--resolve"])
+        .code(4)
+        .one_error_line();
+    assert!(out.stderr.contains("roles.lead"), "{}", out.stderr);
+    assert!(hub.registry()["escalations"][id.as_str()].is_object());
+    // A lead may.
+    hub.as_("boss", &["ack", &id, "--resolve"]).ok();
+    assert!(hub.registry()["escalations"].as_object().unwrap().is_empty());
+}

@@ -95,6 +95,7 @@ impl Hub {
             .env("COORD_HUB", &self.dir)
             .env("COORD_NOW", &self.now)
             .env("COORD_TESTING", "1")
+            .env("COORD_MACHINE", "test-machine")
             .current_dir(self.repo())
             .args(args)
             .stdin(Stdio::null());

@@ -36,7 +36,7 @@ use serde::Serialize;
 use crate::core::clock::{Clock, Time};
 use crate::core::error::Result;
 use crate::core::ids::IdSource;
-use crate::core::model::{Bindings, Registry};
+use crate::core::model::{Actor, Bindings, Registry};
 use crate::core::rules::{claims, messages, Effects};
 use crate::store::{self, Hub, Tx};
 
@@ -65,6 +65,8 @@ pub struct Options {
     pub ids: IdSource,
     /// Open even with broken settings (for `doctor`).
     pub lenient: bool,
+    /// This machine's name, for sessions and the journal.
+    pub machine: String,
 }
 
 /// An emergency the acting session has not acknowledged.
@@ -89,6 +91,7 @@ pub struct Ctx {
     pub hub: Hub,
     pub clock: Clock,
     pub hints: Hints,
+    pub machine: String,
     emergencies: RefCell<Vec<Emergency>>,
     how: RefCell<Option<How>>,
 }
@@ -102,7 +105,9 @@ impl Ctx {
         } else {
             Hub::open(&dir, opts.ids)?
         };
-        Ok(Ctx::new(hub, opts.clock, opts.hints))
+        let mut ctx = Ctx::new(hub, opts.clock, opts.hints);
+        ctx.machine = opts.machine;
+        Ok(ctx)
     }
 
     pub fn new(hub: Hub, clock: Clock, hints: Hints) -> Ctx {
@@ -110,6 +115,7 @@ impl Ctx {
             hub,
             clock,
             hints,
+            machine: "local".to_string(),
             emergencies: RefCell::new(Vec::new()),
             how: RefCell::new(None),
         }
@@ -146,7 +152,20 @@ impl Ctx {
         } else {
             Bindings::default()
         };
-        self.me_in(&tx.reg, &bindings, tx.now)
+        let me = self.me_in(&tx.reg, &bindings, tx.now)?;
+        if let Some(how) = self.how() {
+            tx.set_actor(self.actor(&me, &how));
+        }
+        Ok(me)
+    }
+
+    /// The journal's record of who acts, and how that was known.
+    pub fn actor(&self, session: &str, how: &How) -> Actor {
+        Actor {
+            how: how.tag(),
+            machine: self.machine.clone(),
+            session: session.to_string(),
+        }
     }
 
     /// The acting session for a read-only call (under the shared lock).

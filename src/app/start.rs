@@ -117,6 +117,7 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
                 .get_mut(&id)
                 .ok_or_else(|| hub(format!("session {id} vanished from the registry")))?;
             s.ended = None;
+            s.machine = Some(ctx.machine.clone());
             if req.role.is_some() {
                 s.role = req.role.clone();
             }
@@ -127,6 +128,7 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             fx.event("session.resumed", &id, None, format!("{id} resumed"));
         } else {
             let mut s = Session::new(now);
+            s.machine = Some(ctx.machine.clone());
             s.role = req.role.clone();
             s.focus = req.focus.clone();
             // A new session starts reading messages from now on.
@@ -140,6 +142,15 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             fx.event("session.started", &id, None, format!("{id} started{role}"));
         }
         tx.apply(fx);
+        let how = caller
+            .how()
+            .map(|h| h.tag())
+            .unwrap_or_else(|| "none".to_string());
+        tx.set_actor(crate::core::model::Actor {
+            how,
+            machine: ctx.machine.clone(),
+            session: id.clone(),
+        });
         let bound = bind(tx, &caller, &id, replaced.as_deref())?;
         let view = SessionView::new(&id, &tx.reg.sessions[&id], now, cfg);
         Ok((id, resumed, replaced, bound, view))

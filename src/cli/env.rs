@@ -40,7 +40,35 @@ pub fn options(session: Option<String>, lenient: bool) -> Result<Options> {
         },
         ids: IdSource::new(testing_only("COORD_ID_SEED")?.as_deref()),
         lenient,
+        machine: machine(),
     })
+}
+
+/// This machine's name: `COORD_MACHINE`, else the host name. Kept to a
+/// short plain word, since it is written into shared files.
+fn machine() -> String {
+    let name = var("COORD_MACHINE").unwrap_or_else(hostname);
+    let clean: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .take(64)
+        .collect();
+    if clean.is_empty() {
+        "local".to_string()
+    } else {
+        clean
+    }
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
+    if rc != 0 {
+        return String::new();
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 /// The clock: pinned by `COORD_NOW` in tests, the system's otherwise.

@@ -38,6 +38,23 @@ since = "24h"
 # are counted, so the page stays readable however long the logs grow.
 max_messages = 30
 max_events = 60
+# The sessions and claims tables list at most this many rows each.
+max_rows = 100
+
+[roles]
+# Sessions with one of these roles may resolve any escalation.
+lead = ["lead"]
+
+[time]
+# Times read from the hub more than this far in the future are not trusted:
+# the next change brings them back to now (a skewed or hostile clock).
+max_skew = "10m"
+
+[limits]
+# The hub refuses to grow past these (one hostile or runaway writer must not
+# make every command slow for everyone).
+sessions = 10000
+claims = 100000
 
 [storage]
 # "full": fsync every file and its folder (survives power loss).
@@ -65,6 +82,11 @@ pub struct Config {
     pub brief_since: chrono::Duration,
     pub max_messages: usize,
     pub max_events: usize,
+    pub max_rows: usize,
+    pub lead_roles: Vec<String>,
+    pub max_skew: chrono::Duration,
+    pub max_sessions: usize,
+    pub max_claims: usize,
     pub durability: Durability,
     pub lock_timeout: std::time::Duration,
 }
@@ -81,6 +103,11 @@ impl Default for Config {
             brief_since: d("24h"),
             max_messages: 30,
             max_events: 60,
+            max_rows: 100,
+            lead_roles: vec!["lead".to_string()],
+            max_skew: d("10m"),
+            max_sessions: 10_000,
+            max_claims: 100_000,
             durability: Durability::Full,
             lock_timeout: std::time::Duration::from_secs(10),
         }
@@ -100,6 +127,28 @@ struct RawFile {
     brief: RawBrief,
     #[serde(default)]
     storage: RawStorage,
+    #[serde(default)]
+    roles: RawRoles,
+    #[serde(default)]
+    time: RawTime,
+    #[serde(default)]
+    limits: RawLimits,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRoles {
+    lead: Option<Vec<String>>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTime {
+    max_skew: Option<String>,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    sessions: Option<i64>,
+    claims: Option<i64>,
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -124,6 +173,7 @@ struct RawBrief {
     since: Option<String>,
     max_messages: Option<i64>,
     max_events: Option<i64>,
+    max_rows: Option<i64>,
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -184,6 +234,10 @@ impl Config {
         dur("claims.default_for", &raw.claims.default_for, &mut c.default_for)?;
         dur("claims.max_for", &raw.claims.max_for, &mut c.max_for)?;
         dur("brief.since", &raw.brief.since, &mut c.brief_since)?;
+        dur("time.max_skew", &raw.time.max_skew, &mut c.max_skew)?;
+        if let Some(lead) = raw.roles.lead {
+            c.lead_roles = lead;
+        }
         let count = |key: &str,
                      v: Option<i64>,
                      lo: i64,
@@ -218,6 +272,21 @@ impl Config {
             0,
             10_000,
             &mut c.max_events,
+        )?;
+        count("brief.max_rows", raw.brief.max_rows, 1, 100_000, &mut c.max_rows)?;
+        count(
+            "limits.sessions",
+            raw.limits.sessions,
+            1,
+            10_000_000,
+            &mut c.max_sessions,
+        )?;
+        count(
+            "limits.claims",
+            raw.limits.claims,
+            1,
+            10_000_000,
+            &mut c.max_claims,
         )?;
         if let Some(d) = &raw.storage.durability {
             c.durability = match d.as_str() {

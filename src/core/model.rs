@@ -61,6 +61,9 @@ pub struct Session {
     pub focus: Option<String>,
     #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
     pub last_seen: Time,
+    /// The machine it runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,6 +85,7 @@ impl Session {
         Session {
             started: now,
             last_seen: now,
+            machine: None,
             ended: None,
             role: None,
             focus: None,
@@ -244,9 +248,25 @@ impl Message {
     }
 }
 
+/// Who made a change, and how coord knew it was them: the journal's answer
+/// to "who did this?".
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Actor {
+    /// How the acting session was found: `flag` (--session), `env`
+    /// (COORD_SESSION), `agent:VARIABLE`, `anchor:PROCESS`, or `none`.
+    pub how: String,
+    /// The machine the command ran on.
+    pub machine: String,
+    /// The acting session.
+    pub session: String,
+}
+
 /// One line of EVENTS.jsonl: what happened, to what, in a sentence.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Event {
+    /// Who made the change (absent in journals written before coord kept it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Actor>,
     pub id: String,
     /// `session.started`, `claim.taken`, `claim.lapsed`, `message.sent`, ...
     pub kind: String,
@@ -317,7 +337,8 @@ macro_rules! record {
 record!(Registry { req schema: "schema", opt claims: "claims", opt escalations: "escalations", opt sessions: "sessions", });
 record!(Session {
     req last_seen: "last_seen" as Stamp, req started: "started" as Stamp,
-    opt action: "action", opt cursor: "cursor", opt ended: "ended" as OptStamp, opt focus: "focus", opt note: "note",
+    opt action: "action", opt cursor: "cursor", opt ended: "ended" as OptStamp, opt focus: "focus",
+    opt machine: "machine", opt note: "note",
     opt phase: "phase", opt progress: "progress", opt role: "role", opt target: "target",
 });
 record!(Claim {
@@ -334,7 +355,7 @@ record!(Message {
 });
 record!(Event {
     req id: "id", req kind: "kind", req text: "text", req ts: "ts" as Stamp,
-    opt session: "session", opt target: "target", opt token: "token",
+    opt by: "by", opt session: "session", opt target: "target", opt token: "token",
 });
 record!(Bindings { opt sessions: "sessions", });
 record!(Binding { opt agent: "agent", opt anchor: "anchor", opt boot: "boot", });
@@ -434,6 +455,7 @@ mod tests {
             *f = Some("x".into());
         }
         s.ended = Some(t);
+        s.machine = Some("laptop".into());
         s.progress = Some(5);
         s.cursor = Some(Cursor {
             offset: 1,
@@ -486,6 +508,11 @@ mod tests {
         };
         assert_eq!(sorted_json(&m), serde_json::to_value(&m).unwrap().to_string());
         let e = Event {
+            by: Some(Actor {
+                how: "flag".into(),
+                machine: "m".into(),
+                session: "a".into(),
+            }),
             id: "e".into(),
             ts: t,
             kind: "k".into(),

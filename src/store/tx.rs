@@ -7,7 +7,9 @@ use crate::core::clock::Time;
 use crate::core::config::Durability;
 use crate::core::error::Result;
 use crate::core::ids::fnv1a;
-use crate::core::model::{sorted_json, sorted_json_pretty, Bindings, Event, Message, Registry, SYSTEM};
+use crate::core::model::{
+    sorted_json, sorted_json_pretty, Actor, Bindings, Event, Message, Registry, SYSTEM,
+};
 use crate::core::rules::{Effect, Effects};
 
 use super::{fsio, Hub, BINDINGS, EVENTS, MESSAGES, REGISTRY, STATE};
@@ -23,6 +25,7 @@ pub struct Tx<'h> {
     bindings: Option<Bindings>,
     bindings_dirty: bool,
     briefing: Option<String>,
+    actor: Option<Actor>,
     salt: u64,
     minted: u64,
 }
@@ -42,6 +45,7 @@ impl Hub {
             bindings: None,
             bindings_dirty: false,
             briefing: None,
+            actor: None,
             // Only seeded ids need a salt from the hub; the OS needs none.
             salt: if self.ids.is_seeded() { self.salt() } else { 0 },
             minted: 0,
@@ -85,6 +89,7 @@ impl Tx<'_> {
                 Effect::Event(d) => {
                     let id = self.mint('e');
                     self.events.push(Event {
+                        by: None,
                         id,
                         ts: self.now,
                         kind: d.kind.to_string(),
@@ -141,13 +146,24 @@ impl Tx<'_> {
         Ok(self.bindings.get_or_insert_with(Bindings::default))
     }
 
+    /// Who is making this change: recorded on every journal entry it writes,
+    /// including lapses it sweeps on the way.
+    pub fn set_actor(&mut self, actor: Actor) {
+        self.actor = Some(actor);
+    }
+
     /// Replace CURRENT_STATE.md with `text` at commit.
     pub fn write_briefing(&mut self, text: String) {
         self.briefing = Some(text);
     }
 
-    fn commit(self, original: &[u8]) -> Result<()> {
+    fn commit(mut self, original: &[u8]) -> Result<()> {
         let hub = self.hub;
+        if let Some(actor) = &self.actor {
+            for e in self.events.iter_mut().filter(|e| e.by.is_none()) {
+                e.by = Some(actor.clone());
+            }
+        }
         let text = sorted_json_pretty(&self.reg) + "\n";
         if text.as_bytes() != original {
             hub.write_atomic(REGISTRY, text.as_bytes())?;

@@ -50,14 +50,15 @@ pub struct Hints {
 }
 
 impl Hints {
-    /// Only an identity not named outright is looked up in the bindings.
+    /// The bindings are read for an identity not named outright, and for
+    /// an agent (which may not name another session).
     pub fn needs_bindings(&self) -> bool {
-        self.flag.is_none() && self.env.is_none()
+        !self.named() || self.agent.is_some()
     }
 
     /// Whether the session was named outright (`--session`, `COORD_SESSION`).
     pub fn named(&self) -> bool {
-        !self.needs_bindings()
+        self.flag.is_some() || self.env.is_some()
     }
 
     /// The agent id as bindings keep it: `VARIABLE=value`.
@@ -81,6 +82,17 @@ pub enum How {
 }
 
 impl How {
+    /// The short form the journal keeps: `flag`, `env`, `agent:VARIABLE`,
+    /// `anchor:PROCESS`.
+    pub fn tag(&self) -> String {
+        match self {
+            How::Flag => "flag".to_string(),
+            How::Env => "env".to_string(),
+            How::Agent { variable } => format!("agent:{variable}"),
+            How::Anchor { process, .. } => format!("anchor:{process}"),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             How::Flag => "--session".to_string(),
@@ -219,7 +231,7 @@ impl Caller {
         }
     }
 
-    fn how(&self) -> Option<How> {
+    pub fn how(&self) -> Option<How> {
         if let Some((var, _)) = &self.agent {
             return Some(How::Agent {
                 variable: var.clone(),
@@ -282,6 +294,19 @@ pub fn resolve(
     if let Some((id, how)) = named {
         validate::session_id(id)?;
         let from = how.describe();
+        // An agent bound to a live session acts as that session only: a
+        // confused or injected agent cannot borrow another's name.
+        if let Some((variable, _)) = &hints.agent {
+            let caller = Caller::detect(hints);
+            let mine = caller
+                .bound(bindings)
+                .filter(|b| reg.sessions.get(*b).is_some_and(|s| state(s, now, cfg).is_live()));
+            if let Some(mine) = mine.filter(|m| *m != id.as_str()) {
+                return Err(not_found(format!(
+                    "this agent is session {mine} (by {variable}) and cannot act as {id} (from {from})"
+                )));
+            }
+        }
         return match reg.sessions.get(id.as_str()).map(|s| state(s, now, cfg)) {
             None => Err(
                 not_found(format!("no session {id:?} in this hub (from {from})")).hint(format!(

@@ -92,18 +92,26 @@ pub fn ack_escalation(
     me: &str,
     id: &str,
     resolve: bool,
+    lead_roles: &[String],
     now: Time,
     fx: &mut Effects,
 ) -> Option<Result<Acked>> {
+    let is_lead = reg
+        .sessions
+        .get(me)
+        .and_then(|s| s.role.as_deref())
+        .is_some_and(|r| lead_roles.iter().any(|l| l == r));
     let e = reg.escalations.get_mut(id)?;
     let mine = e.addressed_to(me) || e.from == me;
-    if !mine && !resolve {
+    if !mine && !(resolve && is_lead) {
+        // No hint: the way out is not to resolve what is not yours.
+        let what = if resolve {
+            "only its sender, its recipients or a lead (roles.lead in coord.toml) may resolve it"
+        } else {
+            "only its sender and recipients acknowledge it"
+        };
         return Some(Err(not_found(format!(
-            "escalation {id} is not addressed to you ({me})"
-        ))
-        .hint(format!(
-            "to close it for everyone run `{}`",
-            command_line(&["ack", id, "--resolve"])
+            "escalation {id} is not addressed to you ({me}); {what}"
         ))));
     }
     e.acked.insert(me.to_string(), now);
@@ -275,15 +283,15 @@ mod tests {
         deliver(&mut reg, msg("m-1", Level::Emergency, "broadcast", None), &mut fx);
         assert_eq!(open_emergencies(&reg, "alice").len(), 1);
         assert!(open_emergencies(&reg, "carol").is_empty(), "not to the sender");
-        let r = ack_escalation(&mut reg, "alice", "m-1", false, t("09:06:00"), &mut fx);
+        let r = ack_escalation(&mut reg, "alice", "m-1", false, &[], t("09:06:00"), &mut fx);
         assert_eq!(r, Some(Ok(Acked::Noted)));
         assert!(open_emergencies(&reg, "alice").is_empty());
         assert_eq!(open_emergencies(&reg, "bob").len(), 1);
         assert_eq!(escalation_alerts(&reg, t("09:07:00")).len(), 1);
-        let r = ack_escalation(&mut reg, "bob", "m-1", true, t("09:08:00"), &mut fx);
+        let r = ack_escalation(&mut reg, "bob", "m-1", true, &[], t("09:08:00"), &mut fx);
         assert_eq!(r, Some(Ok(Acked::Closed)));
         assert!(reg.escalations.is_empty());
-        assert!(ack_escalation(&mut reg, "bob", "m-1", true, t("09:08:00"), &mut fx).is_none());
+        assert!(ack_escalation(&mut reg, "bob", "m-1", true, &[], t("09:08:00"), &mut fx).is_none());
     }
 
     #[test]
@@ -292,9 +300,9 @@ mod tests {
         let mut fx = Effects::default();
         let m = msg("m-2", Level::Critical, "alice", Some(vec!["alice".into()]));
         deliver(&mut reg, m, &mut fx);
-        let r = ack_escalation(&mut reg, "bob", "m-2", false, t("09:06:00"), &mut fx);
+        let r = ack_escalation(&mut reg, "bob", "m-2", false, &[], t("09:06:00"), &mut fx);
         assert!(matches!(r, Some(Err(_))), "not bob's to acknowledge");
-        let r = ack_escalation(&mut reg, "alice", "m-2", false, t("09:06:00"), &mut fx);
+        let r = ack_escalation(&mut reg, "alice", "m-2", false, &[], t("09:06:00"), &mut fx);
         assert_eq!(r, Some(Ok(Acked::Closed)));
     }
 
