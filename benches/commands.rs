@@ -88,6 +88,7 @@ fn build(sessions: usize, messages: usize) -> Fixture {
             ts: Some(ts),
         });
         let e = Event {
+            by: None,
             id: ids.mint('e', ts, k as u64),
             ts,
             kind: if k % 3 == 0 {

@@ -102,8 +102,8 @@ pub fn ack_escalation(
         .and_then(|s| s.role.as_deref())
         .is_some_and(|r| lead_roles.iter().any(|l| l == r));
     let e = reg.escalations.get_mut(id)?;
-    let mine = e.addressed_to(me) || e.from == me;
-    if !mine && !(resolve && is_lead) {
+    let allowed = e.addressed_to(me) || e.from == me || (resolve && is_lead);
+    if !allowed {
         // No hint: the way out is not to resolve what is not yours.
         let what = if resolve {
             "only its sender, its recipients or a lead (roles.lead in coord.toml) may resolve it"
