@@ -362,10 +362,10 @@ impl Day {
                 &critical,
             ],
         );
-        r("15:30", None, &["start", "--name", "alice", "--resume"]);
-        r("15:31", Some("alice"), &["inbox"]);
         r("14:50", Some("carol"), &["release", "--all"]);
         self.beat("15:00", &["lead", "carol", "dave"]);
+        r("15:30", None, &["start", "--name", "alice", "--resume"]);
+        r("15:31", Some("alice"), &["inbox"]);
         self.beat("16:30", &["lead", "alice", "carol", "dave"]);
         r(
             "17:10",

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use super::fsio::{self, contains, LogChunk};
 use super::{Hub, EVENTS, MESSAGES};
 use crate::core::clock::Time;
-use crate::core::error::{hub, Result};
+use crate::core::error::Result;
 use crate::core::model::{Cursor, Event, Message, Registry};
 
 /// Unread messages for one session, oldest first, each with the cursor just
@@ -40,30 +40,17 @@ impl Hub {
         Ok(chunk)
     }
 
-    /// The 1-based line number of byte `offset` in a log (for error messages).
-    fn line_number(&self, name: &str, offset: u64) -> usize {
-        std::fs::read(self.path(name))
-            .map(|b| {
-                b[..(offset as usize).min(b.len())]
-                    .iter()
-                    .filter(|c| **c == b'\n')
-                    .count()
-                    + 1
-            })
-            .unwrap_or(0)
-    }
-
-    fn bad_line(&self, name: &str, offset: u64, why: &str) -> crate::core::error::CoordError {
-        hub(format!(
-            "{} line {} is not a valid record ({why}); run `coord doctor` to see what is wrong",
-            self.path(name).display(),
-            self.line_number(name, offset)
-        ))
-    }
-
-    /// Parse one log line, naming the file and line when it is not valid.
-    fn parse_line<T: DeserializeOwned>(&self, name: &str, offset: u64, line: &[u8]) -> Result<T> {
-        serde_json::from_slice(line).map_err(|e| self.bad_line(name, offset, &e.to_string()))
+    /// Parse one log line; a line that is not a valid record is skipped
+    /// and counted (a peer's bad line must not stop anyone's reading), and
+    /// the count becomes a warning naming the file and the first such line.
+    fn parse_line<T: DeserializeOwned>(&self, name: &'static str, offset: u64, line: &[u8]) -> Option<T> {
+        match serde_json::from_slice(line) {
+            Ok(record) => Some(record),
+            Err(_) => {
+                self.skip_line(name, offset);
+                None
+            }
+        }
     }
 
     /// A number that changes whenever a message is appended.
@@ -112,7 +99,18 @@ impl Hub {
             if !candidate && here < chunk.end() {
                 continue;
             }
-            let m: Message = self.parse_line(MESSAGES, offset, line)?;
+            let at = Cursor {
+                offset: here,
+                id: None,
+                len: line.len() as u64 + 1,
+                ts: None,
+            };
+            let Some(m) = self.parse_line::<Message>(MESSAGES, offset, line) else {
+                // Read past it: the cursor moves on, the record is lost to
+                // nobody (doctor names it).
+                last = last.or(Some(at));
+                continue;
+            };
             let at = Cursor {
                 offset: here,
                 id: Some(m.id.clone()),
@@ -136,7 +134,9 @@ impl Hub {
         let chunk = self.read_log_from(MESSAGES, 0)?;
         let mut all = Vec::new();
         for (offset, line) in chunk.lines() {
-            let m: Message = self.parse_line(MESSAGES, offset, line)?;
+            let Some(m) = self.parse_line::<Message>(MESSAGES, offset, line) else {
+                continue;
+            };
             if m.addressed_to(me) || m.from == me {
                 all.push(m);
             }
@@ -152,7 +152,9 @@ impl Hub {
         let mut found = None;
         let torn = fsio::rev_lines(&path, |offset, line| {
             if contains(line, needle.as_bytes()) {
-                let m: Message = self.parse_line(MESSAGES, offset, line)?;
+                let Some(m) = self.parse_line::<Message>(MESSAGES, offset, line) else {
+                    return Ok(true);
+                };
                 if m.id == id {
                     found = Some(m);
                     return Ok(false);
@@ -170,7 +172,9 @@ impl Hub {
     pub fn end_of_messages(&self) -> Result<Option<Cursor>> {
         let mut cursor = None;
         let torn = fsio::rev_lines(&self.path(MESSAGES), |offset, line| {
-            let m: Message = self.parse_line(MESSAGES, offset, line)?;
+            let Some(m) = self.parse_line::<Message>(MESSAGES, offset, line) else {
+                return Ok(true);
+            };
             cursor = Some(Cursor {
                 offset: offset + line.len() as u64 + 1,
                 id: Some(m.id),
@@ -205,7 +209,7 @@ impl Hub {
     /// parsed; the others are judged by their raw `"ts"`.
     fn tail<T: DeserializeOwned>(
         &self,
-        log: &str,
+        log: &'static str,
         cutoff: Time,
         cap: usize,
         skip: Option<&[u8]>,
@@ -216,7 +220,8 @@ impl Hub {
         let mut window: Vec<(Stamp, u64, u32)> = Vec::new();
         let torn = fsio::scan_lines(&path, |offset, line| {
             let Some(ts) = line_ts(line) else {
-                return Err(self.bad_line(log, offset, "it has no \"ts\" time"));
+                self.skip_line(log, offset);
+                return Ok(());
             };
             if ts >= cutoff.as_bytes() && !skip.is_some_and(|s| contains(line, s)) {
                 window.push((Stamp::new(ts), offset, line.len() as u32));
@@ -227,20 +232,25 @@ impl Hub {
             self.warn_torn(log);
         }
         let newest_first = |a: &(Stamp, u64, u32), b: &(Stamp, u64, u32)| b.0.cmp(&a.0).then(b.1.cmp(&a.1));
-        let keep = cap.min(window.len());
-        if keep < window.len() && keep > 0 {
-            window.select_nth_unstable_by(keep - 1, newest_first);
-        }
-        let more = window.len() - keep;
-        window.truncate(keep);
         window.sort_unstable_by(newest_first);
-        let mut shown = Vec::with_capacity(keep);
-        for (_, offset, len) in window {
-            let line = fsio::read_at(&path, offset, len as u64)?
-                .ok_or_else(|| self.bad_line(log, offset, "it changed while being read"))?;
-            shown.push(self.parse_line(log, offset, &line)?);
+        // Parse newest first until `cap` are shown; a line that does not
+        // parse is skipped (and counted), and the next one takes its place.
+        let mut shown = Vec::with_capacity(cap.min(window.len()));
+        let mut used = 0;
+        for &(_, offset, len) in &window {
+            if shown.len() == cap {
+                break;
+            }
+            used += 1;
+            let line = fsio::read_at(&path, offset, len as u64)?.unwrap_or_default();
+            if let Some(record) = self.parse_line(log, offset, &line) {
+                shown.push(record);
+            }
         }
-        Ok(Tail { shown, more })
+        Ok(Tail {
+            shown,
+            more: window.len() - used,
+        })
     }
 }
 

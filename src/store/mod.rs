@@ -67,6 +67,9 @@ pub struct Hub {
     ids: IdSource,
     warnings: RefCell<Vec<String>>,
     warned_torn: Cell<bool>,
+    /// Log lines skipped because they are not valid records: per log, where
+    /// each starts.
+    skipped: RefCell<std::collections::BTreeMap<&'static str, std::collections::BTreeSet<u64>>>,
     on_wait: Option<WaitNotice>,
 }
 
@@ -109,6 +112,7 @@ impl Hub {
             ids,
             warnings: RefCell::new(Vec::new()),
             warned_torn: Cell::new(false),
+            skipped: RefCell::new(Default::default()),
             on_wait: None,
         })
     }
@@ -119,9 +123,40 @@ impl Hub {
         self.on_wait = Some(Box::new(f));
     }
 
-    /// Warnings gathered since the last call (a torn log line skipped or cut).
+    /// Warnings gathered since the last call (a torn log line skipped or
+    /// cut, lines that are not valid records skipped).
     pub fn take_warnings(&self) -> Vec<String> {
-        std::mem::take(&mut self.warnings.borrow_mut())
+        let mut out = std::mem::take(&mut *self.warnings.borrow_mut());
+        for (name, offsets) in std::mem::take(&mut *self.skipped.borrow_mut()) {
+            let (count, first) = (offsets.len(), offsets.first().copied().unwrap_or(0));
+            out.push(format!(
+                "skipped {count} line{} of {} that {} not valid records (the first at line {}); run `coord doctor` to see them",
+                if count == 1 { "" } else { "s" },
+                self.path(name).display(),
+                if count == 1 { "is" } else { "are" },
+                self.line_number(name, first)
+            ));
+        }
+        out
+    }
+
+    fn skip_line(&self, name: &'static str, offset: u64) {
+        self.skipped.borrow_mut().entry(name).or_default().insert(offset);
+    }
+
+    /// The 1-based line number of byte `offset` in a file (for messages).
+    fn line_number(&self, name: &str, offset: u64) -> usize {
+        fsio::read_optional(&self.path(name))
+            .ok()
+            .flatten()
+            .map(|b| {
+                b[..(offset as usize).min(b.len())]
+                    .iter()
+                    .filter(|c| **c == b'\n')
+                    .count()
+                    + 1
+            })
+            .unwrap_or(0)
     }
 
     fn warn(&self, text: String) {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{glob, live_holder, state, touch, Alert, Effects, State};
 use crate::core::clock::{format_time, short_duration, Time};
 use crate::core::config::Config;
-use crate::core::error::{conflict, not_found, CoordError, Result};
+use crate::core::error::{conflict, hub, not_found, CoordError, Result};
 use crate::core::model::{Claim, Level, Registry};
 use crate::core::text::{claim_args, command_line};
 
@@ -95,8 +95,10 @@ pub fn conflicts(reg: &Registry, kind: &str, name: &str, me: &str, now: Time, cf
 }
 
 /// Free every claim that has lapsed (expired, or its holder gone or ended),
-/// journal it, and tell the holder.
+/// journal it, and tell the holder. Times from the future are brought back
+/// first, so a skewed or hostile clock cannot keep a claim alive for ever.
 pub fn sweep(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Effects) {
+    distrust_future(reg, now, cfg, fx);
     for lapse in lapsed(reg, now, cfg) {
         let why = lapse.reason.describe();
         release(
@@ -118,6 +120,49 @@ pub fn sweep(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Effects) {
                     claim_args(&lapse.key)
                 ),
             );
+        }
+    }
+}
+
+/// Times further ahead than `time.max_skew` are not trusted: sessions seen
+/// or started "in the future" count as seen now, claims taken then as taken
+/// now, and no claim outlives now plus `claims.max_for`. Journaled.
+pub fn distrust_future(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Effects) {
+    let limit = now + cfg.max_skew;
+    for (id, s) in reg.sessions.iter_mut() {
+        if s.last_seen > limit || s.started > limit {
+            let text = format!(
+                "{id}: last_seen {} from a clock in the future, taken as now",
+                format_time(s.last_seen)
+            );
+            s.last_seen = s.last_seen.min(now);
+            s.started = s.started.min(now);
+            fx.event("clock.distrusted", id, None, text);
+        }
+    }
+    let longest = now + cfg.max_for;
+    for (key, c) in reg.claims.iter_mut() {
+        let since = c.since.is_some_and(|t| t > limit);
+        let expires = c.expires.is_some_and(|t| t > longest + cfg.max_skew);
+        if since || expires {
+            if since {
+                c.since = Some(now);
+            }
+            if expires {
+                c.expires = Some(longest);
+            }
+            let holder = c.holder.clone().unwrap_or_default();
+            fx.event(
+                "clock.distrusted",
+                &holder,
+                Some(key),
+                format!("{key}: times from a clock in the future, brought back to now"),
+            );
+        }
+    }
+    for e in reg.escalations.values_mut() {
+        if e.ts > limit {
+            e.ts = now;
         }
     }
 }
@@ -296,7 +341,14 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         extra: Default::default(),
     });
     if !renewing {
-        claim.token += 1;
+        // A token that can only grow must not wrap: an exhausted one (a
+        // hand-edited or hostile record) is a hub error, not a reuse.
+        claim.token = claim.token.checked_add(1).ok_or_else(|| {
+            hub(format!(
+                "the fencing token of {key} is exhausted ({}); the record was edited by hand: repair it with `coord doctor`",
+                claim.token
+            ))
+        })?;
         claim.holder = Some(me.to_string());
         claim.since = Some(now);
     }
