@@ -326,3 +326,137 @@ fn only_the_sender_recipients_or_a_lead_resolve_an_escalation() {
     hub.as_("boss", &["ack", &id, "--resolve"]).ok();
     assert!(hub.registry()["escalations"].as_object().unwrap().is_empty());
 }
+
+#[test]
+fn the_clock_is_pinned_only_in_tests() {
+    let hub = Hub::new();
+    hub.start("holder");
+    hub.as_("holder", &["claim", "task", "prod-db"]).ok();
+    for var in ["COORD_NOW", "COORD_ID_SEED"] {
+        let mut c = hub.cmd(&["-s", "holder", "claim", "task", "x"]);
+        c.env_remove("COORD_TESTING")
+            .env_remove("COORD_NOW")
+            .env(var, "2099-01-01T00:00:00Z");
+        let out = run(c).code(2).one_error_line();
+        assert!(
+            out.stderr.contains(var) && out.stderr.contains("COORD_TESTING"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(hub.registry()["claims"]["task:prod-db"]["holder"], "holder");
+}
+
+/// Edit REGISTRY.json as a peer could: parse, change, write back.
+fn edit_registry(hub: &Hub, f: impl FnOnce(&mut serde_json::Value)) {
+    let mut reg = hub.registry();
+    f(&mut reg);
+    std::fs::write(
+        hub.dir.join("REGISTRY.json"),
+        serde_json::to_string_pretty(&reg).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn times_from_the_future_are_not_trusted_and_tokens_never_wrap() {
+    let mut hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    hub.as_("alice", &["claim", "task", "api", "--for", "1h"]).ok();
+    edit_registry(&hub, |r| {
+        r["sessions"]["alice"]["last_seen"] = "9999-01-01T00:00:00Z".into();
+        r["claims"]["task:api"]["expires"] = "9999-01-01T00:00:00Z".into();
+    });
+    // The next change by anyone brings the times back; the journal says so.
+    hub.as_("bob", &["heartbeat"]).ok();
+    assert_eq!(hub.registry()["sessions"]["alice"]["last_seen"], T0);
+    assert_eq!(
+        hub.registry()["claims"]["task:api"]["expires"],
+        "2026-03-03T09:00:00Z"
+    );
+    assert!(!hub.events_of("clock.distrusted").is_empty());
+    // So alice goes silent like anyone, and her claim lapses.
+    hub.at("2026-03-02T11:30:00Z");
+    hub.as_("bob", &["claim", "task", "api"]).ok();
+    // A token at the end of its range is a hub error, never a wrap to 0.
+    edit_registry(&hub, |r| {
+        r["claims"]["task:api"]["token"] = serde_json::json!(u64::MAX);
+        r["claims"]["task:api"].as_object_mut().unwrap().remove("holder");
+    });
+    let before = hub.snapshot();
+    let out = hub
+        .as_("alice", &["claim", "task", "api"])
+        .code(5)
+        .one_error_line();
+    assert!(out.stderr.contains("exhausted"), "{}", out.stderr);
+    assert_eq!(hub.snapshot(), before);
+    let doctor = hub.run(&["doctor"]).code(5);
+    assert!(
+        doctor.stdout.contains("exhausted fencing token"),
+        "{}",
+        doctor.stdout
+    );
+}
+
+#[test]
+fn a_line_dated_in_the_past_hides_nothing() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    hub.as_("alice", &["send", "bob", "recent news"]).ok();
+    let old = r#"{"from":"alice","id":"m-old","level":"info","recipients":["bob"],"subject":"ancient","to":"bob","ts":"2020-01-01T00:00:00Z"}"#;
+    let mut log = hub.read("MESSAGES.jsonl");
+    log.push_str(old);
+    log.push('\n');
+    std::fs::write(hub.dir.join("MESSAGES.jsonl"), log).unwrap();
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(page.contains("recent news"), "{page}");
+    assert!(!page.contains("ancient"));
+}
+
+#[test]
+fn doctor_checks_what_the_files_say_not_only_their_syntax() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.as_("alice", &["claim", "task", "t"]).ok();
+    hub.as_("alice", &["heartbeat", "coding"]).ok();
+    hub.run(&["doctor"]).ok();
+    type Edit = Box<dyn Fn(&str) -> String>;
+    let cases: Vec<(Edit, &str)> = vec![
+        (
+            Box::new(|t: &str| t.replacen("\"schema\": 1", "\"schema\": 99", 1)),
+            "schema 99",
+        ),
+        (
+            Box::new(|t: &str| t.replacen("\"name\": \"t\",", "\"name\": \"t\",\n      \"name\": \"u\",", 1)),
+            "appears twice",
+        ),
+        (
+            Box::new(|t: &str| {
+                t.replacen("\"name\": \"t\"", "\"name\": \"../../x\"", 1)
+                    .replacen("\"type\": \"task\"", "\"type\": \"file\"", 1)
+            }),
+            "does not match its record",
+        ),
+        (
+            Box::new(|t: &str| t.replacen("\"coding\"", "\"cod\\u001b]0;x\\u0007ing\"", 1)),
+            "control or invisible characters",
+        ),
+    ];
+    let clean = hub.read("REGISTRY.json");
+    for (edit, says) in cases {
+        std::fs::write(hub.dir.join("REGISTRY.json"), edit(&clean)).unwrap();
+        let out = hub.run(&["doctor"]).code(5);
+        assert!(out.stdout.contains(says), "want {says:?}: {}", out.stdout);
+    }
+    // What is safe to repair is repaired, and the journal says so.
+    std::fs::write(
+        hub.dir.join("REGISTRY.json"),
+        clean.replacen("\"coding\"", "\"cod\\u001bing\"", 1),
+    )
+    .unwrap();
+    hub.run(&["doctor", "--fix"]).ok();
+    assert_eq!(hub.registry()["sessions"]["alice"]["action"], "coding");
+    assert_eq!(hub.events_of("doctor.fixed").len(), 1);
+}

@@ -15,7 +15,8 @@ use super::{fsio, initial_files, Hub, BINDINGS, EVENTS, LOCK, MESSAGES, REGISTRY
 use crate::core::clock::{format_time, Time};
 use crate::core::config::Config;
 use crate::core::error::{CoordError, Result};
-use crate::core::model::{sorted_json_pretty, Event, Message, Registry};
+use crate::core::model::{sorted_json_pretty, Event, Message, Registry, SCHEMA};
+use crate::core::rules::{glob, validate};
 
 #[derive(Debug, Serialize, Clone, PartialEq)]
 pub struct Finding {
@@ -57,6 +58,7 @@ impl Hub {
                 .cloned()
                 .collect();
             findings = after;
+            self.journal_fixes(&fixed, now)?;
         }
         drop(lock);
         Ok(Repair {
@@ -64,6 +66,29 @@ impl Hub {
             fixed,
             backups,
         })
+    }
+
+    /// Repairs are changes too: the journal says what doctor did.
+    fn journal_fixes(&self, fixed: &[Finding], now: Time) -> Result<()> {
+        if fixed.is_empty() {
+            return Ok(());
+        }
+        let what: Vec<String> = fixed
+            .iter()
+            .map(|f| format!("{}: {}", f.file, f.problem))
+            .collect();
+        let event = Event {
+            by: None,
+            id: self.ids.mint('e', now, self.salt()),
+            kind: "doctor.fixed".to_string(),
+            session: None,
+            target: None,
+            text: crate::core::text::clip(&format!("coord doctor --fix repaired: {}", what.join("; ")), 1000),
+            token: None,
+            ts: now,
+            extra: Default::default(),
+        };
+        self.append(EVENTS, &[crate::core::model::sorted_json(&event)])
     }
 
     fn missing_files(&self) -> Vec<(&'static str, String)> {
@@ -150,6 +175,7 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
     match read_registry(hub) {
         Err(problem) => out.push(finding(REGISTRY, problem.0, problem.1, false)),
         Ok((reg, text)) => {
+            check_contents(&reg, &text, &mut out);
             let line = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
             for (key, c) in &reg.claims {
                 if let Some(h) = &c.holder {
@@ -196,6 +222,187 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
         check_log(hub, log, skew, &mut out);
     }
     out
+}
+
+/// What a registry says, checked beyond its syntax: the schema, keys that
+/// appear twice in one object (a JSON parser keeps one silently), claim keys
+/// that do not match their record, names and fields coord itself would have
+/// refused, and tokens at the end of their range.
+fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
+    if reg.schema == 0 || reg.schema > SCHEMA {
+        out.push(finding(
+            REGISTRY,
+            line("\"schema\""),
+            format!("schema {} is not one this coord knows (1 to {SCHEMA}); restore the file from git or upgrade coord", reg.schema),
+            false,
+        ));
+    }
+    for (path, key) in duplicate_keys(text) {
+        let at = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.contains(&format!("\"{key}\":")))
+            .nth(1)
+            .map(|(i, _)| i + 1);
+        out.push(finding(
+            REGISTRY,
+            at,
+            format!("the key {path} appears twice in one object; only the last counts (--fix rewrites the file without the other)"),
+            true,
+        ));
+    }
+    for (key, c) in &reg.claims {
+        let at = line(&format!("\"{key}\""));
+        let expected = crate::core::model::Claim::key(&c.kind, &c.name);
+        if *key != expected {
+            out.push(finding(
+                REGISTRY,
+                at,
+                format!("claim key {key} does not match its record ({expected}); restore the file from git"),
+                false,
+            ));
+        }
+        let name_ok = validate::claim_type(&c.kind).is_ok()
+            && validate::text("claim name", &c.name, validate::MAX_TEXT).is_ok()
+            && (c.kind != "file" || glob::normalize(&c.name).is_ok_and(|n| n == c.name));
+        if !name_ok {
+            out.push(finding(
+                REGISTRY,
+                at,
+                format!("claim {key} has a type or name coord would refuse (hidden characters, or a path outside the repository); restore the file from git"),
+                false,
+            ));
+        }
+        if c.token == u64::MAX {
+            out.push(finding(
+                REGISTRY,
+                at,
+                format!("claim {key} has an exhausted fencing token ({})", c.token),
+                false,
+            ));
+        }
+        if let Some(h) = c.holder.as_deref().filter(|h| validate::session_id(h).is_err()) {
+            out.push(finding(
+                REGISTRY,
+                at,
+                format!("claim {key} names a holder that is not a session id ({h:?})"),
+                false,
+            ));
+        }
+    }
+    for (id, s) in &reg.sessions {
+        let at = line(&format!("\"{id}\": {{"));
+        if validate::session_id(id).is_err() {
+            out.push(finding(
+                REGISTRY,
+                at,
+                format!("session id {id:?} is not one coord would accept; restore the file from git"),
+                false,
+            ));
+        }
+        let fields = [
+            &s.role, &s.focus, &s.action, &s.target, &s.phase, &s.note, &s.machine,
+        ];
+        if fields.iter().any(|f| f.as_deref().is_some_and(has_unsafe)) {
+            out.push(finding(
+                REGISTRY,
+                at,
+                format!("session {id} has fields with control or invisible characters (--fix removes them)"),
+                true,
+            ));
+        }
+    }
+    for (id, e) in &reg.escalations {
+        if [id.as_str(), &e.from, &e.to, &e.subject]
+            .into_iter()
+            .any(has_unsafe)
+        {
+            out.push(finding(
+                REGISTRY,
+                line(&format!("\"{id}\"")),
+                format!("escalation {id} has fields with control or invisible characters; restore the file from git"),
+                false,
+            ));
+        }
+    }
+}
+
+fn has_unsafe(text: &str) -> bool {
+    text.chars().any(crate::core::text::is_unsafe_char)
+}
+
+/// Object keys that appear twice in one object, by path (`a.b.key`).
+fn duplicate_keys(text: &str) -> Vec<(String, String)> {
+    use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+    use std::cell::RefCell;
+
+    struct Walk<'a> {
+        path: String,
+        found: &'a RefCell<Vec<(String, String)>>,
+    }
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("any JSON value")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+            let mut seen = HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = format!("{}{key}", self.path);
+                if !seen.insert(key.clone()) {
+                    self.found.borrow_mut().push((path.clone(), key));
+                }
+                map.next_value_seed(Walk {
+                    path: format!("{path}."),
+                    found: self.found,
+                })?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+            while seq
+                .next_element_seed(Walk {
+                    path: self.path.clone(),
+                    found: self.found,
+                })?
+                .is_some()
+            {}
+            Ok(())
+        }
+        fn visit_bool<E>(self, _: bool) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> std::result::Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> std::result::Result<(), E> {
+            Ok(())
+        }
+    }
+    let found = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_str(text);
+    let _ = Walk {
+        path: String::new(),
+        found: &found,
+    }
+    .deserialize(&mut de);
+    found.into_inner()
 }
 
 fn check_log(hub: &Hub, log: &str, skew: Time, out: &mut Vec<Finding>) {
@@ -299,6 +506,19 @@ fn repair(hub: &Hub, now: Time) -> Result<Vec<String>> {
         for s in reg.sessions.values_mut() {
             s.last_seen = s.last_seen.min(now);
             s.started = s.started.min(now);
+            for f in [
+                &mut s.role,
+                &mut s.focus,
+                &mut s.action,
+                &mut s.target,
+                &mut s.phase,
+                &mut s.note,
+                &mut s.machine,
+            ] {
+                if let Some(v) = f.as_mut() {
+                    v.retain(|c| !crate::core::text::is_unsafe_char(c));
+                }
+            }
         }
         let new = sorted_json_pretty(&reg) + "\n";
         if new != text {

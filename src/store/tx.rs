@@ -58,7 +58,7 @@ impl Hub {
 
     /// A number that differs for every transaction on this hub: the files'
     /// lengths. Seeds deterministic ids.
-    fn salt(&self) -> u64 {
+    pub(super) fn salt(&self) -> u64 {
         let len = |n| std::fs::metadata(self.path(n)).map(|m| m.len()).unwrap_or(0);
         len(MESSAGES).rotate_left(32) ^ len(EVENTS) ^ len(REGISTRY).rotate_left(16)
     }
