@@ -301,10 +301,14 @@ fn the_schema_version_is_checked() {
 #[test]
 fn a_long_lock_wait_is_announced_and_ends_in_exit_6() {
     use fs2::FileExt;
+    use std::io::Write;
     let hub = Hub::new();
     hub.start("amy");
     hub.settings("[storage]\nlock_timeout = \"1s\"\n");
-    let lock = std::fs::File::open(hub.dir.join(".lock")).unwrap();
+    let mut lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(hub.dir.join(".lock"))
+        .unwrap();
     lock.lock_exclusive().unwrap();
     let out = hub.as_("amy", &["heartbeat", "coding"]).code(6);
     assert!(
@@ -314,6 +318,24 @@ fn a_long_lock_wait_is_announced_and_ends_in_exit_6() {
         out.stderr
     );
     assert!(out.stderr.contains("storage.lock_timeout"), "{}", out.stderr);
+    // A writer leaves its name in the lock: the waiter names it, and how to
+    // look at it.
+    let me = std::process::id();
+    write!(
+        lock,
+        r#"{{"command":"coord claim","pid":{me},"since":"2026-03-02T09:00:00Z"}}"#
+    )
+    .unwrap();
+    let out = hub.as_("amy", &["heartbeat", "coding"]).code(6);
+    assert!(
+        out.stderr
+            .contains(&format!("pid {me}, `coord claim`, since 2026-03-02T09:00:00Z")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(&format!("ps -p {me}")), "{}", out.stderr);
     FileExt::unlock(&lock).unwrap();
     hub.as_("amy", &["heartbeat", "coding"]).ok();
+    // Done writing, a holder clears its note.
+    assert_eq!(hub.read(".lock"), "");
 }

@@ -460,3 +460,25 @@ fn doctor_checks_what_the_files_say_not_only_their_syntax() {
     assert_eq!(hub.registry()["sessions"]["alice"]["action"], "coding");
     assert_eq!(hub.events_of("doctor.fixed").len(), 1);
 }
+
+#[test]
+fn growth_is_bounded_and_the_page_stays_small() {
+    let hub = Hub::new();
+    hub.settings("[limits]\nsessions = 3\nclaims = 2\n[brief]\nmax_rows = 2\n");
+    hub.start("a");
+    hub.start("b");
+    hub.start("c");
+    let out = hub.run(&["start", "--name", "d"]).code(5).one_error_line();
+    assert!(out.stderr.contains("limits.sessions"), "{}", out.stderr);
+    hub.as_("a", &["claim", "task", "one"]).ok();
+    hub.as_("a", &["claim", "task", "two"]).ok();
+    hub.as_("a", &["claim", "task", "two"]).ok();
+    let out = hub.as_("b", &["claim", "task", "three"]).code(5).one_error_line();
+    assert!(out.stderr.contains("limits.claims"), "{}", out.stderr);
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(
+        page.contains("and 1 more session (see `coord status --all`)"),
+        "{page}"
+    );
+    assert!(tables_hold(&page).is_ok());
+}

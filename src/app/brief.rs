@@ -41,6 +41,8 @@ pub struct Brief {
     pub claims: Vec<ClaimView>,
     pub messages: Tail<Message>,
     pub events: Tail<Event>,
+    /// At most this many alerts, sessions and claims are listed.
+    pub max_rows: usize,
 }
 
 pub fn brief(ctx: &Ctx, req: &BriefRequest) -> Result<BriefReport> {
@@ -76,7 +78,18 @@ pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> 
         claims: held_claims(reg, now, cfg),
         messages: hub.recent_messages(now - since, cfg.max_messages)?,
         events: hub.recent_events(now - since, cfg.max_events)?,
+        max_rows: cfg.max_rows,
     })
+}
+
+/// "and 12 more sessions (see `coord status --all`)" under a capped list,
+/// so the page stays readable whatever the hub holds.
+fn more(s: &mut String, total: usize, shown: usize, what: &str, see: &str) {
+    if total > shown {
+        let n = total - shown;
+        let plural = if n == 1 { "" } else { "s" };
+        s.push_str(&format!("\nand {n} more {what}{plural} (see `{see}`)\n"));
+    }
 }
 
 fn opt(v: &Option<String>) -> String {
@@ -96,10 +109,11 @@ pub fn render(b: &Brief) -> String {
     if b.alerts.is_empty() {
         s.push_str("None.\n\n");
     } else {
-        for a in &b.alerts {
+        for a in b.alerts.iter().take(b.max_rows) {
             let label = a.kind.to_uppercase().replace('_', " ");
             s.push_str(&format!("- **{label}**: {}\n", md(&a.text)));
         }
+        more(&mut s, b.alerts.len(), b.max_rows, "alert", "coord status");
         s.push('\n');
     }
 
@@ -114,7 +128,7 @@ pub fn render(b: &Brief) -> String {
     if !b.sessions.is_empty() {
         s.push_str("| Session | Role | State | Last seen | Doing | Progress |\n");
         s.push_str("| --- | --- | --- | --- | --- | --- |\n");
-        for v in &b.sessions {
+        for v in b.sessions.iter().take(b.max_rows) {
             let mut doing = v.clone();
             doing.progress = None;
             let doing = if v.action.is_none() && v.target.is_none() && v.phase.is_none() && v.note.is_none() {
@@ -134,6 +148,13 @@ pub fn render(b: &Brief) -> String {
                 ago(v.last_seen, b.now)
             ));
         }
+        more(
+            &mut s,
+            b.sessions.len(),
+            b.max_rows,
+            "session",
+            "coord status --all",
+        );
         s.push('\n');
     }
 
@@ -143,7 +164,7 @@ pub fn render(b: &Brief) -> String {
     } else {
         s.push_str("| Claim | Holder | Since | Time left | Token | Note |\n");
         s.push_str("| --- | --- | --- | --- | --- | --- |\n");
-        for c in &b.claims {
+        for c in b.claims.iter().take(b.max_rows) {
             let left = c.left();
             s.push_str(&format!(
                 "| {} | {} | {} | {left} | {} | {} |\n",
@@ -154,6 +175,7 @@ pub fn render(b: &Brief) -> String {
                 opt(&c.note)
             ));
         }
+        more(&mut s, b.claims.len(), b.max_rows, "claim", "coord status");
         s.push('\n');
     }
 

@@ -127,6 +127,13 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             touch(&mut tx.reg, &id, now);
             fx.event("session.resumed", &id, None, format!("{id} resumed"));
         } else {
+            if !tx.reg.sessions.contains_key(&id) && tx.reg.sessions.len() >= cfg.max_sessions {
+                return Err(hub(format!(
+                    "the hub already holds {} sessions, its limit (limits.sessions in coord.toml)",
+                    tx.reg.sessions.len()
+                ))
+                .hint("resume a session of yours with `coord start --name NAME --resume`, or raise limits.sessions"));
+            }
             let mut s = Session::new(now);
             s.machine = Some(ctx.machine.clone());
             s.role = req.role.clone();

@@ -93,6 +93,8 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
             eprintln!("{line}");
         }
     });
+    ctx.hub
+        .set_lock_label(&format!("coord {}", command_name(&cli.command)));
     let result = dispatch(ui, &ctx, &cli.command);
     ui.notices(&ctx.take_notices());
     result
@@ -115,6 +117,15 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         Command::Doctor(args) => doctor::run(ui, ctx, args),
         Command::Whoami(args) => whoami::run(ui, ctx, args),
     }
+}
+
+/// The subcommand's name (never its arguments, which may be private).
+fn command_name(command: &Command) -> String {
+    format!("{command:?}")
+        .split(['(', ' ', '{'])
+        .next()
+        .unwrap_or("")
+        .to_lowercase()
 }
 
 /// clap's error as one line: its first sentence and where to read more.

@@ -71,6 +71,8 @@ pub struct Hub {
     /// each starts.
     skipped: RefCell<std::collections::BTreeMap<&'static str, std::collections::BTreeSet<u64>>>,
     on_wait: Option<WaitNotice>,
+    /// What this process is, for the note a writer leaves in the lock.
+    label: String,
 }
 
 impl std::fmt::Debug for Hub {
@@ -114,6 +116,7 @@ impl Hub {
             warned_torn: Cell::new(false),
             skipped: RefCell::new(Default::default()),
             on_wait: None,
+            label: "coord".to_string(),
         })
     }
 

@@ -330,6 +330,13 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         .claims
         .get(&key)
         .is_some_and(|c| c.holder.as_deref() == Some(me));
+    if !reg.claims.contains_key(&key) && reg.claims.len() >= cfg.max_claims {
+        return Err(hub(format!(
+            "the hub already holds {} claims, its limit (limits.claims in coord.toml)",
+            reg.claims.len()
+        ))
+        .hint("release claims you no longer need, or raise limits.claims"));
+    }
     let claim = reg.claims.entry(key.clone()).or_insert_with(|| Claim {
         kind: req.kind.to_string(),
         name: req.name.to_string(),
