@@ -32,6 +32,11 @@ struct Fixture {
 /// (and as many events) spread over the last 7 days, every session's
 /// cursor at the end of the log.
 fn build(sessions: usize, messages: usize) -> Fixture {
+    build_with(sessions, 5, messages)
+}
+
+/// `build`, with `claims_each` claims per session.
+fn build_with(sessions: usize, claims_each: usize, messages: usize) -> Fixture {
     let tmp = tempfile::Builder::new()
         .prefix("coord-bench")
         .tempdir_in(bench_dir())
@@ -120,7 +125,7 @@ fn build(sessions: usize, messages: usize) -> Fixture {
         s.progress = Some((i % 100) as u8);
         s.cursor = last.clone();
         reg.sessions.insert(name(i), s);
-        for c in 0..5 {
+        for c in 0..claims_each {
             let (kind, cname) = if c == 0 {
                 ("file".to_string(), format!("src/mod{i}/**"))
             } else {
@@ -142,14 +147,13 @@ fn build(sessions: usize, messages: usize) -> Fixture {
         }
     }
     std::fs::write(dir.join("REGISTRY.json"), sorted_json_pretty(&reg) + "\n").expect("write registry");
+    // Past the default limits for the scale runs.
+    let mut settings = String::from("[limits]\nsessions = 10000000\nclaims = 10000000\n");
     // COORD_BENCH_DURABILITY=none|normal separates CPU from fsync cost.
     if let Ok(level) = std::env::var("COORD_BENCH_DURABILITY") {
-        std::fs::write(
-            dir.join("coord.toml"),
-            format!("[storage]\ndurability = \"{level}\"\n"),
-        )
-        .expect("write settings");
+        settings.push_str(&format!("[storage]\ndurability = \"{level}\"\n"));
     }
+    std::fs::write(dir.join("coord.toml"), settings).expect("write settings");
     Fixture { _tmp: tmp, dir }
 }
 
@@ -536,4 +540,49 @@ fn main() {
         ms(doctor.median),
         ms(doctor.p95)
     );
+    drop(big);
+    drop(small);
+    scale();
+}
+
+/// What a command costs as sessions grow: 10^3, 10^4 and 10^5 sessions with
+/// one claim each and 1,000 messages. Every command reads and (to write)
+/// rewrites the whole registry, so the cost should grow linearly, no worse.
+fn scale() {
+    if std::env::var_os("COORD_BENCH_NO_SCALE").is_some() {
+        return;
+    }
+    println!("\nscale: sessions with one claim each, 1,000 messages; median ms of 11 runs");
+    println!(
+        "| sessions | REGISTRY.json | heartbeat | claim (new) | send | inbox | status --short | brief |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for n in [1_000, 10_000, 100_000] {
+        let f = build_with(n, 1, 1_000);
+        let hub = f.dir.as_path();
+        let quick = |make: &mut dyn FnMut(usize) -> Command| {
+            let mut v: Vec<Duration> = (0..14).map(|i| time(make(i), Some(0))).skip(3).collect();
+            v.sort();
+            v[v.len() / 2]
+        };
+        let hb = quick(&mut |i| coord(hub, &["-s", "s003", "heartbeat", "testing", &format!("{i}")]));
+        let cl = quick(&mut |i| coord(hub, &["-s", "s004", "claim", "task", &format!("scale-{i}")]));
+        let se = quick(&mut |i| coord(hub, &["-s", "s008", "send", "s009", &format!("hi {i}")]));
+        let ib = quick(&mut |_| coord(hub, &["-s", "s009", "inbox"]));
+        let st = quick(&mut |_| coord(hub, &["status", "--short"]));
+        let br = quick(&mut |_| coord(hub, &["brief"]));
+        let reg = std::fs::metadata(hub.join("REGISTRY.json"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        println!(
+            "| {n} | {} KiB | {} | {} | {} | {} | {} | {} |",
+            reg / 1024,
+            ms(hb),
+            ms(cl),
+            ms(se),
+            ms(ib),
+            ms(st),
+            ms(br)
+        );
+    }
 }

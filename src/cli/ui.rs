@@ -181,6 +181,12 @@ impl Ui {
 /// strings, so a raw newline is layout; every other such character can only
 /// occur inside a string, where the escape is valid.
 fn json_safe(text: &str) -> String {
+    // Every unsafe character is DEL or above, or a control below a space
+    // (and serde_json leaves only layout newlines there): plain ASCII output,
+    // the usual case, needs no pass.
+    if text.bytes().all(|b| (b' '..0x7f).contains(&b) || b == b'\n') {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if is_unsafe_char(c) && c != '\n' {

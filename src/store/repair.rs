@@ -253,12 +253,13 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
         ));
     }
     for (key, c) in &reg.claims {
-        let at = line(&format!("\"{key}\""));
+        // Found only when needed: a search per record is quadratic.
+        let at = || line(&format!("\"{key}\""));
         let expected = crate::core::model::Claim::key(&c.kind, &c.name);
         if *key != expected {
             out.push(finding(
                 REGISTRY,
-                at,
+                at(),
                 format!("claim key {key} does not match its record ({expected}); restore the file from git"),
                 false,
             ));
@@ -269,7 +270,7 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
         if !name_ok {
             out.push(finding(
                 REGISTRY,
-                at,
+                at(),
                 format!("claim {key} has a type or name coord would refuse (hidden characters, or a path outside the repository); restore the file from git"),
                 false,
             ));
@@ -277,7 +278,7 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
         if c.token == u64::MAX {
             out.push(finding(
                 REGISTRY,
-                at,
+                at(),
                 format!("claim {key} has an exhausted fencing token ({})", c.token),
                 false,
             ));
@@ -285,18 +286,18 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
         if let Some(h) = c.holder.as_deref().filter(|h| validate::session_id(h).is_err()) {
             out.push(finding(
                 REGISTRY,
-                at,
+                at(),
                 format!("claim {key} names a holder that is not a session id ({h:?})"),
                 false,
             ));
         }
     }
     for (id, s) in &reg.sessions {
-        let at = line(&format!("\"{id}\": {{"));
+        let at = || line(&format!("\"{id}\": {{"));
         if validate::session_id(id).is_err() {
             out.push(finding(
                 REGISTRY,
-                at,
+                at(),
                 format!("session id {id:?} is not one coord would accept; restore the file from git"),
                 false,
             ));
@@ -307,7 +308,7 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
         if fields.iter().any(|f| f.as_deref().is_some_and(has_unsafe)) {
             out.push(finding(
                 REGISTRY,
-                at,
+                at(),
                 format!("session {id} has fields with control or invisible characters (--fix removes them)"),
                 true,
             ));
