@@ -82,6 +82,20 @@ pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> 
     })
 }
 
+/// `## Messages (last 1d: 40 messages, newest first; 10 not shown)`.
+fn tail_heading<T>(title: &str, window: &str, tail: &Tail<T>, noun: &str, note: &str) -> String {
+    let total = tail.shown.len() + tail.more;
+    let hidden = if tail.more > 0 {
+        format!("; {} not shown", tail.more)
+    } else {
+        String::new()
+    };
+    format!(
+        "## {title} (last {window}: {}, newest first{note}{hidden})\n\n",
+        counted(total, noun)
+    )
+}
+
 /// "and 12 more sessions (see `coord status --all`)" under a capped list,
 /// so the page stays readable whatever the hub holds.
 fn more(s: &mut String, total: usize, shown: usize, what: &str, see: &str) {
@@ -180,16 +194,7 @@ pub fn render(b: &Brief) -> String {
     }
 
     let window = short_duration(b.since);
-    let total = b.messages.shown.len() + b.messages.more;
-    s.push_str(&format!(
-        "## Messages (last {window}: {}, newest first{})\n\n",
-        counted(total, "message"),
-        if b.messages.more > 0 {
-            format!("; {} not shown", b.messages.more)
-        } else {
-            String::new()
-        }
-    ));
+    s.push_str(&tail_heading("Messages", &window, &b.messages, "message", ""));
     if b.messages.shown.is_empty() {
         s.push_str("None.\n\n");
     } else {
@@ -207,15 +212,12 @@ pub fn render(b: &Brief) -> String {
         s.push('\n');
     }
 
-    let total = b.events.shown.len() + b.events.more;
-    s.push_str(&format!(
-        "## Activity (last {window}: {}, newest first, heartbeats left out{})\n\n",
-        counted(total, "event"),
-        if b.events.more > 0 {
-            format!("; {} not shown", b.events.more)
-        } else {
-            String::new()
-        }
+    s.push_str(&tail_heading(
+        "Activity",
+        &window,
+        &b.events,
+        "event",
+        ", heartbeats left out",
     ));
     if b.events.shown.is_empty() {
         s.push_str("None.\n");

@@ -100,6 +100,33 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The free-text fields a session writes about itself.
+    pub fn text_fields(&self) -> [&Option<String>; 7] {
+        [
+            &self.role,
+            &self.focus,
+            &self.action,
+            &self.target,
+            &self.phase,
+            &self.note,
+            &self.machine,
+        ]
+    }
+
+    pub fn text_fields_mut(&mut self) -> [&mut Option<String>; 7] {
+        [
+            &mut self.role,
+            &mut self.focus,
+            &mut self.action,
+            &mut self.target,
+            &mut self.phase,
+            &mut self.note,
+            &mut self.machine,
+        ]
+    }
+}
+
 /// A read position in MESSAGES.jsonl: everything before `offset` has been
 /// seen. The line that ends at `offset` (its length and id) is checked on use,
 /// so a log rewritten by a git merge is noticed and the position found again.
@@ -444,18 +471,10 @@ mod tests {
         let t = crate::core::clock::parse_time("2026-01-01T09:00:00Z").unwrap();
         let mut reg = Registry::new();
         let mut s = Session::new(t);
-        for f in [
-            &mut s.role,
-            &mut s.focus,
-            &mut s.action,
-            &mut s.target,
-            &mut s.phase,
-            &mut s.note,
-        ] {
+        for f in s.text_fields_mut() {
             *f = Some("x".into());
         }
         s.ended = Some(t);
-        s.machine = Some("laptop".into());
         s.progress = Some(5);
         s.cursor = Some(Cursor {
             offset: 1,

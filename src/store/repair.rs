@@ -302,10 +302,10 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
                 false,
             ));
         }
-        let fields = [
-            &s.role, &s.focus, &s.action, &s.target, &s.phase, &s.note, &s.machine,
-        ];
-        if fields.iter().any(|f| f.as_deref().is_some_and(has_unsafe)) {
+        if s.text_fields()
+            .iter()
+            .any(|f| f.as_deref().is_some_and(has_unsafe))
+        {
             out.push(finding(
                 REGISTRY,
                 at(),
@@ -507,15 +507,7 @@ fn repair(hub: &Hub, now: Time) -> Result<Vec<String>> {
         for s in reg.sessions.values_mut() {
             s.last_seen = s.last_seen.min(now);
             s.started = s.started.min(now);
-            for f in [
-                &mut s.role,
-                &mut s.focus,
-                &mut s.action,
-                &mut s.target,
-                &mut s.phase,
-                &mut s.note,
-                &mut s.machine,
-            ] {
+            for f in s.text_fields_mut() {
                 if let Some(v) = f.as_mut() {
                     v.retain(|c| !crate::core::text::is_unsafe_char(c));
                 }

@@ -504,37 +504,7 @@ pub fn claim_alerts(reg: &Registry, now: Time, cfg: &Config) -> Vec<Alert> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::clock::parse_time;
-    use crate::core::model::Session;
-
-    fn t(s: &str) -> Time {
-        parse_time(&format!("2026-01-01T{s}Z")).unwrap()
-    }
-
-    fn reg_with(sessions: &[(&str, &str)], claims: &[(&str, &str, &str, &str)]) -> Registry {
-        let mut reg = Registry::new();
-        for (id, seen) in sessions {
-            let mut s = Session::new(t(seen));
-            s.last_seen = t(seen);
-            reg.sessions.insert(id.to_string(), s);
-        }
-        for (kind, name, holder, expires) in claims {
-            reg.claims.insert(
-                Claim::key(kind, name),
-                Claim {
-                    kind: kind.to_string(),
-                    name: name.to_string(),
-                    holder: Some(holder.to_string()),
-                    since: Some(t("09:00:00")),
-                    expires: Some(t(expires)),
-                    note: None,
-                    token: 1,
-                    extra: Default::default(),
-                },
-            );
-        }
-        reg
-    }
+    use crate::core::rules::fixtures::{reg_with, t};
 
     #[test]
     fn conflicts_by_key_and_by_glob() {
@@ -587,20 +557,11 @@ mod tests {
 #[cfg(test)]
 mod lifecycle {
     use super::*;
-    use crate::core::clock::parse_time;
-    use crate::core::model::Session;
+    use crate::core::rules::fixtures::{reg_with, t};
     use crate::core::rules::Effect;
 
-    fn t(s: &str) -> Time {
-        parse_time(&format!("2026-01-01T{s}Z")).unwrap()
-    }
-
     fn two() -> Registry {
-        let mut reg = Registry::new();
-        for id in ["alice", "bob"] {
-            reg.sessions.insert(id.into(), Session::new(t("09:00:00")));
-        }
-        reg
+        reg_with(&[("alice", "09:00:00"), ("bob", "09:00:00")], &[])
     }
 
     fn req<'a>(me: &'a str, force: bool) -> Take<'a> {

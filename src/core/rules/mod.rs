@@ -162,22 +162,22 @@ pub struct Alert {
     pub text: String,
 }
 
+/// Plain data for the rules' unit tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::clock::parse_time;
-    use crate::core::rules::claims::{lapsed, LapseReason};
+pub(crate) mod fixtures {
+    use crate::core::clock::{parse_time, Time};
+    use crate::core::model::{Claim, Registry, Session};
 
-    fn t(s: &str) -> Time {
-        parse_time(&format!("2026-01-01T{s}Z")).unwrap()
+    /// A time on 2026-01-01, `HH:MM:SS`.
+    pub fn t(s: &str) -> Time {
+        parse_time(&format!("2026-01-01T{s}Z")).expect("a test time")
     }
 
-    fn reg_with(sessions: &[(&str, &str)], claims: &[(&str, &str, &str, &str)]) -> Registry {
+    /// Sessions `(id, last seen)` and claims `(type, name, holder, expires)`.
+    pub fn reg_with(sessions: &[(&str, &str)], claims: &[(&str, &str, &str, &str)]) -> Registry {
         let mut reg = Registry::new();
         for (id, seen) in sessions {
-            let mut s = Session::new(t(seen));
-            s.last_seen = t(seen);
-            reg.sessions.insert(id.to_string(), s);
+            reg.sessions.insert(id.to_string(), Session::new(t(seen)));
         }
         for (kind, name, holder, expires) in claims {
             reg.claims.insert(
@@ -196,6 +196,13 @@ mod tests {
         }
         reg
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{reg_with, t};
+    use super::*;
+    use crate::core::rules::claims::{lapsed, LapseReason};
 
     #[test]
     fn liveness_thresholds() {
