@@ -54,11 +54,10 @@ fn the_holder_renews_and_keeps_its_token() {
 fn default_and_maximum_claim_lengths() {
     let hub = Hub::new();
     hub.start("alice");
+    // Without --for a claim is a lease: no deadline, held while alice is live.
     let v = hub.as_("alice", &["--json", "claim", "task", "a"]).ok().json();
-    assert_eq!(
-        v["claim"]["expires"], "2026-03-02T11:00:00Z",
-        "claims.default_for is 2h"
-    );
+    assert!(v["claim"].get("expires").is_none(), "{v}");
+    assert_eq!(v["claim"]["live"], true);
     let out = hub
         .as_("alice", &["claim", "task", "b", "--for", "3d"])
         .code(2)
@@ -303,4 +302,57 @@ fn sixteen_processes_race_for_one_claim_and_exactly_one_wins() {
         );
         assert!(holder.starts_with('s'));
     }
+}
+
+#[test]
+fn a_claim_without_a_deadline_lives_with_its_holder() {
+    let mut hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    let out = hub.as_("alice", &["claim", "task", "lease"]).ok();
+    assert_eq!(out.stdout, "taken task:lease while you are live (token 1)\n");
+    // Hours of steady heartbeats: still hers (the old 2h default lapsed it).
+    for hour in 10..14 {
+        hub.at(&format!("2026-03-02T{hour}:00:00Z"));
+        hub.as_("alice", &["heartbeat"]).ok();
+        hub.as_("bob", &["claim", "task", "lease"]).code(3);
+    }
+    let status = hub.as_("alice", &["status"]).ok().stdout;
+    assert!(
+        status.contains("task:lease  alice") && status.contains("lease"),
+        "{status}"
+    );
+    // Once she goes silent past gone_after, it lapses.
+    hub.at("2026-03-02T16:00:00Z");
+    hub.as_("bob", &["claim", "task", "lease"]).ok();
+}
+
+#[test]
+fn a_deadline_warns_its_holder_and_renew_all_pushes_it_back() {
+    let mut hub = Hub::new();
+    hub.start("alice");
+    hub.as_("alice", &["claim", "task", "d", "--for", "1h"]).ok();
+    hub.as_("alice", &["claim", "task", "l"]).ok();
+    hub.at("2026-03-02T09:45:00Z");
+    assert!(!hub.as_("alice", &["heartbeat"]).ok().stderr.contains("ends in"));
+    hub.at("2026-03-02T09:52:00Z");
+    for args in [&["heartbeat"][..], &["status"], &["inbox"]] {
+        let out = hub.as_("alice", args).ok();
+        assert!(
+            out.stderr
+                .contains("your claim task:d ends in 8m; renew it with `coord renew --all`"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("task:l "), "{}", out.stderr);
+    }
+    let out = hub.as_("alice", &["renew", "--all"]).ok();
+    assert_eq!(out.stdout, "renewed task:d until 2026-03-02T10:52:00Z\n");
+    assert!(!out.stderr.contains("ends in"), "{}", out.stderr);
+    let v = hub
+        .as_("alice", &["--json", "renew", "task", "d", "--for", "30m"])
+        .ok()
+        .json();
+    assert_eq!(v["renewed"][0]["expires"], "2026-03-02T10:22:00Z");
+    assert_eq!(hub.events_of("claim.renewed").len(), 2);
 }

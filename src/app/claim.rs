@@ -68,11 +68,11 @@ pub fn claim(ctx: &Ctx, req: &ClaimRequest) -> Result<ClaimReport> {
                 "--hours {h} is not a positive number of hours; write it like --hours 1.5"
             )))
         }
-        (Some(h), _) => chrono::Duration::seconds((h * 3600.0).round() as i64),
-        (None, Some(d)) => parse_duration(d)?,
+        (Some(h), _) => Some(chrono::Duration::seconds((h * 3600.0).round() as i64)),
+        (None, Some(d)) => Some(parse_duration(d)?),
         (None, None) => cfg.default_for,
     };
-    if length > cfg.max_for {
+    if let Some(length) = length.filter(|l| *l > cfg.max_for) {
         return Err(usage(format!(
             "a claim of {} is longer than claims.max_for ({}); claim for less and renew it later",
             short_duration(length),

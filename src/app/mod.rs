@@ -18,6 +18,7 @@ pub mod identity;
 pub mod inbox;
 pub mod init;
 pub mod release;
+pub mod renew;
 pub mod send;
 pub mod start;
 pub mod status;
@@ -77,11 +78,21 @@ pub struct Emergency {
     pub subject: String,
 }
 
+/// A deadlined claim of the acting session that ends soon.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Ending {
+    pub key: String,
+    pub seconds_left: i64,
+}
+
 /// What a session must see after any call, whatever its outcome.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Notices {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub emergencies: Vec<Emergency>,
+    /// Its claims with a deadline within 10 minutes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ending: Vec<Ending>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
@@ -93,7 +104,10 @@ pub struct Ctx {
     pub hints: Hints,
     pub machine: String,
     emergencies: RefCell<Vec<Emergency>>,
+    ending: RefCell<Vec<Ending>>,
     how: RefCell<Option<How>>,
+    /// The acting session, once resolved.
+    me: RefCell<Option<String>>,
 }
 
 impl Ctx {
@@ -117,7 +131,9 @@ impl Ctx {
             hints,
             machine: "local".to_string(),
             emergencies: RefCell::new(Vec::new()),
+            ending: RefCell::new(Vec::new()),
             how: RefCell::new(None),
+            me: RefCell::new(None),
         }
     }
 
@@ -130,6 +146,7 @@ impl Ctx {
     pub fn take_notices(&self) -> Notices {
         Notices {
             emergencies: std::mem::take(&mut self.emergencies.borrow_mut()),
+            ending: std::mem::take(&mut self.ending.borrow_mut()),
             warnings: self.hub.take_warnings(),
         }
     }
@@ -141,7 +158,13 @@ impl Ctx {
             let mut fx = Effects::default();
             claims::sweep(&mut tx.reg, tx.now, &self.hub.config, &mut fx);
             tx.apply(fx);
-            f(tx)
+            let out = f(tx)?;
+            // What ends soon, after this change (a renewal or release
+            // settles it).
+            if let Some(me) = self.me.borrow().as_deref() {
+                self.note_ending(&tx.reg, me, tx.now);
+            }
+            Ok(out)
         })
     }
 
@@ -189,7 +212,19 @@ impl Ctx {
                 subject: e.subject.clone(),
             })
             .collect();
+        self.note_ending(reg, &me, now);
+        *self.me.borrow_mut() = Some(me.clone());
         Ok(me)
+    }
+
+    fn note_ending(&self, reg: &Registry, me: &str, now: Time) {
+        *self.ending.borrow_mut() = claims::ending_soon(reg, me, now, chrono::Duration::minutes(10))
+            .into_iter()
+            .map(|(key, at)| Ending {
+                key,
+                seconds_left: (at - now).num_seconds(),
+            })
+            .collect();
     }
 
     /// How the acting session was found by the last resolution.

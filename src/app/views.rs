@@ -102,9 +102,12 @@ impl ClaimView {
 }
 
 impl ClaimView {
-    /// "1h20m" while held; "lapsed" when the holder went away before it
-    /// expired; "expired" after.
+    /// "1h20m" while held; "lease" for a claim held while its holder is
+    /// live; "lapsed" when the holder went away; "expired" after.
     pub fn left(&self) -> String {
+        if self.expires.is_none() {
+            return if self.live { "lease" } else { "lapsed" }.to_string();
+        }
         match self.seconds_left {
             Some(secs) if secs > 0 && self.live => {
                 crate::core::clock::short_duration(chrono::Duration::seconds(secs))

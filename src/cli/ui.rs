@@ -91,6 +91,14 @@ impl Ui {
         for w in &n.warnings {
             self.alert(&format!("warning: {w}"));
         }
+        for e in &n.ending {
+            let left = crate::core::clock::short_duration(chrono::Duration::seconds(e.seconds_left));
+            self.alert(&format!(
+                "warning: your claim {} ends in {left}; renew it with `{}`",
+                e.key,
+                command_line(&["renew", "--all"])
+            ));
+        }
         for e in &n.emergencies {
             self.alert(&format!(
                 "EMERGENCY {} from {}: {}; acknowledge with `{}` (or `{}` once it is dealt with)",

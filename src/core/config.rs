@@ -22,8 +22,9 @@ stale_after = "30m"
 gone_after = "2h"
 
 [claims]
-# How long a claim lasts when neither --hours nor --for is given.
-default_for = "2h"
+# How long a claim lasts when neither --hours nor --for is given: "lease"
+# (as long as its holder is live), or a length such as "2h".
+default_for = "lease"
 # The longest claim anyone may take or renew in one go.
 max_for = "24h"
 
@@ -76,7 +77,8 @@ pub enum Durability {
 pub struct Config {
     pub stale_after: chrono::Duration,
     pub gone_after: chrono::Duration,
-    pub default_for: chrono::Duration,
+    /// `None`: a claim without --for is a lease.
+    pub default_for: Option<chrono::Duration>,
     pub max_for: chrono::Duration,
     pub max_body: usize,
     pub brief_since: chrono::Duration,
@@ -97,7 +99,7 @@ impl Default for Config {
         Config {
             stale_after: d("30m"),
             gone_after: d("2h"),
-            default_for: d("2h"),
+            default_for: None,
             max_for: d("24h"),
             max_body: 65536,
             brief_since: d("24h"),
@@ -231,7 +233,13 @@ impl Config {
             &mut c.stale_after,
         )?;
         dur("liveness.gone_after", &raw.liveness.gone_after, &mut c.gone_after)?;
-        dur("claims.default_for", &raw.claims.default_for, &mut c.default_for)?;
+        c.default_for = match raw.claims.default_for.as_deref() {
+            None | Some("lease") => None,
+            Some(text) => Some(
+                parse_duration(text)
+                    .map_err(|e| format!("claims.default_for: {} (or \"lease\")", e.message))?,
+            ),
+        };
         dur("claims.max_for", &raw.claims.max_for, &mut c.max_for)?;
         dur("brief.since", &raw.brief.since, &mut c.brief_since)?;
         dur("time.max_skew", &raw.time.max_skew, &mut c.max_skew)?;
@@ -307,7 +315,7 @@ impl Config {
         if c.gone_after <= c.stale_after {
             return Err("liveness.gone_after must be longer than liveness.stale_after".to_string());
         }
-        if c.default_for > c.max_for {
+        if c.default_for.is_some_and(|d| d > c.max_for) {
             return Err("claims.default_for must not be longer than claims.max_for".to_string());
         }
         Ok(c)

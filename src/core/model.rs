@@ -153,6 +153,10 @@ pub struct Claim {
         serialize_with = "crate::core::clock::stamp::serialize_opt"
     )]
     pub expires: Option<Time>,
+    /// The length of a deadlined claim, in seconds, for `coord renew`.
+    /// Absent for a lease (a claim that lasts while its holder is live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
     pub name: String,
@@ -370,7 +374,8 @@ record!(Session {
 });
 record!(Claim {
     req name: "name", req token: "token", req kind: "type",
-    opt expires: "expires" as OptStamp, opt holder: "holder", opt note: "note", opt since: "since" as OptStamp,
+    opt expires: "expires" as OptStamp, opt for_secs: "for_secs", opt holder: "holder", opt note: "note",
+    opt since: "since" as OptStamp,
 });
 record!(Escalation {
     req from: "from", req level: "level", req subject: "subject", req to: "to", req ts: "ts" as Stamp,
@@ -491,6 +496,7 @@ mod tests {
                 holder: Some("a".into()),
                 since: Some(t),
                 expires: Some(t),
+                for_secs: None,
                 note: Some("n".into()),
                 token: 3,
                 extra: Extra::new(),

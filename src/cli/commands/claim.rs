@@ -17,10 +17,10 @@ pub struct Args {
     /// What to claim; for `file`, a glob relative to the repository root
     #[arg(allow_hyphen_values = true)]
     pub name: String,
-    /// How long to hold it, in hours (default: claims.default_for)
+    /// A hard deadline in hours (default: none, the claim lasts while you are live)
     #[arg(long, conflicts_with = "for_", allow_hyphen_values = true)]
     pub hours: Option<f64>,
-    /// How long to hold it: 90m, 2h, 1h30m (default: claims.default_for)
+    /// A hard deadline: 90m, 2h, 1h30m (default: none, the claim lasts while you are live)
     #[arg(long = "for", value_name = "DUR", allow_hyphen_values = true)]
     pub for_: Option<String>,
     /// Why, for the team
@@ -54,9 +54,12 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
         ui.status(&format!("took {} from {} (they have been told)", r.key, r.holder));
     }
     let c = &report.claim;
-    let until = c.expires.map(format_time).unwrap_or_default();
+    let until = match c.expires {
+        Some(t) => format!("until {}", format_time(t)),
+        None => "while you are live".to_string(),
+    };
     ui.out(&format!(
-        "{} {} until {until} (token {})\n",
+        "{} {} {until} (token {})\n",
         report.outcome.as_str(),
         sanitize(&c.key, false),
         report.token

@@ -10,6 +10,7 @@ pub mod heartbeat;
 pub mod inbox;
 pub mod init;
 pub mod release;
+pub mod renew;
 pub mod send;
 pub mod start;
 pub mod status;

@@ -174,6 +174,7 @@ pub fn release(reg: &mut Registry, key: &str, holder: &str, kind: &'static str, 
             c.holder = None;
             c.since = None;
             c.expires = None;
+            c.for_secs = None;
             c.token
         }
         None => return,
@@ -251,7 +252,8 @@ pub struct Take<'a> {
     /// Already validated and, for files, normalised.
     pub name: &'a str,
     pub me: &'a str,
-    pub length: chrono::Duration,
+    /// A hard deadline; `None` for a lease, held while the holder is live.
+    pub length: Option<chrono::Duration>,
     pub note: Option<&'a str>,
     pub force: bool,
 }
@@ -343,6 +345,7 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         holder: None,
         since: None,
         expires: None,
+        for_secs: None,
         note: None,
         token: 0,
         extra: Default::default(),
@@ -359,7 +362,8 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         claim.holder = Some(me.to_string());
         claim.since = Some(now);
     }
-    claim.expires = Some(now + req.length);
+    claim.expires = req.length.map(|l| now + l);
+    claim.for_secs = req.length.map(|l| l.num_seconds().max(0) as u64);
     if req.note.is_some() || !renewing {
         claim.note = req.note.map(str::to_string);
     }
@@ -370,11 +374,7 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         (false, false) => Outcome::Forced,
     };
     let kind = if renewing { "claim.renewed" } else { "claim.taken" };
-    let text = format!(
-        "{key} {} by {me} for {}",
-        outcome.as_str(),
-        short_duration(req.length)
-    );
+    let text = format!("{key} {} by {me} {}", outcome.as_str(), term(req.length));
     fx.event(kind, me, Some(&key), text).token = Some(token);
     Ok(Taken {
         key,
@@ -382,6 +382,63 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         token,
         revoked,
     })
+}
+
+/// "for 2h", or "while live" for a lease.
+fn term(length: Option<chrono::Duration>) -> String {
+    match length {
+        Some(l) => format!("for {}", short_duration(l)),
+        None => "while live".to_string(),
+    }
+}
+
+/// `coord renew`: push back the deadline of `keys` (all held by `me`) by
+/// `length`, or by each claim's own length. Leases need no renewing.
+pub fn renew(
+    reg: &mut Registry,
+    me: &str,
+    keys: &[String],
+    length: Option<chrono::Duration>,
+    now: Time,
+    fx: &mut Effects,
+) -> Vec<(String, Time)> {
+    touch(reg, me, now);
+    let mut out = Vec::new();
+    for key in keys {
+        let Some(c) = reg.claims.get_mut(key) else {
+            continue;
+        };
+        if c.holder.as_deref() != Some(me) || c.expires.is_none() {
+            continue;
+        }
+        let length = length
+            .or_else(|| c.for_secs.map(|s| chrono::Duration::seconds(s as i64)))
+            .unwrap_or_else(|| chrono::Duration::hours(1));
+        let expires = now + length;
+        c.expires = Some(expires);
+        c.for_secs = Some(length.num_seconds().max(0) as u64);
+        let token = c.token;
+        fx.event(
+            "claim.renewed",
+            me,
+            Some(key),
+            format!("{key} renewed by {me} {}", term(Some(length))),
+        )
+        .token = Some(token);
+        out.push((key.clone(), expires));
+    }
+    out
+}
+
+/// Deadlined claims of `me` that end within `within`: what every command of
+/// the holder warns about.
+pub fn ending_soon(reg: &Registry, me: &str, now: Time, within: chrono::Duration) -> Vec<(String, Time)> {
+    reg.claims
+        .iter()
+        .filter(|(_, c)| c.holder.as_deref() == Some(me))
+        .filter_map(|(k, c)| c.expires.map(|e| (k.clone(), e)))
+        .filter(|(_, e)| *e > now && *e - now <= within)
+        .collect()
 }
 
 /// Exit 3 with who holds it, since when, time left and how to ask them.
@@ -569,7 +626,7 @@ mod lifecycle {
             kind: "task",
             name: "x",
             me,
-            length: chrono::Duration::hours(1),
+            length: Some(chrono::Duration::hours(1)),
             note: None,
             force,
         }

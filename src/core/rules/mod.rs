@@ -188,6 +188,7 @@ pub(crate) mod fixtures {
                     holder: Some(holder.to_string()),
                     since: Some(t("09:00:00")),
                     expires: Some(t(expires)),
+                    for_secs: None,
                     note: None,
                     token: 1,
                     extra: Default::default(),

@@ -1,0 +1,56 @@
+//! `coord renew`: push back the deadlines of this session's claims.
+
+use crate::app::renew::{renew, RenewRequest};
+use crate::app::Ctx;
+use crate::cli::ui::Ui;
+use crate::core::clock::format_time;
+use crate::core::error::{usage, Result};
+use crate::core::text::sanitize;
+
+/// Renew claims that have a deadline: `renew --all`, or `renew TYPE NAME`
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(value_name = "TYPE", required_unless_present = "all")]
+    pub kind: Option<String>,
+    #[arg(required_unless_present = "all")]
+    pub name: Option<String>,
+    /// Every claim of this session that has a deadline
+    #[arg(long, conflicts_with_all = ["kind", "name"])]
+    pub all: bool,
+    /// The new length from now: 90m, 2h (default: each claim's own length)
+    #[arg(long = "for", value_name = "DUR")]
+    pub for_: Option<String>,
+}
+
+pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
+    let claim = match (&args.kind, &args.name) {
+        (Some(kind), Some(name)) => Some((kind.clone(), name.clone())),
+        _ if args.all => None,
+        _ => return Err(usage("renew needs TYPE and NAME, or --all")),
+    };
+    let report = renew(
+        ctx,
+        &RenewRequest {
+            claim,
+            for_: args.for_.clone(),
+        },
+    )?;
+    if ui.json {
+        return ui.json(&report);
+    }
+    if report.renewed.is_empty() {
+        ui.status("no claim with a deadline to renew (claims without --for last while you are live)");
+    }
+    let text: String = report
+        .renewed
+        .iter()
+        .map(|r| {
+            format!(
+                "renewed {} until {}\n",
+                sanitize(&r.key, false),
+                format_time(r.expires)
+            )
+        })
+        .collect();
+    ui.out(&text)
+}
