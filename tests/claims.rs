@@ -319,7 +319,7 @@ fn a_claim_without_a_deadline_lives_with_its_holder() {
     }
     let status = hub.as_("alice", &["status"]).ok().stdout;
     assert!(
-        status.contains("task:lease  alice") && status.contains("lease"),
+        status.contains("alice (you) active; holds task:lease\n"),
         "{status}"
     );
     // Once she goes silent past gone_after, it lapses.

@@ -259,7 +259,7 @@ fn settings_are_read_and_bad_settings_are_hub_errors() {
     );
     hub.at("2026-03-02T09:11:00Z");
     assert_eq!(
-        hub.run(&["status", "--json"]).ok().json()["sessions"][0]["state"],
+        hub.run(&["status", "--all", "--json"]).ok().json()["sessions"][0]["state"],
         "gone"
     );
 

@@ -9,6 +9,7 @@ mod brief;
 mod claims;
 mod clock;
 mod doctor;
+mod everyday;
 mod hub;
 mod identity;
 mod messages;

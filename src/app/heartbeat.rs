@@ -70,7 +70,13 @@ pub fn heartbeat(ctx: &Ctx, req: &HeartbeatRequest) -> Result<HeartbeatReport> {
         }
         let view = SessionView::new(&me, s, now, cfg);
         let mut fx = Effects::default();
-        fx.event("session.heartbeat", &me, None, format!("{me}: {}", view.doing()));
+        let doing = view.doing();
+        let doing = if doing.is_empty() {
+            "still here".to_string()
+        } else {
+            doing
+        };
+        fx.event("session.heartbeat", &me, None, format!("{me}: {doing}"));
         tx.apply(fx);
         Ok(view)
     })?;

@@ -9,7 +9,7 @@ use super::views::{held_claims, sessions, ClaimView, SessionView};
 use super::Ctx;
 use crate::core::clock::Time;
 use crate::core::error::Result;
-use crate::core::rules::{claims, messages, Alert};
+use crate::core::rules::{claims, messages, Alert, State};
 
 #[derive(Debug, Clone, Default)]
 pub struct StatusRequest {
@@ -27,7 +27,11 @@ pub struct StatusReport {
     /// Unread messages for `me`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread: Option<usize>,
+    /// Live sessions (all of them with `all`).
     pub sessions: Vec<SessionView>,
+    /// Gone and ended sessions left out of `sessions` (see `all`).
+    pub gone: usize,
+    pub ended: usize,
     pub claims: Vec<ClaimView>,
     pub alerts: Vec<Alert>,
 }
@@ -50,11 +54,19 @@ pub fn status(ctx: &Ctx, req: &StatusRequest) -> Result<StatusReport> {
         };
         let mut alerts = messages::escalation_alerts(reg, now);
         alerts.extend(claims::claim_alerts(reg, now, cfg));
+        // Gone and ended sessions collapse to counts: status must not grow
+        // with everyone who ever worked here.
+        let (shown, hidden): (Vec<_>, Vec<_>) = sessions(reg, now, cfg, true)
+            .into_iter()
+            .partition(|s| req.all || s.state.is_live());
+        let count = |st: State| hidden.iter().filter(|s| s.state == st).count();
         Ok(StatusReport {
             now,
             me,
             unread,
-            sessions: sessions(reg, now, cfg, req.all),
+            gone: count(State::Gone),
+            ended: count(State::Ended),
+            sessions: shown,
             claims: held_claims(reg, now, cfg),
             alerts,
         })

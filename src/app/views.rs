@@ -140,7 +140,7 @@ pub fn held_claims(reg: &Registry, now: Time, cfg: &Config) -> Vec<ClaimView> {
 }
 
 impl SessionView {
-    /// "implementing auth (build, 40%)", or "alive" when nothing is set.
+    /// "implementing auth (build, 40%)", or nothing when nothing is set.
     pub fn doing(&self) -> String {
         let mut out = String::new();
         if let Some(a) = &self.action {
@@ -168,10 +168,6 @@ impl SessionView {
         if let Some(n) = &self.note {
             out.push_str(&format!(" - {n}"));
         }
-        if out.is_empty() {
-            "alive".to_string()
-        } else {
-            out
-        }
+        out
     }
 }

@@ -27,9 +27,17 @@ pub struct Cli {
     /// Act as this session (default: COORD_SESSION, else the session started from this agent or shell)
     #[arg(long, short = 's', global = true, value_name = "ID")]
     pub session: Option<String>,
-    /// Print machine-readable JSON on stdout
-    #[arg(long, global = true)]
-    pub json: bool,
+    /// Print JSON on stdout: one line off a terminal, indented on one
+    /// (`--json=pretty` or `--json=compact` to choose)
+    #[arg(
+        long,
+        global = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "auto",
+        value_name = "STYLE"
+    )]
+    pub json: Option<ui::JsonStyle>,
     /// Print no status lines on stderr (errors and emergencies still show)
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,

@@ -13,10 +13,23 @@ use crate::core::error::{failure, CoordError, Result};
 use crate::core::model::SCHEMA;
 use crate::core::text::{command_line, is_unsafe_char, sanitize};
 
+/// How `--json` lays out its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JsonStyle {
+    /// Indented on a terminal, one line otherwise.
+    Auto,
+    Compact,
+    Pretty,
+}
+
 /// How this command prints, settled once from flags and the environment.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Ui {
     pub json: bool,
+    /// Indented JSON (else one line per object).
+    pub pretty: bool,
+    /// The `--json` style asked for.
+    pub style: Option<JsonStyle>,
     pub quiet: bool,
     /// ANSI colour: stdout is a terminal and `NO_COLOR` is unset.
     pub color: bool,
@@ -25,13 +38,15 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn detect(json: bool, quiet: bool) -> Ui {
+    pub fn detect(json: Option<JsonStyle>, quiet: bool) -> Ui {
         let tty = std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Ui {
-            json,
+            json: json.is_some(),
+            pretty: json == Some(JsonStyle::Pretty) || (json == Some(JsonStyle::Auto) && tty),
             quiet,
-            color: tty && !no_color && !json,
+            color: tty && !no_color && json.is_none(),
+            style: json,
             tty,
         }
     }
@@ -76,10 +91,15 @@ impl Ui {
             report: &'a T,
             schema: u32,
         }
-        let text = serde_json::to_string_pretty(&Envelope {
+        let envelope = Envelope {
             report,
             schema: SCHEMA,
-        })
+        };
+        let text = if self.pretty {
+            serde_json::to_string_pretty(&envelope)
+        } else {
+            serde_json::to_string(&envelope)
+        }
         .map_err(|e| failure(format!("cannot write JSON: {e}")))?;
         self.out(&(json_safe(&text) + "\n"))
     }

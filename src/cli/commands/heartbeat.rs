@@ -52,5 +52,15 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
         return ui.json(&report);
     }
     let s = &report.session;
-    ui.out(&format!("{}: {}\n", s.id, sanitize(&s.doing(), false)))
+    let doing = s.doing();
+    let doing = if doing.is_empty() {
+        "still here"
+    } else {
+        doing.as_str()
+    };
+    ui.out(&format!(
+        "{}: {}\n",
+        sanitize(&s.id, false),
+        sanitize(doing, false)
+    ))
 }

@@ -4,16 +4,18 @@
 use comfy_table::Color;
 
 use crate::app::status::{status, StatusReport, StatusRequest};
+use crate::app::views::{ClaimView, SessionView};
 use crate::app::Ctx;
 use crate::cli::ui::{cell, Ui};
 use crate::core::clock::{ago, format_time, parse_duration};
 use crate::core::error::Result;
-use crate::core::text::{progress_bar, sanitize};
+use crate::core::rules::State;
+use crate::core::text::sanitize;
 
 /// Sessions, claims, your unread count and alerts
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Include ended sessions
+    /// List gone and ended sessions too (otherwise they are counted in one line)
     #[arg(long)]
     pub all: bool,
     /// One line per session
@@ -31,10 +33,15 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     let interval = parse_duration(&args.interval)?
         .to_std()
         .unwrap_or(std::time::Duration::from_secs(2));
+    // A watched JSON stream is one object a line, unless asked otherwise.
+    let mut json_ui = *ui;
+    if args.watch && !explicit_pretty(ui) {
+        json_ui.pretty = false;
+    }
     loop {
         let report = status(ctx, &StatusRequest { all: args.all })?;
         if ui.json {
-            ui.json(&report)?;
+            json_ui.json(&report)?;
         } else {
             let mut text = String::new();
             if args.watch && ui.tty {
@@ -57,24 +64,180 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     }
 }
 
+/// `alice (you) stale 45m ago [backend, auth API]: implementing auth
+/// (build, 40%); holds task:auth (45m left)`. An active session's last sign
+/// of life is recent by definition, so it is left out.
+fn session_line(s: &SessionView, r: &StatusReport) -> String {
+    let me = if r.me.as_deref() == Some(s.id.as_str()) {
+        " (you)"
+    } else {
+        ""
+    };
+    let seen = if s.state == State::Active {
+        String::new()
+    } else {
+        format!(" {}", ago(s.last_seen, r.now))
+    };
+    let tags: Vec<&str> = [s.role.as_deref(), s.focus.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let tags = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", tags.join(", "))
+    };
+    let doing = s.doing();
+    let doing = if doing.is_empty() {
+        String::new()
+    } else {
+        format!(": {doing}")
+    };
+    let held: Vec<String> = r
+        .claims
+        .iter()
+        .filter(|c| c.holder.as_deref() == Some(s.id.as_str()))
+        .map(held_claim)
+        .collect();
+    let held = if held.is_empty() {
+        String::new()
+    } else {
+        format!("; holds {}", held.join(", "))
+    };
+    sanitize(
+        &format!("{}{me} {}{seen}{tags}{doing}{held}", s.id, s.state.as_str()),
+        false,
+    )
+}
+
+/// `task:auth`, with `(45m left)` when it has a deadline.
+fn held_claim(c: &ClaimView) -> String {
+    match c.expires {
+        None if c.live => c.key.clone(),
+        _ => format!("{} ({})", c.key, left_words(c)),
+    }
+}
+
+fn left_words(c: &ClaimView) -> String {
+    match c.left().as_str() {
+        "lapsed" | "expired" | "lease" => c.left(),
+        left => format!("{left} left"),
+    }
+}
+
+/// `3 gone, 1 ended (`coord status --all` lists them)`, or nothing.
+fn hidden(r: &StatusReport) -> String {
+    let mut parts = Vec::new();
+    if r.gone > 0 {
+        parts.push(format!("{} gone", r.gone));
+    }
+    if r.ended > 0 {
+        parts.push(format!("{} ended", r.ended));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {} (`coord status --all` lists them)", parts.join(", "))
+    }
+}
+
+/// Claims whose holder is not listed (gone, not yet swept): one line.
+fn other_claims(r: &StatusReport) -> Option<String> {
+    let others: Vec<String> = r
+        .claims
+        .iter()
+        .filter(|c| {
+            !r.sessions
+                .iter()
+                .any(|s| c.holder.as_deref() == Some(s.id.as_str()))
+        })
+        .map(|c| format!("{} by {}", held_claim(c), c.holder.as_deref().unwrap_or("")))
+        .collect();
+    (!others.is_empty()).then(|| sanitize(&format!("other claims: {}", others.join(", ")), false))
+}
+
+/// One line per session (with what it holds), then one line each for the
+/// claims of sessions not listed, alerts, and unread messages.
 fn short(r: &StatusReport) -> String {
     let mut out = String::new();
     for s in &r.sessions {
-        out.push_str(&format!(
-            "{} {} ({}): {}\n",
-            sanitize(&s.id, false),
-            s.state.as_str(),
-            ago(s.last_seen, r.now),
-            sanitize(&s.doing(), false)
-        ));
+        out.push_str(&session_line(s, r));
+        out.push('\n');
+    }
+    let hidden = hidden(r);
+    if !hidden.is_empty() {
+        out.push_str(&format!("not listed{hidden}\n"));
+    }
+    if let Some(line) = other_claims(r) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if !r.alerts.is_empty() {
+        let alerts: Vec<String> = r
+            .alerts
+            .iter()
+            .map(|a| sanitize(&format!("{}: {}", a.kind, a.text), false))
+            .collect();
+        out.push_str(&format!("alerts: {}\n", alerts.join("; ")));
+    }
+    if let (Some(me), Some(n)) = (&r.me, r.unread) {
+        out.push_str(&format!("inbox: {n} unread for {}\n", sanitize(me, false)));
     }
     out
 }
 
-fn full(r: &StatusReport, ui: &Ui) -> String {
+/// Off a terminal: the same facts as the table, one line each, no padding.
+fn plain(r: &StatusReport) -> String {
     let mut text = String::new();
     let live = r.sessions.iter().filter(|s| s.state.is_live()).count();
-    text.push_str(&format!("sessions: {live} live, {} listed\n", r.sessions.len()));
+    text.push_str(&format!("sessions: {live} live{}\n", hidden(r)));
+    for s in &r.sessions {
+        text.push_str(&session_line(s, r));
+        text.push('\n');
+    }
+    if let Some(line) = other_claims(r) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    tail(&mut text, r, &Ui::default());
+    text
+}
+
+/// The inbox and alerts lines both full forms end with.
+fn tail(text: &mut String, r: &StatusReport, ui: &Ui) {
+    if let (Some(me), Some(n)) = (&r.me, r.unread) {
+        let hint = if n > 0 {
+            "; read them with `coord inbox`"
+        } else {
+            ""
+        };
+        text.push_str(&format!("inbox: {n} unread for {}{hint}\n", sanitize(me, false)));
+    }
+    if r.alerts.is_empty() {
+        return;
+    }
+    text.push_str(&format!("alerts: {}\n", r.alerts.len()));
+    for a in &r.alerts {
+        text.push_str(&format!(
+            "  {}: {}\n",
+            ui.paint(a.kind, "1"),
+            sanitize(&a.text, false)
+        ));
+    }
+}
+
+/// `--json=pretty` was asked for by name (auto picks pretty only on a tty).
+fn explicit_pretty(ui: &Ui) -> bool {
+    ui.style == Some(crate::cli::ui::JsonStyle::Pretty)
+}
+
+fn full(r: &StatusReport, ui: &Ui) -> String {
+    if !ui.tty {
+        return plain(r);
+    }
+    let mut text = String::new();
+    let live = r.sessions.iter().filter(|s| s.state.is_live()).count();
+    text.push_str(&format!("sessions: {live} live{}\n", hidden(r)));
     if !r.sessions.is_empty() {
         let rows = r
             .sessions
@@ -85,28 +248,25 @@ fn full(r: &StatusReport, ui: &Ui) -> String {
                 } else {
                     ""
                 };
+                let role = match (&s.role, &s.focus) {
+                    (Some(role), Some(focus)) => sanitize(&format!("{role}: {focus}"), false),
+                    (role, focus) => cell(&role.clone().or(focus.clone())),
+                };
                 vec![
                     format!("{}{me}", sanitize(&s.id, false)),
                     s.state.as_str().to_string(),
                     ago(s.last_seen, r.now),
-                    cell(&s.role),
+                    role,
                     cell(&s.action),
                     cell(&s.target),
                     cell(&s.phase),
-                    progress_bar(s.progress),
+                    s.progress.map(|p| format!("{p}%")).unwrap_or_default(),
                 ]
             })
             .collect();
         text.push_str(&ui.table_colored(
             &[
-                "SESSION",
-                "STATE",
-                "LAST SEEN",
-                "ROLE",
-                "ACTION",
-                "TARGET",
-                "PHASE",
-                "PROGRESS",
+                "SESSION", "STATE", "SEEN", "ROLE", "ACTION", "TARGET", "PHASE", "DONE",
             ],
             rows,
             |column, text| match (column, text) {
@@ -135,21 +295,6 @@ fn full(r: &StatusReport, ui: &Ui) -> String {
             .collect();
         text.push_str(&ui.table(&["CLAIM", "HOLDER", "SINCE", "LEFT", "TOKEN"], rows));
     }
-    if let (Some(me), Some(n)) = (&r.me, r.unread) {
-        let hint = if n > 0 {
-            "; read them with `coord inbox`"
-        } else {
-            ""
-        };
-        text.push_str(&format!("inbox: {n} unread for {}{hint}\n", sanitize(me, false)));
-    }
-    text.push_str(&format!("alerts: {}\n", r.alerts.len()));
-    for a in &r.alerts {
-        text.push_str(&format!(
-            "  {}: {}\n",
-            ui.paint(a.kind, "1"),
-            sanitize(&a.text, false)
-        ));
-    }
+    tail(&mut text, r, ui);
     text
 }
