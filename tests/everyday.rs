@@ -83,3 +83,48 @@ fn json_is_one_line_off_a_terminal_unless_pretty_is_asked_for() {
     assert_eq!(out.json()["me"], "alice");
     hub.as_("alice", &["--json=loud", "status"]).code(2);
 }
+
+#[test]
+fn the_unread_count_in_status_is_what_the_inbox_shows() {
+    let hub = Hub::new();
+    hub.start_role("amy", "ops");
+    hub.start_role("bob", "ops");
+    hub.start("cat");
+    hub.as_("bob", &["send", "broadcast", "all hands"]).ok();
+    hub.as_("bob", &["send", "@ops", "ops only"]).ok();
+    hub.as_("cat", &["send", "amy", "direct"]).ok();
+    hub.as_("amy", &["send", "broadcast", "from amy herself"]).ok();
+    hub.as_("cat", &["send", "bob", "not for amy, mentions \"amy\""])
+        .ok();
+    let id = hub
+        .as_(
+            "bob",
+            &["--json", "send", "broadcast", "stop", "--level", "emergency"],
+        )
+        .ok()
+        .json()["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A hand-written line in another key order: parsed, not judged by bytes.
+    let mut log = hub.read("MESSAGES.jsonl");
+    log.push_str(r#"{"ts":"2026-03-02T09:00:00Z","to":"amy","subject":"odd order","level":"info","id":"m-odd","from":"cat","recipients":["amy"]}"#);
+    log.push('\n');
+    std::fs::write(hub.dir.join("MESSAGES.jsonl"), log).unwrap();
+    let check = |who: &str| {
+        let status = hub.as_(who, &["--json", "status"]).ok().json()["unread"]
+            .as_u64()
+            .unwrap();
+        let inbox = hub.as_(who, &["--json", "inbox", "--peek"]).ok().json()["messages"]
+            .as_array()
+            .unwrap()
+            .len() as u64;
+        assert_eq!(status, inbox, "{who}");
+        status
+    };
+    assert_eq!(check("amy"), 5);
+    hub.as_("amy", &["ack", &id]).ok();
+    assert_eq!(check("amy"), 4, "an acknowledged emergency is not unread");
+    check("bob");
+    check("cat");
+}

@@ -40,7 +40,7 @@ pub struct InboxReport {
 
 /// How many messages `me` has not read.
 pub fn unread_count(hub: &Hub, reg: &Registry, me: &str) -> Result<usize> {
-    Ok(hub.unread(reg, me)?.items.len())
+    hub.unread_count(reg, me)
 }
 
 pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {

@@ -341,15 +341,25 @@ pub(super) fn rev_lines(path: &Path, mut f: impl FnMut(u64, &[u8]) -> Result<boo
 /// through one reused buffer (a 40 MiB log costs no 40 MiB allocation). `f`
 /// gets each line's offset and bytes (without the newline). Returns whether a
 /// torn last line was left out.
-pub(super) fn scan_lines(path: &Path, mut f: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<bool> {
+pub(super) fn scan_lines(path: &Path, f: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<bool> {
+    scan_lines_from(path, 0, f)
+}
+
+/// `scan_lines` from byte `offset` on.
+pub(super) fn scan_lines_from(
+    path: &Path,
+    offset: u64,
+    mut f: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<bool> {
     const CHUNK: usize = 1 << 20;
     let Some(mut file) = open_log(path)? else {
         return Ok(false);
     };
     let io = |e| CoordError::io("read", path, e);
+    file.seek(SeekFrom::Start(offset)).map_err(io)?;
     let mut buf = vec![0u8; CHUNK];
     // `buf[..filled]` holds file bytes from `base`; `buf[..start]` is done.
-    let (mut base, mut filled) = (0u64, 0usize);
+    let (mut base, mut filled) = (offset, 0usize);
     loop {
         let n = file.read(&mut buf[filled..]).map_err(io)?;
         if n == 0 {

@@ -99,16 +99,9 @@ impl Hub {
             if !candidate && here < chunk.end() {
                 continue;
             }
-            let at = Cursor {
-                offset: here,
-                id: None,
-                len: line.len() as u64 + 1,
-                ts: None,
-            };
             let Some(m) = self.parse_line::<Message>(MESSAGES, offset, line) else {
-                // Read past it: the cursor moves on, the record is lost to
-                // nobody (doctor names it).
-                last = last.or(Some(at));
+                // Skipped (and counted); the cursor stays on the last good
+                // line, which it must name.
                 continue;
             };
             let at = Cursor {
@@ -127,6 +120,78 @@ impl Hub {
             last = Some(at);
         }
         Ok(Unread { items, end: last })
+    }
+
+    /// How many messages `me` has not read: what `unread` finds, counted
+    /// without building the messages (only the routing fields are read), so
+    /// a long backlog costs `status` little.
+    pub fn unread_count(&self, reg: &Registry, me: &str) -> Result<usize> {
+        #[derive(serde::Deserialize)]
+        struct Head<'a> {
+            #[serde(borrow)]
+            from: std::borrow::Cow<'a, str>,
+            #[serde(borrow)]
+            id: std::borrow::Cow<'a, str>,
+            #[serde(borrow, default)]
+            recipients: Option<Vec<std::borrow::Cow<'a, str>>>,
+            #[serde(borrow)]
+            to: std::borrow::Cow<'a, str>,
+            #[serde(borrow)]
+            ts: std::borrow::Cow<'a, str>,
+        }
+        let cursor = reg.sessions.get(me).and_then(|s| s.cursor.as_ref());
+        let (from, floor) = self.cursor_start(cursor)?;
+        let floor = floor.map(|f| crate::core::clock::stamp::format(&f));
+        let mine = format!("\"{me}\"");
+        let from_me = format!("\"from\":\"{me}\",");
+        // Escalations `me` acknowledged: their lines are not unread.
+        let acked: Vec<String> = reg
+            .escalations
+            .iter()
+            .filter(|(_, e)| e.acked.contains_key(me))
+            .map(|(id, _)| format!("\"id\":\"{id}\""))
+            .collect();
+        let mut count = 0;
+        let torn = fsio::scan_lines_from(&self.path(MESSAGES), from, |offset, line| {
+            // The usual line, as coord writes it (keys sorted, so `to` and
+            // `ts` end it), is judged from its bytes; anything else is parsed.
+            if let (None, Ok(text)) = (&floor, std::str::from_utf8(line)) {
+                if let Some(to) = canonical_to(text) {
+                    let addressed = if to == "broadcast" {
+                        !text.contains(from_me.as_str())
+                    } else {
+                        recipients_hold(text, &mine)
+                    };
+                    if addressed && !acked.iter().any(|a| text.contains(a.as_str())) {
+                        count += 1;
+                    }
+                    return Ok(());
+                }
+            }
+            if !(contains(line, b"\"broadcast\"") || contains(line, mine.as_bytes())) {
+                return Ok(());
+            }
+            let Ok(h) = serde_json::from_slice::<Head>(line) else {
+                self.skip_line(MESSAGES, offset);
+                return Ok(());
+            };
+            let addressed = match &h.recipients {
+                Some(list) => list.iter().any(|r| r == me),
+                None => h.to == "broadcast" && h.from != me,
+            };
+            let acked = reg
+                .escalations
+                .get(h.id.as_ref())
+                .is_some_and(|e| e.acked.contains_key(me));
+            if addressed && !acked && floor.as_deref().is_none_or(|f| h.ts.as_ref() > f) {
+                count += 1;
+            }
+            Ok(())
+        })?;
+        if torn {
+            self.warn_torn(MESSAGES);
+        }
+        Ok(count)
     }
 
     /// Every message addressed to or sent by `me`, in log order.
@@ -252,6 +317,32 @@ impl Hub {
             more: window.len() - used,
         })
     }
+}
+
+/// The `to` of a line shaped as coord writes messages: ending in
+/// `,"to":"VALUE","ts":"TIME"}` with a VALUE free of quotes and escapes.
+fn canonical_to(line: &str) -> Option<&str> {
+    const TS: &str = "\",\"ts\":\"";
+    let ts_at = line.len().checked_sub(TS.len() + 22)?;
+    if line.get(ts_at..ts_at + TS.len())? != TS || !line.ends_with("Z\"}") {
+        return None;
+    }
+    let head = &line[..ts_at];
+    let start = head.rfind(",\"to\":\"")? + 7;
+    let to = &head[start..];
+    (!to.contains(['"', '\\'])).then_some(to)
+}
+
+/// Whether the `"recipients":[...]` list of a canonical line names `who`
+/// (given quoted).
+fn recipients_hold(line: &str, who: &str) -> bool {
+    const KEY: &str = ",\"recipients\":[";
+    let Some(start) = line.find(KEY) else {
+        return false;
+    };
+    let list = &line[start + KEY.len()..];
+    let list = &list[..list.find(']').unwrap_or(list.len())];
+    list.split(',').any(|item| item == who)
 }
 
 /// A line's raw time, kept inline: every writer formats it the same way, so
