@@ -128,3 +128,128 @@ fn the_unread_count_in_status_is_what_the_inbox_shows() {
     check("bob");
     check("cat");
 }
+
+#[test]
+fn mistakes_agents_make_are_caught_with_the_fix() {
+    let mut hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    let out = hub.as_("alice", &["claim", "task"]).code(2).one_error_line();
+    assert!(
+        out.stderr.contains("missing NAME; usage: coord claim"),
+        "{}",
+        out.stderr
+    );
+    // The key form coord prints everywhere is accepted.
+    assert_eq!(
+        hub.as_("alice", &["claim", "task:auth-api"]).ok().stdout,
+        "taken task:auth-api while you are live (token 1)\n"
+    );
+    hub.as_("alice", &["release", "task:auth-api"]).ok();
+    let out = hub
+        .as_("alice", &["claim", "auth-api", "task"])
+        .code(2)
+        .one_error_line();
+    assert!(
+        out.stderr.contains("did you mean `coord claim task auth-api`?"),
+        "{}",
+        out.stderr
+    );
+    // A mistyped option is refused, not stored as text.
+    let before = hub.snapshot();
+    for args in [
+        &["send", "bob", "--body", "text"][..],
+        &["heartbeat", "--status", "working"],
+    ] {
+        let out = hub.as_("alice", args).code(2).one_error_line();
+        assert!(
+            out.stderr.contains("unknown option --"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(hub.snapshot(), before);
+    // Text that starts with -- still goes through after a bare --.
+    hub.as_("alice", &["send", "--", "bob", "--body is what I meant"])
+        .ok();
+    let out = hub
+        .as_("alice", &["claim", "task", "x", "--for", "90"])
+        .code(2)
+        .one_error_line();
+    assert!(out.stderr.contains("no unit; write 90m"), "{}", out.stderr);
+    hub.as_("nobody", &["status"]).code(4);
+    let out = hub.as_("alice", &["send", "bbo", "hi"]).code(4).one_error_line();
+    assert!(out.stderr.contains("did you mean bob?"), "{}", out.stderr);
+    let out = hub.as_("alcie", &["heartbeat"]).code(4).one_error_line();
+    assert!(out.stderr.contains("did you mean alice?"), "{}", out.stderr);
+    // Sending to a session gone for days warns.
+    hub.at("2026-03-05T09:00:00Z");
+    let out = hub.as_("alice", &["send", "bob", "are you there?"]).ok();
+    assert!(
+        out.stderr.contains("bob is gone (last seen 3d ago)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn doctor_says_how_to_restore_a_broken_file_from_git() {
+    let hub = Hub::new();
+    std::fs::write(hub.dir.join("REGISTRY.json"), "{ broken").unwrap();
+    let out = hub.run(&["status"]).code(5).one_error_line();
+    assert!(
+        out.stderr.contains("git -C ") && out.stderr.contains("checkout -- REGISTRY.json"),
+        "{}",
+        out.stderr
+    );
+    let out = hub.run(&["doctor"]).code(5);
+    assert!(out.stdout.contains("checkout -- REGISTRY.json"), "{}", out.stdout);
+}
+
+#[test]
+fn completions_man_page_claims_and_who() {
+    let hub = Hub::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = hub.run(&["completions", shell]).ok();
+        assert!(out.stdout.contains("heartbeat"), "{shell}");
+    }
+    let man = hub.run(&["man"]).ok().stdout;
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH"),
+        "{}",
+        &man[..man.len().min(200)]
+    );
+    let help = hub.run(&["--help"]).ok().stdout;
+    assert!(help.contains("Workflow:") && help.contains("Examples:"));
+    hub.start("alice");
+    hub.start("bob");
+    hub.as_("alice", &["claim", "file", "src/auth/**"]).ok();
+    hub.as_("bob", &["claim", "task", "docs", "--for", "1h"]).ok();
+    let out = hub.as_("alice", &["claims", "--mine"]).ok().stdout;
+    assert!(
+        out.contains("file:src/auth/**") && !out.contains("task:docs"),
+        "{out}"
+    );
+    let out = hub.run(&["claims", "--type", "task"]).ok().stdout;
+    assert!(out.contains("task:docs  bob") && out.contains("1h"), "{out}");
+    let v = hub.run(&["--json", "who", "src/auth/login.rs"]).ok().json();
+    assert_eq!(v["claims"][0]["holder"], "alice");
+    let out = hub.run(&["who", "docs/readme.md"]).ok();
+    assert!(out.stderr.contains("nobody holds docs/readme.md"));
+}
+
+#[test]
+fn a_closed_pipe_ends_a_watch_quietly() {
+    let hub = Hub::new();
+    hub.start("alice");
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c")
+        .arg(format!("'{BIN}' status --watch --interval 50ms | head -1"))
+        .env("COORD_HUB", &hub.dir)
+        .env("COORD_TESTING", "1")
+        .env("COORD_NOW", T0);
+    // If the watch ignored the closed pipe, this would never return.
+    let out = run(c).ok();
+    assert_eq!(out.stdout.lines().count(), 1);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}

@@ -43,6 +43,13 @@ pub struct ClaimReport {
 /// other kinds must be written in one script.
 pub fn claim_key(kind: &str, name: &str) -> Result<(String, String)> {
     use unicode_normalization::UnicodeNormalization;
+    const COMMON: [&str; 4] = ["task", "service", "file", "resource"];
+    if COMMON.contains(&name) && !COMMON.contains(&kind) {
+        return Err(usage(format!(
+            "{name:?} is a claim type, and TYPE comes first; did you mean `{}`?",
+            crate::core::text::command_line(&["claim", name, kind])
+        )));
+    }
     validate::claim_type(kind)?;
     validate::text("claim name", name, validate::MAX_TEXT)?;
     let name: String = name.nfc().collect();

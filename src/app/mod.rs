@@ -12,6 +12,7 @@
 pub mod ack;
 pub mod brief;
 pub mod claim;
+pub mod claims;
 pub mod doctor;
 pub mod heartbeat;
 pub mod identity;
@@ -38,7 +39,7 @@ use crate::core::clock::{Clock, Time};
 use crate::core::error::Result;
 use crate::core::ids::IdSource;
 use crate::core::model::{Actor, Bindings, Registry};
-use crate::core::rules::{claims, messages, Effects};
+use crate::core::rules::{claims as claim_rules, messages, Effects};
 use crate::store::{self, Hub, Tx};
 
 pub use identity::{Hints, How};
@@ -108,6 +109,7 @@ pub struct Ctx {
     how: RefCell<Option<How>>,
     /// The acting session, once resolved.
     me: RefCell<Option<String>>,
+    warnings: RefCell<Vec<String>>,
 }
 
 impl Ctx {
@@ -134,6 +136,7 @@ impl Ctx {
             ending: RefCell::new(Vec::new()),
             how: RefCell::new(None),
             me: RefCell::new(None),
+            warnings: RefCell::new(Vec::new()),
         }
     }
 
@@ -147,7 +150,10 @@ impl Ctx {
         Notices {
             emergencies: std::mem::take(&mut self.emergencies.borrow_mut()),
             ending: std::mem::take(&mut self.ending.borrow_mut()),
-            warnings: self.hub.take_warnings(),
+            warnings: std::mem::take(&mut *self.warnings.borrow_mut())
+                .into_iter()
+                .chain(self.hub.take_warnings())
+                .collect(),
         }
     }
 
@@ -156,7 +162,7 @@ impl Ctx {
     pub fn mutate<T>(&self, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
         self.hub.transact(self.now(), |tx| {
             let mut fx = Effects::default();
-            claims::sweep(&mut tx.reg, tx.now, &self.hub.config, &mut fx);
+            claim_rules::sweep(&mut tx.reg, tx.now, &self.hub.config, &mut fx);
             tx.apply(fx);
             let out = f(tx)?;
             // What ends soon, after this change (a renewal or release
@@ -218,13 +224,18 @@ impl Ctx {
     }
 
     fn note_ending(&self, reg: &Registry, me: &str, now: Time) {
-        *self.ending.borrow_mut() = claims::ending_soon(reg, me, now, chrono::Duration::minutes(10))
+        *self.ending.borrow_mut() = claim_rules::ending_soon(reg, me, now, chrono::Duration::minutes(10))
             .into_iter()
             .map(|(key, at)| Ending {
                 key,
                 seconds_left: (at - now).num_seconds(),
             })
             .collect();
+    }
+
+    /// A warning for the caller (shown after the call, whatever happens).
+    pub fn warn(&self, text: String) {
+        self.warnings.borrow_mut().push(text);
     }
 
     /// How the acting session was found by the last resolution.

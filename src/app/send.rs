@@ -47,6 +47,20 @@ pub fn send(ctx: &Ctx, req: &SendRequest) -> Result<SendReport> {
     let message = ctx.mutate(|tx| {
         let me = ctx.me_tx(tx)?;
         let recipients = messages::recipients(&tx.reg, &me, &req.to, tx.now, cfg)?;
+        if let Some(s) = tx.reg.sessions.get(&req.to) {
+            let st = crate::core::rules::state(s, tx.now, cfg);
+            if matches!(
+                st,
+                crate::core::rules::State::Gone | crate::core::rules::State::Ended
+            ) {
+                ctx.warn(format!(
+                    "{} is {} (last seen {}); the message waits in its inbox",
+                    req.to,
+                    st.as_str(),
+                    crate::core::clock::ago(s.last_seen, tx.now)
+                ));
+            }
+        }
         if let Some(r) = &req.reply_to {
             if tx.find_message(r)?.is_none() {
                 return Err(not_found(format!("no message {r} to reply to"))

@@ -19,12 +19,30 @@ use ui::Ui;
 
 /// Coordinate many coding sessions on one repository through plain files.
 #[derive(Parser, Debug)]
-#[command(name = "coord", version, about, max_term_width = 100)]
+#[command(
+    name = "coord",
+    version,
+    about,
+    max_term_width = 100,
+    after_help = "\
+Workflow:
+  coord start --name NAME --role ROLE     once per session (safe to repeat)
+  coord claim task NAME                   before touching it; exit 3 if held
+  coord heartbeat ACTION TARGET PHASE N%  as the work moves
+  coord inbox                             read what others sent
+  coord release --all; coord stop         when done
+
+Examples:
+  coord claim file 'src/auth/**' --for 2h
+  coord send @backend \"schema changed\" \"Rebase before you push.\"
+  coord status --short
+  coord brief                             writes coordination/CURRENT_STATE.md"
+)]
 pub struct Cli {
     /// The hub folder (default: COORD_HUB, else `coordination/` found by walking up)
     #[arg(long, global = true, value_name = "DIR")]
     pub hub: Option<PathBuf>,
-    /// Act as this session (default: COORD_SESSION, else the session started from this agent or shell)
+    /// Act as this session (default: COORD_SESSION, else the session bound to this agent or shell)
     #[arg(long, short = 's', global = true, value_name = "ID")]
     pub session: Option<String>,
     /// Print JSON on stdout: one line off a terminal, indented on one
@@ -61,10 +79,19 @@ pub enum Command {
     Brief(brief::Args),
     Doctor(doctor::Args),
     Whoami(whoami::Args),
+    Claims(claims::Args),
+    Who(claims::WhoArgs),
+    Completions(completions::Args),
+    Man(completions::ManArgs),
 }
 
 /// Run coord with these arguments; returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if let Some(line) = stray_option(&args) {
+        eprintln!("{line}");
+        return Kind::Usage.code();
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -90,8 +117,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 
 fn execute(ui: &Ui, cli: Cli) -> Result<()> {
     let location = env::location(cli.hub)?;
-    if let Command::Init(args) = &cli.command {
-        return init::run(ui, &location, args);
+    // Commands that need no hub.
+    match &cli.command {
+        Command::Init(args) => return init::run(ui, &location, args),
+        Command::Completions(args) => return completions::run(ui, args),
+        Command::Man(args) => return completions::run_man(ui, args),
+        _ => {}
     }
     // doctor opens the hub even with broken settings, which it then reports.
     let lenient = matches!(cli.command, Command::Doctor(_));
@@ -112,7 +143,7 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
 fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
     match command {
         // Handled before a hub is opened.
-        Command::Init(_) => Ok(()),
+        Command::Init(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
         Command::Start(args) => start::run(ui, ctx, args),
         Command::Stop(args) => stop::run(ui, ctx, args),
         Command::Status(args) => status::run(ui, ctx, args),
@@ -126,6 +157,8 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         Command::Brief(args) => brief::run(ui, ctx, args),
         Command::Doctor(args) => doctor::run(ui, ctx, args),
         Command::Whoami(args) => whoami::run(ui, ctx, args),
+        Command::Claims(args) => claims::run(ui, ctx, args),
+        Command::Who(args) => claims::run_who(ui, ctx, args),
     }
 }
 
@@ -138,9 +171,62 @@ fn command_name(command: &Command) -> String {
         .to_lowercase()
 }
 
+/// Free-text arguments take values that start with `-` (`coord send bob
+/// "-1 on that"`), so clap would store a mistyped option (`--body`,
+/// `--status`) as text. Any `--word` before a bare `--` that is not an
+/// option of coord or of the subcommand is refused instead.
+fn stray_option(args: &[OsString]) -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let words: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let sub = words
+        .iter()
+        .find_map(|w| cmd.get_subcommands().find(|s| s.get_name() == w.as_str()))?;
+    let known: Vec<String> = cmd
+        .get_arguments()
+        .chain(sub.get_arguments())
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .chain(["help".to_string(), "version".to_string()])
+        .collect();
+    for w in words.iter().take_while(|w| w.as_str() != "--") {
+        let Some(name) = w.strip_prefix("--") else {
+            continue;
+        };
+        let name = name.split('=').next().unwrap_or("");
+        let looks_like_option = !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+        if looks_like_option && !known.iter().any(|k| k == name) {
+            return Some(format!(
+                "error: unknown option --{name} for `coord {}`; see `coord {} --help` (text that starts with -- goes after a bare `--`)",
+                sub.get_name(),
+                sub.get_name()
+            ));
+        }
+    }
+    None
+}
+
 /// clap's error as one line: its first sentence and where to read more.
 fn usage_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
+    if e.kind() == clap::error::ErrorKind::MissingRequiredArgument {
+        // "missing NAME; usage: coord claim TYPE NAME"
+        let missing: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('<')?.strip_suffix('>').map(str::to_string))
+            .collect();
+        let usage = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Usage: "))
+            .map(|u| u.replace(['<', '>'], ""))
+            .unwrap_or_default();
+        if !missing.is_empty() && !usage.is_empty() {
+            return format!("error: missing {}; usage: {usage}", missing.join(" and "));
+        }
+    }
     let first = text
         .lines()
         .find(|l| l.starts_with("error:"))

@@ -13,6 +13,9 @@ use crate::core::error::{failure, CoordError, Result};
 use crate::core::model::SCHEMA;
 use crate::core::text::{command_line, is_unsafe_char, sanitize};
 
+/// The reader went away (a closed pipe): stop, quietly, with success.
+const STDOUT_CLOSED: &str = "stdout was closed by its reader";
+
 /// How `--json` lays out its object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum JsonStyle {
@@ -73,11 +76,12 @@ impl Ui {
         }
     }
 
-    /// Text on stdout; a closed pipe (`coord status | head`) is not an error.
+    /// Text on stdout. A closed pipe (`coord status --watch | head -1`)
+    /// stops the command, and is a quiet success (see `error`).
     pub fn out(&self, text: &str) -> Result<()> {
         let mut out = std::io::stdout().lock();
         match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(failure(STDOUT_CLOSED)),
             Err(e) => Err(failure(format!("cannot write to stdout: {e}"))),
             Ok(()) => Ok(()),
         }
@@ -134,6 +138,9 @@ impl Ui {
     /// An error as one line on stderr (and as JSON on stdout with `--json`);
     /// returns its exit code.
     pub fn error(&self, err: &CoordError) -> i32 {
+        if err.message == STDOUT_CLOSED {
+            return 0;
+        }
         self.alert(&format!("error: {err}"));
         if self.json {
             #[derive(Serialize)]

@@ -43,7 +43,7 @@ pub fn format_time(t: Time) -> String {
 }
 
 /// Parse a duration such as `90m`, `1h30m`, `2h`, `45s`, `1d`, `500ms`.
-/// A bare number is minutes. Must be positive.
+/// A bare number is refused (minutes or seconds? say which). Must be positive.
 pub fn parse_duration(text: &str) -> Result<chrono::Duration, CoordError> {
     let s = text.trim();
     let bad = || {
@@ -54,8 +54,13 @@ pub fn parse_duration(text: &str) -> Result<chrono::Duration, CoordError> {
     if s.is_empty() {
         return Err(bad());
     }
-    if let Ok(minutes) = s.parse::<u64>() {
-        return positive(chrono::Duration::minutes(minutes.min(10_000_000) as i64), text);
+    if let Ok(n) = s.parse::<u64>() {
+        if n == 0 {
+            return positive(chrono::Duration::zero(), text);
+        }
+        return Err(usage(format!(
+            "duration {text:?} has no unit; write {s}m for minutes (or {s}s, {s}h, {s}d)"
+        )));
     }
     let mut total_ms: i128 = 0;
     let mut rest = s;
@@ -153,7 +158,7 @@ mod tests {
         assert_eq!(parse_duration("1h30m"), Ok(m(90)));
         assert_eq!(parse_duration("2h"), Ok(m(120)));
         assert_eq!(parse_duration("1.5h"), Ok(m(90)));
-        assert_eq!(parse_duration("45"), Ok(m(45)));
+        assert!(parse_duration("45").unwrap_err().message.contains("45m"));
         assert_eq!(parse_duration("1d"), Ok(m(1440)));
         assert_eq!(parse_duration("30s"), Ok(chrono::Duration::seconds(30)));
         assert_eq!(parse_duration("250ms"), Ok(chrono::Duration::milliseconds(250)));

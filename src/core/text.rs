@@ -132,6 +132,35 @@ pub fn claim_args(key: &str) -> String {
     format!("{} {}", shell_quote(kind), shell_quote(name))
 }
 
+/// The candidate closest to `word` by edit distance, when it is close (at
+/// most 2 edits, and fewer than half the word): "did you mean bob?".
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = 2.min(word.chars().count().saturating_sub(1) / 2 + 1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 /// "1 message", "2 messages".
 pub fn counted(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
@@ -222,6 +251,15 @@ mod tests {
             }
             assert!(!cell.contains('\u{1b}'));
         }
+    }
+
+    #[test]
+    fn close_names() {
+        let names = ["alice", "bob", "carol"];
+        assert_eq!(closest("bbo", names), Some("bob"));
+        assert_eq!(closest("alcie", names), Some("alice"));
+        assert_eq!(closest("zed", names), None);
+        assert_eq!(closest("x", names), None);
     }
 
     #[test]

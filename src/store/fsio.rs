@@ -210,18 +210,31 @@ pub(super) fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Resu
     if let Err(e) = std::str::from_utf8(bytes) {
         let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
         return Err(hub(format!(
-            "{} line {line} is not valid UTF-8; it was left untouched: restore it from git or run `coord doctor`",
-            path.display()
+            "{} line {line} is not valid UTF-8; it was left untouched: restore the last committed version with `{}`",
+            path.display(),
+            git_restore(path)
         )));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         hub(format!(
-            "{} line {} is corrupt ({}); it was left untouched: restore it from git or run `coord doctor`",
+            "{} line {} is corrupt ({}); it was left untouched: restore the last committed version with `{}`",
             path.display(),
             e.line(),
-            e.to_string().split(" at line").next().unwrap_or("invalid JSON")
+            e.to_string().split(" at line").next().unwrap_or("invalid JSON"),
+            git_restore(path)
         ))
     })
+}
+
+/// The git command that restores a hub file's last committed version.
+pub(super) fn git_restore(path: &Path) -> String {
+    use crate::core::text::shell_quote;
+    let dir = path.parent().map(|d| d.display().to_string()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("git -C {} checkout -- {}", shell_quote(&dir), shell_quote(&name))
 }
 
 /// Lines read from a log, starting at byte `start`.

@@ -470,12 +470,21 @@ fn read_registry(hub: &Hub) -> Result<(Registry, String), (Option<usize>, String
             .filter(|b| **b == b'\n')
             .count()
             + 1;
-        (Some(line), "not valid UTF-8; restore it from git".to_string())
+        (
+            Some(line),
+            format!(
+                "not valid UTF-8; restore the last committed version with `{}`",
+                fsio::git_restore(&hub.path(REGISTRY))
+            ),
+        )
     })?;
     let reg = serde_json::from_str::<Registry>(&text).map_err(|e| {
         (
             Some(e.line()),
-            format!("does not parse ({e}); restore it from git"),
+            format!(
+                "does not parse ({e}); restore the last committed version with `{}`",
+                fsio::git_restore(&hub.path(REGISTRY))
+            ),
         )
     })?;
     Ok((reg, text))

@@ -93,6 +93,15 @@ impl How {
         }
     }
 
+    /// `process bash, pid 123`, `agent id in CLAUDE_CODE_SESSION_ID`.
+    pub fn short(&self) -> String {
+        match self {
+            How::Anchor { pid, process } => format!("process {process}, pid {pid}"),
+            How::Agent { variable } => format!("agent id in {variable}"),
+            other => other.describe(),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             How::Flag => "--session".to_string(),
@@ -308,12 +317,17 @@ pub fn resolve(
             }
         }
         return match reg.sessions.get(id.as_str()).map(|s| state(s, now, cfg)) {
-            None => Err(
-                not_found(format!("no session {id:?} in this hub (from {from})")).hint(format!(
+            None => {
+                let e = not_found(format!("no session {id:?} in this hub (from {from})"));
+                let e = match crate::core::text::closest(id, reg.sessions.keys().map(String::as_str)) {
+                    Some(n) => e.hint(format!("did you mean {n}?")),
+                    None => e,
+                };
+                Err(e.hint(format!(
                     "start it with `{}`",
                     command_line(&["start", "--name", id])
-                )),
-            ),
+                )))
+            }
             Some(State::Ended) => Err(not_found(format!("session {id} has ended (from {from})")).hint(
                 format!(
                     "resume it with `{}`",
@@ -333,7 +347,7 @@ pub fn resolve(
     let Some(id) = caller.bound(bindings) else {
         return Err(not_found(format!(
             "no session is bound to this agent or shell ({})",
-            how.describe()
+            how.short()
         ))
         .hint("run `coord start --name NAME` to start one"));
     };

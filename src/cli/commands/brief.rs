@@ -13,7 +13,7 @@ pub struct Args {
     /// Print the briefing instead of writing the file
     #[arg(long)]
     pub stdout: bool,
-    /// How far back messages and activity go (default: brief.since, 24h)
+    /// How far back messages and activity go (default: brief.since in coord.toml, 24h)
     #[arg(long, value_name = "DUR", allow_hyphen_values = true)]
     pub since: Option<String>,
 }

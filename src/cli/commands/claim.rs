@@ -4,7 +4,7 @@ use crate::app::claim::{claim, ClaimRequest};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::clock::format_time;
-use crate::core::error::Result;
+use crate::core::error::{usage, Result};
 use crate::core::text::sanitize;
 
 /// Take or renew a claim on a task, service, file glob or other resource
@@ -15,31 +15,46 @@ pub struct Args {
     #[arg(value_name = "TYPE")]
     pub kind: String,
     /// What to claim; for `file`, a glob relative to the repository root
+    /// (`TYPE:NAME` in one word works too, as coord prints keys)
     #[arg(allow_hyphen_values = true)]
-    pub name: String,
+    pub name: Option<String>,
     /// A hard deadline in hours (default: none, the claim lasts while you are live)
     #[arg(long, conflicts_with = "for_", allow_hyphen_values = true)]
     pub hours: Option<f64>,
     /// A hard deadline: 90m, 2h, 1h30m (default: none, the claim lasts while you are live)
     #[arg(long = "for", value_name = "DUR", allow_hyphen_values = true)]
     pub for_: Option<String>,
-    /// Why, for the team
+    /// Why, for the team (default: none)
     #[arg(long)]
     pub note: Option<String>,
-    /// Take it even if someone holds it (they are told, and it is journaled)
+    /// Take it even if someone holds it (default: no; they are told, and it is journaled)
     #[arg(long)]
     pub force: bool,
-    /// If it is held, keep trying for this long before giving up (exit 6)
+    /// If it is held, keep trying for this long (default: do not wait; exit 6 when it runs out)
     #[arg(long, value_name = "DUR", allow_hyphen_values = true)]
     pub wait: Option<String>,
 }
 
+/// `TYPE NAME`, or `TYPE:NAME` in one word (the key form coord prints).
+pub fn split_key(kind: &str, name: Option<&str>, verb: &str) -> Result<(String, String)> {
+    match name {
+        Some(name) => Ok((kind.to_string(), name.to_string())),
+        None => match kind.split_once(':') {
+            Some((k, n)) if !k.is_empty() && !n.is_empty() => Ok((k.to_string(), n.to_string())),
+            _ => Err(usage(format!(
+                "missing NAME; usage: coord {verb} TYPE NAME (or TYPE:NAME)"
+            ))),
+        },
+    }
+}
+
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
+    let (kind, name) = split_key(&args.kind, args.name.as_deref(), "claim")?;
     let report = claim(
         ctx,
         &ClaimRequest {
-            kind: args.kind.clone(),
-            name: args.name.clone(),
+            kind,
+            name,
             hours: args.hours,
             for_: args.for_.clone(),
             note: args.note.clone(),

@@ -22,15 +22,19 @@ pub struct Args {
     /// How far along, 0-100 (50% accepted)
     #[arg(value_name = "PROGRESS")]
     pub pos_progress: Option<String>,
+    /// The same as ACTION (default: unchanged, or cleared when ACTION starts a new activity)
     #[arg(long)]
     pub action: Option<String>,
+    /// The same as TARGET (default: as --action)
     #[arg(long)]
     pub target: Option<String>,
+    /// The same as PHASE (default: as --action)
     #[arg(long)]
     pub phase: Option<String>,
+    /// The same as PROGRESS (default: as --action)
     #[arg(long, allow_hyphen_values = true)]
     pub progress: Option<String>,
-    /// A free note for the team
+    /// A free note for the team (default: as --action)
     #[arg(long)]
     pub note: Option<String>,
 }

@@ -17,10 +17,10 @@ pub struct Args {
     /// Do not mark anything read
     #[arg(long)]
     pub peek: bool,
-    /// At most N messages (the oldest unread first; with --all, the newest)
+    /// At most N messages (default: all; the oldest unread first, with --all the newest)
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// If nothing is unread, wait this long for a message (exit 6 if none)
+    /// If nothing is unread, wait this long for a message (default: do not wait; exit 6 if none comes)
     #[arg(long, value_name = "DUR", allow_hyphen_values = true)]
     pub wait: Option<String>,
 }

@@ -5,6 +5,8 @@
 pub mod ack;
 pub mod brief;
 pub mod claim;
+pub mod claims;
+pub mod completions;
 pub mod doctor;
 pub mod heartbeat;
 pub mod inbox;

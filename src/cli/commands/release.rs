@@ -11,7 +11,7 @@ use crate::core::text::sanitize;
 pub struct Args {
     #[arg(value_name = "TYPE", required_unless_present = "all")]
     pub kind: Option<String>,
-    #[arg(required_unless_present = "all")]
+    /// What to release (`TYPE:NAME` in one word works too)
     pub name: Option<String>,
     /// Release every claim this session holds
     #[arg(long, conflicts_with_all = ["kind", "name"])]
@@ -19,10 +19,10 @@ pub struct Args {
 }
 
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
-    let claim = match (&args.kind, &args.name) {
-        (Some(kind), Some(name)) => Some((kind.clone(), name.clone())),
-        _ if args.all => None,
-        _ => return Err(usage("release needs TYPE and NAME, or --all")),
+    let claim = match &args.kind {
+        Some(kind) => Some(super::claim::split_key(kind, args.name.as_deref(), "release")?),
+        None if args.all => None,
+        None => return Err(usage("release needs TYPE and NAME, or --all")),
     };
     let report = release(ctx, &ReleaseRequest { claim })?;
     if ui.json {

@@ -12,7 +12,7 @@ use crate::core::text::sanitize;
 pub struct Args {
     #[arg(value_name = "TYPE", required_unless_present = "all")]
     pub kind: Option<String>,
-    #[arg(required_unless_present = "all")]
+    /// What to renew (`TYPE:NAME` in one word works too)
     pub name: Option<String>,
     /// Every claim of this session that has a deadline
     #[arg(long, conflicts_with_all = ["kind", "name"])]
@@ -23,10 +23,10 @@ pub struct Args {
 }
 
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
-    let claim = match (&args.kind, &args.name) {
-        (Some(kind), Some(name)) => Some((kind.clone(), name.clone())),
-        _ if args.all => None,
-        _ => return Err(usage("renew needs TYPE and NAME, or --all")),
+    let claim = match &args.kind {
+        Some(kind) => Some(super::claim::split_key(kind, args.name.as_deref(), "renew")?),
+        None if args.all => None,
+        None => return Err(usage("renew needs TYPE and NAME, or --all")),
     };
     let report = renew(
         ctx,

@@ -15,13 +15,13 @@ pub struct Args {
     /// One line, up to 200 characters
     #[arg(allow_hyphen_values = true)]
     pub subject: String,
-    /// The body; `-` reads it from stdin
+    /// The body (default: none); `-` reads it from stdin
     #[arg(allow_hyphen_values = true)]
     pub body: Option<String>,
-    /// info, warning, error, critical (tracked until acknowledged) or emergency (shown on every command until resolved)
+    /// info (the default), warning, error, critical (tracked until acknowledged) or emergency (shown on every command until resolved)
     #[arg(long, default_value = "info")]
     pub level: String,
-    /// The id of the message this answers
+    /// The id of the message this answers (default: none)
     #[arg(long, value_name = "ID")]
     pub reply_to: Option<String>,
 }

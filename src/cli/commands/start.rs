@@ -12,13 +12,13 @@ pub struct Args {
     /// Session id to take (default: a generated one such as quiet-otter)
     #[arg(long)]
     pub name: Option<String>,
-    /// What this session does, e.g. backend, reviewer (others can message @ROLE)
+    /// What this session does, e.g. backend, reviewer (default: none; others can message @ROLE)
     #[arg(long)]
     pub role: Option<String>,
-    /// What it is working on, in a few words
+    /// What it is working on, in a few words (default: none)
     #[arg(long)]
     pub focus: Option<String>,
-    /// Take over NAME even though it is live (it is you, in a new process)
+    /// Take over NAME even though it is live (default: no; it is you, in a new process)
     #[arg(long)]
     pub resume: bool,
     /// End the session this agent or shell is bound to (releasing its claims) and start NAME instead

@@ -18,13 +18,13 @@ pub struct Args {
     /// List gone and ended sessions too (otherwise they are counted in one line)
     #[arg(long)]
     pub all: bool,
-    /// One line per session
+    /// One line per session, then one line each for other claims, alerts and unread
     #[arg(long)]
     pub short: bool,
-    /// Redraw every --interval until interrupted
+    /// Redraw every --interval until interrupted (default: print once)
     #[arg(long)]
     pub watch: bool,
-    /// How often --watch redraws
+    /// How often --watch redraws (default 2s)
     #[arg(long, value_name = "DUR", default_value = "2s")]
     pub interval: String,
 }

@@ -41,8 +41,13 @@ pub fn recipients(
     }
     validate::session_id(to)?;
     if !reg.sessions.contains_key(to) {
-        return Err(not_found(format!("no session {to:?} in this hub"))
-            .hint("see who is here with `coord status`; TO is a session id, @role or broadcast"));
+        let near = crate::core::text::closest(to, reg.sessions.keys().map(String::as_str));
+        let e = not_found(format!("no session {to:?} in this hub"));
+        let e = match near {
+            Some(n) => e.hint(format!("did you mean {n}?")),
+            None => e,
+        };
+        return Err(e.hint("see who is here with `coord status`; TO is a session id, @role or broadcast"));
     }
     Ok(Some(vec![to.to_string()]))
 }

@@ -1,0 +1,70 @@
+//! Views of the claims alone: every live claim (or this session's, or one
+//! type's), and who holds a given file, without claiming it.
+
+use serde::Serialize;
+
+use super::views::{held_claims, ClaimView};
+use super::Ctx;
+use crate::core::error::Result;
+use crate::core::rules::{claims::fold, glob, validate};
+
+#[derive(Debug, Clone, Default)]
+pub struct ClaimsRequest {
+    /// Only the acting session's.
+    pub mine: bool,
+    /// Only claims of this type.
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClaimsReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub me: Option<String>,
+    pub claims: Vec<ClaimView>,
+}
+
+pub fn claims(ctx: &Ctx, req: &ClaimsRequest) -> Result<ClaimsReport> {
+    if let Some(kind) = &req.kind {
+        validate::claim_type(kind)?;
+    }
+    let now = ctx.now();
+    let cfg = &ctx.hub.config;
+    ctx.hub.read(|reg| {
+        let me = if req.mine || ctx.hints.named() {
+            Some(ctx.me_read(reg, now)?)
+        } else {
+            ctx.me_read(reg, now).ok()
+        };
+        let claims = held_claims(reg, now, cfg)
+            .into_iter()
+            .filter(|c| c.live)
+            .filter(|c| !req.mine || c.holder == me)
+            .filter(|c| req.kind.as_ref().is_none_or(|k| *k == c.kind))
+            .collect();
+        Ok(ClaimsReport { me, claims })
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct WhoReport {
+    pub path: String,
+    /// Live file claims whose glob covers the path.
+    pub claims: Vec<ClaimView>,
+}
+
+/// Who holds `path` (a file relative to the repository root), by live file
+/// claims whose glob matches it (compared folded, as claims conflict).
+pub fn who(ctx: &Ctx, path: &str) -> Result<WhoReport> {
+    validate::text("path", path, validate::MAX_TEXT)?;
+    let path = glob::normalize(path)?;
+    let now = ctx.now();
+    let cfg = &ctx.hub.config;
+    let folded = fold(&path);
+    ctx.hub.read(|reg| {
+        let claims = held_claims(reg, now, cfg)
+            .into_iter()
+            .filter(|c| c.live && c.kind == "file" && glob::overlap(&fold(&c.name), &folded))
+            .collect();
+        Ok(WhoReport { path, claims })
+    })
+}
