@@ -140,6 +140,7 @@ fn build_with(sessions: usize, claims_each: usize, messages: usize) -> Fixture {
                     since: Some(now - chrono::Duration::minutes(30)),
                     expires: Some(now + chrono::Duration::hours(2)),
                     for_secs: None,
+                    released: None,
                     note: Some("bench".into()),
                     token: 1,
                     extra: Default::default(),

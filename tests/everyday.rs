@@ -253,3 +253,92 @@ fn a_closed_pipe_ends_a_watch_quietly() {
     assert_eq!(out.stdout.lines().count(), 1);
     assert!(out.stderr.is_empty(), "{}", out.stderr);
 }
+
+#[test]
+fn prune_forgets_old_sessions_and_released_claims_and_tokens_still_grow() {
+    let mut hub = Hub::new();
+    hub.start("old");
+    hub.start("keep");
+    hub.as_("old", &["claim", "task", "api"]).ok();
+    hub.as_("old", &["claim", "task", "api"]).ok();
+    hub.as_("old", &["release", "task", "api"]).ok();
+    hub.as_("keep", &["claim", "task", "api"]).ok();
+    hub.as_("keep", &["release", "task", "api"]).ok();
+    hub.as_("old", &["stop"]).ok();
+    hub.at("2026-04-10T09:00:00Z");
+    hub.as_("keep", &["heartbeat", "back"]).ok();
+    let v = hub.run(&["--json", "prune"]).ok().json();
+    assert_eq!(v["sessions"], serde_json::json!(["old"]));
+    assert_eq!(v["claims"], serde_json::json!(["task:api"]));
+    let reg = hub.registry();
+    assert!(reg["sessions"].get("old").is_none() && reg["claims"].get("task:api").is_none());
+    assert_eq!(reg["floors"]["task:api"], 2);
+    // Taken again, the key's token is above every token it ever had.
+    let v = hub.as_("keep", &["--json", "claim", "task", "api"]).ok().json();
+    assert_eq!(v["token"], 3);
+    assert!(hub.registry().get("floors").is_none());
+    assert_eq!(hub.events_of("hub.pruned").len(), 1);
+    // Live sessions and recent releases are kept.
+    hub.as_("keep", &["release", "task", "api"]).ok();
+    let v = hub.run(&["--json", "prune"]).ok().json();
+    assert_eq!(v["claims"], serde_json::json!([]));
+    // And with prune.auto, every change prunes.
+    hub.settings("[prune]\nauto = true\nolder_than = \"1d\"\n");
+    hub.at("2026-04-11T08:00:00Z");
+    hub.as_("keep", &["heartbeat"]).ok();
+    assert!(
+        hub.registry()["claims"].get("task:api").is_some(),
+        "released less than a day ago"
+    );
+    hub.at("2026-04-11T10:00:00Z");
+    hub.as_("keep", &["heartbeat"]).ok();
+    assert!(hub.registry()["claims"].get("task:api").is_none());
+}
+
+#[test]
+fn archive_moves_old_lines_and_every_cursor_stays_right() {
+    let mut hub = Hub::new();
+    hub.at("2025-12-31T09:00:00Z");
+    hub.start("amy");
+    hub.start("bob");
+    for (day, text) in [("01", "jan one"), ("02", "jan two"), ("03", "jan three")] {
+        hub.at(&format!("2026-01-{day}T09:00:00Z"));
+        hub.as_("amy", &["send", "bob", text]).ok();
+    }
+    // bob read the first two; the third is unread.
+    hub.as_("bob", &["inbox", "--limit", "2"]).ok();
+    hub.at("2026-02-20T09:00:00Z");
+    hub.as_("amy", &["send", "bob", "february"]).ok();
+    let before = hub.as_("bob", &["--json", "inbox", "--peek"]).ok().json()["messages"].clone();
+    assert_eq!(before.as_array().unwrap().len(), 2);
+    let out = hub.run(&["archive", "--older-than", "48d"]).ok();
+    assert!(out.stdout.contains("archived 2 messages"), "{}", out.stdout);
+    assert!(hub.dir.join("archive/MESSAGES-2026-01.jsonl").is_file());
+    assert_eq!(hub.lines("MESSAGES.jsonl").len(), 2);
+    // The same unread messages, nothing shown twice, nothing lost.
+    let after = hub.as_("bob", &["--json", "inbox", "--peek"]).ok().json()["messages"].clone();
+    assert_eq!(after, before);
+    let subjects: Vec<String> = hub.as_("bob", &["--json", "inbox", "--all"]).ok().json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(subjects, ["jan one", "jan two", "jan three", "february"]);
+    hub.as_("bob", &["inbox"]).ok();
+    assert!(hub.as_("bob", &["inbox"]).ok().stdout.is_empty());
+    hub.run(&["doctor"]).ok();
+    assert_eq!(hub.events_of("hub.archived").len(), 1);
+}
+
+#[test]
+fn a_heartbeat_that_changes_nothing_is_not_journaled() {
+    let hub = Hub::new();
+    hub.start("amy");
+    hub.as_("amy", &["heartbeat", "coding", "api"]).ok();
+    for _ in 0..5 {
+        hub.as_("amy", &["heartbeat"]).ok();
+    }
+    hub.as_("amy", &["heartbeat", "--progress", "50"]).ok();
+    assert_eq!(hub.events_of("session.heartbeat").len(), 2);
+}

@@ -18,6 +18,7 @@ pub mod heartbeat;
 pub mod identity;
 pub mod inbox;
 pub mod init;
+pub mod prune;
 pub mod release;
 pub mod renew;
 pub mod send;
@@ -162,7 +163,11 @@ impl Ctx {
     pub fn mutate<T>(&self, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
         self.hub.transact(self.now(), |tx| {
             let mut fx = Effects::default();
-            claim_rules::sweep(&mut tx.reg, tx.now, &self.hub.config, &mut fx);
+            let cfg = &self.hub.config;
+            claim_rules::sweep(&mut tx.reg, tx.now, cfg, &mut fx);
+            if cfg.prune_auto {
+                claim_rules::prune(&mut tx.reg, tx.now - cfg.prune_older_than, tx.now, cfg, &mut fx);
+            }
             tx.apply(fx);
             let out = f(tx)?;
             // What ends soon, after this change (a renewal or release

@@ -80,6 +80,9 @@ pub enum Command {
     Doctor(doctor::Args),
     Whoami(whoami::Args),
     Claims(claims::Args),
+    Prune(prune::Args),
+    /// Move messages and events older than a limit into monthly files under archive/
+    Archive(prune::Args),
     Who(claims::WhoArgs),
     Completions(completions::Args),
     Man(completions::ManArgs),
@@ -158,6 +161,8 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         Command::Doctor(args) => doctor::run(ui, ctx, args),
         Command::Whoami(args) => whoami::run(ui, ctx, args),
         Command::Claims(args) => claims::run(ui, ctx, args),
+        Command::Prune(args) => prune::run(ui, ctx, args),
+        Command::Archive(args) => prune::run_archive(ui, ctx, args),
         Command::Who(args) => claims::run_who(ui, ctx, args),
     }
 }

@@ -51,6 +51,12 @@ lead = ["lead"]
 # the next change brings them back to now (a skewed or hostile clock).
 max_skew = "10m"
 
+[prune]
+# `coord prune` and `coord archive` act on what is older than this.
+older_than = "30d"
+# Prune on every change (ended and gone sessions, released claims).
+auto = false
+
 [limits]
 # The hub refuses to grow past these (one hostile or runaway writer must not
 # make every command slow for everyone).
@@ -89,6 +95,8 @@ pub struct Config {
     pub max_skew: chrono::Duration,
     pub max_sessions: usize,
     pub max_claims: usize,
+    pub prune_older_than: chrono::Duration,
+    pub prune_auto: bool,
     pub durability: Durability,
     pub lock_timeout: std::time::Duration,
 }
@@ -110,6 +118,8 @@ impl Default for Config {
             max_skew: d("10m"),
             max_sessions: 10_000,
             max_claims: 100_000,
+            prune_older_than: d("30d"),
+            prune_auto: false,
             durability: Durability::Full,
             lock_timeout: std::time::Duration::from_secs(10),
         }
@@ -135,6 +145,14 @@ struct RawFile {
     time: RawTime,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    prune: RawPrune,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPrune {
+    older_than: Option<String>,
+    auto: Option<bool>,
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -243,6 +261,10 @@ impl Config {
         dur("claims.max_for", &raw.claims.max_for, &mut c.max_for)?;
         dur("brief.since", &raw.brief.since, &mut c.brief_since)?;
         dur("time.max_skew", &raw.time.max_skew, &mut c.max_skew)?;
+        dur("prune.older_than", &raw.prune.older_than, &mut c.prune_older_than)?;
+        if let Some(auto) = raw.prune.auto {
+            c.prune_auto = auto;
+        }
         if let Some(lead) = raw.roles.lead {
             c.lead_roles = lead;
         }

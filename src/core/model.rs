@@ -28,6 +28,10 @@ pub struct Registry {
     /// command can show them without reading the message log.
     #[serde(default)]
     pub escalations: BTreeMap<String, Escalation>,
+    /// The last fencing token of claims forgotten by `coord prune`, by key:
+    /// a claim taken again starts above it, so tokens still only grow.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub floors: BTreeMap<String, u64>,
     pub schema: u32,
     #[serde(default)]
     pub sessions: BTreeMap<String, Session>,
@@ -162,6 +166,14 @@ pub struct Claim {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// When it was last released (or lapsed): `coord prune` forgets released
+    /// claims by this.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::core::clock::stamp::serialize_opt"
+    )]
+    pub released: Option<Time>,
     /// When the current holder took it.
     #[serde(
         default,
@@ -365,7 +377,10 @@ macro_rules! record {
     };
 }
 
-record!(Registry { req schema: "schema", opt claims: "claims", opt escalations: "escalations", opt sessions: "sessions", });
+record!(Registry {
+    req schema: "schema",
+    opt claims: "claims", opt escalations: "escalations", opt floors: "floors", opt sessions: "sessions",
+});
 record!(Session {
     req last_seen: "last_seen" as Stamp, req started: "started" as Stamp,
     opt action: "action", opt cursor: "cursor", opt ended: "ended" as OptStamp, opt focus: "focus",
@@ -375,7 +390,7 @@ record!(Session {
 record!(Claim {
     req name: "name", req token: "token", req kind: "type",
     opt expires: "expires" as OptStamp, opt for_secs: "for_secs", opt holder: "holder", opt note: "note",
-    opt since: "since" as OptStamp,
+    opt released: "released" as OptStamp, opt since: "since" as OptStamp,
 });
 record!(Escalation {
     req from: "from", req level: "level", req subject: "subject", req to: "to", req ts: "ts" as Stamp,
@@ -497,6 +512,7 @@ mod tests {
                 since: Some(t),
                 expires: Some(t),
                 for_secs: None,
+                released: None,
                 note: Some("n".into()),
                 token: 3,
                 extra: Extra::new(),

@@ -34,7 +34,7 @@ pub(super) const PRIVATE: u32 = 0o600;
 /// Open a hub file without following a link, and check it is a regular
 /// file. `O_NONBLOCK` keeps a planted FIFO from hanging the open; it means
 /// nothing for regular files.
-pub(super) fn open_checked(path: &Path, opts: &mut OpenOptions) -> std::io::Result<File> {
+pub(crate) fn open_checked(path: &Path, opts: &mut OpenOptions) -> std::io::Result<File> {
     let file = opts
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)

@@ -194,10 +194,15 @@ impl Hub {
         Ok(count)
     }
 
-    /// Every message addressed to or sent by `me`, in log order.
+    /// Every message addressed to or sent by `me`: the archive's, then the
+    /// log's, in order.
     pub fn messages_involving(&self, me: &str) -> Result<Vec<Message>> {
+        let mut all: Vec<Message> = self
+            .archived_messages()?
+            .into_iter()
+            .filter(|m| m.addressed_to(me) || m.from == me)
+            .collect();
         let chunk = self.read_log_from(MESSAGES, 0)?;
-        let mut all = Vec::new();
         for (offset, line) in chunk.lines() {
             let Some(m) = self.parse_line::<Message>(MESSAGES, offset, line) else {
                 continue;
@@ -361,7 +366,7 @@ impl Stamp {
 
 /// The raw `"ts"` value of a log line: every writer formats it the same way
 /// (`2026-01-01T09:00:00Z`), so bytes compare like times.
-fn line_ts(line: &[u8]) -> Option<&[u8]> {
+pub(super) fn line_ts(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"ts\":\"";
     // Keys are sorted and "ts" sorts last in messages and events, so the
     // time normally ends the line: `..."ts":"2026-01-01T09:00:00Z"}`.

@@ -18,6 +18,7 @@
 //! ([`Hub::take_warnings`]) and a long lock wait is reported through the
 //! callback the caller installs ([`Hub::on_lock_wait`]).
 
+mod archive;
 mod discover;
 mod fsio;
 mod lock;
@@ -36,6 +37,7 @@ use crate::core::error::{hub, CoordError, Result};
 use crate::core::ids::IdSource;
 use crate::core::model::{sorted_json_pretty, Bindings, Registry, SCHEMA};
 
+pub use archive::{Archived, ARCHIVE_DIR};
 pub use discover::locate;
 pub use logs::{Tail, Unread};
 pub use repair::{Finding, Repair};
@@ -53,7 +55,7 @@ const BINDINGS: &str = ".bindings.json";
 const GITIGNORE: &str =
     "# coord: machine-local files, never shared through git\n.lock\n.bindings.json\n.*.tmp\n*.bak\n";
 const GITATTRIBUTES: &str =
-    "# coord: append-only logs merge by keeping both sides' lines\nMESSAGES.jsonl merge=union\nEVENTS.jsonl merge=union\n";
+    "# coord: append-only logs merge by keeping both sides' lines\nMESSAGES.jsonl merge=union\nEVENTS.jsonl merge=union\narchive/*.jsonl merge=union\n";
 
 /// Told, with a sentence, when a lock wait lasts more than a moment.
 type WaitNotice = Box<dyn Fn(&str)>;

@@ -220,6 +220,11 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
     }
     for log in [MESSAGES, EVENTS] {
         check_log(hub, log, skew, &mut out);
+        for path in hub.archive_files(log).unwrap_or_default() {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                check_log(hub, &format!("{}/{name}", super::ARCHIVE_DIR), skew, &mut out);
+            }
+        }
     }
     out
 }
@@ -450,7 +455,7 @@ fn check_log(hub: &Hub, log: &str, skew: Time, out: &mut Vec<Finding>) {
 /// The id and time of a valid log line, or what is wrong with it.
 fn parse_record(log: &str, line: &[u8]) -> Result<(String, Time), String> {
     let text = std::str::from_utf8(line).map_err(|_| "the line is not valid UTF-8".to_string())?;
-    if log == MESSAGES {
+    if log.contains("MESSAGES") {
         serde_json::from_str::<Message>(text).map(|m| (m.id, m.ts))
     } else {
         serde_json::from_str::<Event>(text).map(|e| (e.id, e.ts))

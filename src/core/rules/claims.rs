@@ -107,6 +107,7 @@ pub fn sweep(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Effects) {
             &lapse.holder,
             "claim.lapsed",
             &format!("lapsed for {}: {why}", lapse.holder),
+            now,
             fx,
         );
         if reg.sessions.contains_key(&lapse.holder) {
@@ -168,9 +169,18 @@ pub fn distrust_future(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Eff
 }
 
 /// Release `key` held by `holder`; journal it with `kind` and `why`.
-pub fn release(reg: &mut Registry, key: &str, holder: &str, kind: &'static str, why: &str, fx: &mut Effects) {
+pub fn release(
+    reg: &mut Registry,
+    key: &str,
+    holder: &str,
+    kind: &'static str,
+    why: &str,
+    now: Time,
+    fx: &mut Effects,
+) {
     let token = match reg.claims.get_mut(key) {
         Some(c) => {
+            c.released = Some(now);
             c.holder = None;
             c.since = None;
             c.expires = None;
@@ -210,7 +220,15 @@ pub fn give_back(
     };
     touch(reg, me, now);
     for key in &keys {
-        release(reg, key, me, "claim.released", &format!("released by {me}"), fx);
+        release(
+            reg,
+            key,
+            me,
+            "claim.released",
+            &format!("released by {me}"),
+            now,
+            fx,
+        );
     }
     Ok(keys)
 }
@@ -225,6 +243,7 @@ pub fn end_session(reg: &mut Registry, me: &str, now: Time, fx: &mut Effects) ->
             me,
             "claim.released",
             &format!("released by {me} (session ended)"),
+            now,
             fx,
         );
     }
@@ -234,6 +253,68 @@ pub fn end_session(reg: &mut Registry, me: &str, now: Time, fx: &mut Effects) ->
     }
     fx.event("session.ended", me, None, format!("{me} ended"));
     held
+}
+
+/// What `coord prune` forgot.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Pruned {
+    pub sessions: Vec<String>,
+    pub claims: Vec<String>,
+}
+
+/// Forget ended and gone sessions last seen before `cutoff`, and released
+/// claims released before it; each forgotten claim leaves its token as a
+/// floor, so the key's tokens still only grow. Journaled.
+pub fn prune(reg: &mut Registry, cutoff: Time, now: Time, cfg: &Config, fx: &mut Effects) -> Pruned {
+    let sessions: Vec<String> = reg
+        .sessions
+        .iter()
+        .filter(|(_, s)| !state(s, now, cfg).is_live() && s.last_seen < cutoff)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in &sessions {
+        for key in held_by(reg, id) {
+            release(
+                reg,
+                &key,
+                id,
+                "claim.lapsed",
+                &format!("lapsed for {id}: its holder was pruned"),
+                now,
+                fx,
+            );
+        }
+        reg.sessions.remove(id);
+    }
+    let claims: Vec<String> = reg
+        .claims
+        .iter()
+        .filter(|(_, c)| c.holder.is_none() && c.released.is_none_or(|r| r < cutoff))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in &claims {
+        if let Some(c) = reg.claims.remove(key) {
+            let floor = reg.floors.entry(key.clone()).or_insert(0);
+            *floor = (*floor).max(c.token);
+        }
+    }
+    if !sessions.is_empty() || !claims.is_empty() {
+        fx.0.push(super::Effect::Event(super::EventDraft {
+            kind: "hub.pruned",
+            session: None,
+            target: None,
+            text: format!(
+                "forgot {} ended or gone session{} and {} released claim{} untouched since {}",
+                sessions.len(),
+                if sessions.len() == 1 { "" } else { "s" },
+                claims.len(),
+                if claims.len() == 1 { "" } else { "s" },
+                format_time(cutoff)
+            ),
+            token: None,
+        }));
+    }
+    Pruned { sessions, claims }
 }
 
 /// Keys of the claims that name `me` as holder.
@@ -311,6 +392,7 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
             &holder,
             "claim.stolen",
             &format!("taken from {holder} by {me} with --force"),
+            now,
             fx,
         );
         fx.notice(
@@ -339,6 +421,12 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         ))
         .hint("release claims you no longer need, or raise limits.claims"));
     }
+    // A claim forgotten by `coord prune` comes back above its last token.
+    let floor = if reg.claims.contains_key(&key) {
+        0
+    } else {
+        reg.floors.remove(&key).unwrap_or(0)
+    };
     let claim = reg.claims.entry(key.clone()).or_insert_with(|| Claim {
         kind: req.kind.to_string(),
         name: req.name.to_string(),
@@ -346,10 +434,12 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         since: None,
         expires: None,
         for_secs: None,
+        released: None,
         note: None,
-        token: 0,
+        token: floor,
         extra: Default::default(),
     });
+    claim.released = None;
     if !renewing {
         // A token that can only grow must not wrap: an exhausted one (a
         // hand-edited or hostile record) is a hub error, not a reuse.

@@ -189,6 +189,7 @@ pub(crate) mod fixtures {
                     since: Some(t("09:00:00")),
                     expires: Some(t(expires)),
                     for_secs: None,
+                    released: None,
                     note: None,
                     token: 1,
                     extra: Default::default(),
