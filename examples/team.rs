@@ -61,18 +61,10 @@ impl Day {
     /// Run one coord command as `who` at `time` (HH:MM), printing it first.
     fn run(&self, time: &str, who: Option<&str>, args: &[&str]) -> i32 {
         std::env::set_var("COORD_NOW", format!("2026-03-02T{time}:00Z"));
-        let shown: Vec<String> = args
-            .iter()
-            .map(|a| {
-                if a.contains(' ') || a.is_empty() {
-                    format!("{a:?}")
-                } else {
-                    a.to_string()
-                }
-            })
-            .collect();
+        // Quoted as coord quotes every command line it prints.
+        let shown = coord::core::text::command_line(args);
         let actor = who.map(|w| format!("[{w}] ")).unwrap_or_default();
-        println!("\n{time} {actor}$ coord {}", shown.join(" "));
+        println!("\n{time} {actor}$ {shown}");
         let mut argv = vec![
             "coord".to_string(),
             "--hub".to_string(),
@@ -92,8 +84,14 @@ impl Day {
         if let (None, Some("start"), Some(name)) = (who, args.first().copied(), name) {
             std::env::set_var("COORD_AGENT_ID", format!("team-{name}"));
         }
-        let code = coord::run(argv.into_iter().map(Into::into));
+        let (code, out) = coord::cli::run_captured(argv.into_iter().map(Into::into));
         std::env::remove_var("COORD_AGENT_ID");
+        // What the session sees: its stdout, then its stderr (status lines,
+        // warnings, errors) marked with `!`.
+        print!("{}", out.stdout);
+        for line in out.stderr.lines() {
+            println!("! {line}");
+        }
         if code != 0 {
             println!("(exit {code})");
         }

@@ -90,28 +90,40 @@ pub enum Command {
 
 /// Run coord with these arguments; returns the exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    run_on(args, ui::Console::Std)
+}
+
+/// Run coord in-process and return its exit code, stdout and stderr.
+pub fn run_captured(args: impl IntoIterator<Item = OsString>) -> (i32, ui::Captured) {
+    let buffer = std::rc::Rc::new(std::cell::RefCell::new(ui::Captured::default()));
+    let code = run_on(args, ui::Console::Buffer(buffer.clone()));
+    let captured = buffer.borrow().clone();
+    (code, captured)
+}
+
+fn run_on(args: impl IntoIterator<Item = OsString>, console: ui::Console) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
     if let Some(line) = stray_option(&args) {
-        eprintln!("{line}");
+        console.err_line(&line);
         return Kind::Usage.code();
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version.
-            let _ = e.print();
+            let _ = Ui::detect(None, false, console).out(&e.render().to_string());
             return 0;
         }
         Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = e.print();
+            console.err_line(e.render().to_string().trim_end());
             return Kind::Usage.code();
         }
         Err(e) => {
-            eprintln!("{}", usage_line(&e));
+            console.err_line(&usage_line(&e));
             return Kind::Usage.code();
         }
     };
-    let ui = Ui::detect(cli.json, cli.quiet);
+    let ui = Ui::detect(cli.json, cli.quiet, console);
     match execute(&ui, cli) {
         Ok(()) => 0,
         Err(e) => ui.error(&e),
@@ -131,9 +143,10 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
     let lenient = matches!(cli.command, Command::Doctor(_));
     let mut ctx = Ctx::open(&location, env::options(cli.session, lenient)?)?;
     let quiet = ui.quiet;
+    let console = ui.console.clone();
     ctx.hub.on_lock_wait(move |line| {
         if !quiet {
-            eprintln!("{line}");
+            console.err_line(line);
         }
     });
     ctx.hub

@@ -25,9 +25,52 @@ pub enum JsonStyle {
     Pretty,
 }
 
+/// Where the CLI's output goes: the process's own streams, or buffers (the
+/// scripted day shows each command's output and errors in its transcript).
+#[derive(Debug, Clone, Default)]
+pub enum Console {
+    #[default]
+    Std,
+    Buffer(std::rc::Rc<std::cell::RefCell<Captured>>),
+}
+
+/// What a command printed, when captured.
+#[derive(Debug, Clone, Default)]
+pub struct Captured {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Console {
+    pub fn err_line(&self, line: &str) {
+        match self {
+            Console::Std => eprintln!("{line}"),
+            Console::Buffer(b) => {
+                let mut b = b.borrow_mut();
+                b.stderr.push_str(line);
+                b.stderr.push('\n');
+            }
+        }
+    }
+
+    fn out(&self, text: &str) -> std::io::Result<()> {
+        match self {
+            Console::Std => {
+                let mut out = std::io::stdout().lock();
+                out.write_all(text.as_bytes()).and_then(|_| out.flush())
+            }
+            Console::Buffer(b) => {
+                b.borrow_mut().stdout.push_str(text);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// How this command prints, settled once from flags and the environment.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Ui {
+    pub console: Console,
     pub json: bool,
     /// Indented JSON (else one line per object).
     pub pretty: bool,
@@ -41,10 +84,11 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn detect(json: Option<JsonStyle>, quiet: bool) -> Ui {
-        let tty = std::io::stdout().is_terminal();
+    pub fn detect(json: Option<JsonStyle>, quiet: bool, console: Console) -> Ui {
+        let tty = matches!(console, Console::Std) && std::io::stdout().is_terminal();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Ui {
+            console,
             json: json.is_some(),
             pretty: json == Some(JsonStyle::Pretty) || (json == Some(JsonStyle::Auto) && tty),
             quiet,
@@ -59,13 +103,13 @@ impl Ui {
     /// sanitised here, at the boundary.
     pub fn status(&self, line: &str) {
         if !self.quiet && !self.json {
-            eprintln!("{}", sanitize(line, false));
+            self.console.err_line(&sanitize(line, false));
         }
     }
 
     /// A line on stderr that shows even with `--quiet`.
     pub fn alert(&self, line: &str) {
-        eprintln!("{}", sanitize(line, false));
+        self.console.err_line(&sanitize(line, false));
     }
 
     pub fn paint(&self, text: &str, code: &str) -> String {
@@ -79,8 +123,7 @@ impl Ui {
     /// Text on stdout. A closed pipe (`coord status --watch | head -1`)
     /// stops the command, and is a quiet success (see `error`).
     pub fn out(&self, text: &str) -> Result<()> {
-        let mut out = std::io::stdout().lock();
-        match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        match self.console.out(text) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(failure(STDOUT_CLOSED)),
             Err(e) => Err(failure(format!("cannot write to stdout: {e}"))),
             Ok(()) => Ok(()),

@@ -34,7 +34,7 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
         .to_std()
         .unwrap_or(std::time::Duration::from_secs(2));
     // A watched JSON stream is one object a line, unless asked otherwise.
-    let mut json_ui = *ui;
+    let mut json_ui = ui.clone();
     if args.watch && !explicit_pretty(ui) {
         json_ui.pretty = false;
     }
