@@ -16,6 +16,8 @@ pub struct SessionView {
     pub role: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub focus: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
     pub started: Time,
     #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
@@ -44,6 +46,7 @@ impl SessionView {
             state: state(s, now, cfg),
             role: s.role.clone(),
             focus: s.focus.clone(),
+            machine: s.machine.clone(),
             started: s.started,
             last_seen: s.last_seen,
             ended: s.ended,
