@@ -81,6 +81,8 @@ pub struct Ui {
     pub color: bool,
     /// Tables with borders (stdout is a terminal).
     pub tty: bool,
+    /// The terminal's width for tables (default: asked of the terminal).
+    pub width: Option<u16>,
 }
 
 impl Ui {
@@ -92,6 +94,7 @@ impl Ui {
             json: json.is_some(),
             pretty: json == Some(JsonStyle::Pretty) || (json == Some(JsonStyle::Auto) && tty),
             quiet,
+            width: None,
             color: tty && !no_color && json.is_none(),
             style: json,
             tty,
@@ -234,11 +237,16 @@ impl Ui {
     ) -> String {
         if self.tty {
             let mut t = Table::new();
-            t.load_preset(presets::UTF8_FULL_CONDENSED)
+            // Outer borders only, and one line a row: a cell too long for
+            // the terminal is cut with "..." instead of wrapped mid-word.
+            t.load_preset(presets::UTF8_BORDERS_ONLY)
                 .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_header(header.to_vec());
+            if let Some(width) = self.width {
+                t.set_width(width);
+            }
             for row in rows {
-                t.add_row(row.into_iter().zip(header).map(|(text, column)| {
+                let mut row = comfy_table::Row::from(row.into_iter().zip(header).map(|(text, column)| {
                     let paint = if self.color { color(column, &text) } else { None };
                     let cell = comfy_table::Cell::new(text);
                     match paint {
@@ -246,6 +254,8 @@ impl Ui {
                         None => cell,
                     }
                 }));
+                row.max_height(1);
+                t.add_row(row);
             }
             return t.to_string() + "\n";
         }
@@ -319,6 +329,39 @@ mod tests {
         assert_eq!(safe, "\"a\\u202eb\\u001bc\\udb40\\udc41\"");
         let back: String = serde_json::from_str(&safe).unwrap();
         assert_eq!(back, "a\u{202e}b\u{1b}c\u{e0041}");
+    }
+
+    #[test]
+    fn a_bordered_table_fits_eighty_columns_one_line_a_row() {
+        let ui = Ui {
+            tty: true,
+            width: Some(80),
+            ..Ui::default()
+        };
+        let row = |id: &str| {
+            vec![
+                format!("{id} (you)"),
+                "active".into(),
+                "just now".into(),
+                "backend: authentication service".into(),
+                "implementing".into(),
+                "refresh-token-rotation".into(),
+                "build".into(),
+                "40%".into(),
+            ]
+        };
+        let t = ui.table(
+            &[
+                "SESSION", "STATE", "SEEN", "ROLE", "ACTION", "TARGET", "PHASE", "DONE",
+            ],
+            vec![row("alice-the-backend-engineer"), row("bob")],
+        );
+        for line in t.lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        // Header, two rows, borders and the header separator: no wrapped lines.
+        assert_eq!(t.lines().count(), 6, "{t}");
+        assert!(!t.contains("implementi\n"), "{t}");
     }
 
     #[test]
