@@ -141,6 +141,7 @@ fn build_with(sessions: usize, claims_each: usize, messages: usize) -> Fixture {
                     expires: Some(now + chrono::Duration::hours(2)),
                     for_secs: None,
                     released: None,
+                    lost_on_sync: Vec::new(),
                     note: Some("bench".into()),
                     token: 1,
                     extra: Default::default(),

@@ -342,3 +342,22 @@ fn a_heartbeat_that_changes_nothing_is_not_journaled() {
     hub.as_("amy", &["heartbeat", "--progress", "50"]).ok();
     assert_eq!(hub.events_of("session.heartbeat").len(), 2);
 }
+
+#[test]
+fn status_names_machines_once_there_is_more_than_one() {
+    let hub = Hub::new();
+    hub.start("here");
+    assert!(!hub.as_("here", &["status"]).ok().stdout.contains('@'));
+    hub.call(&["start", "--name", "there"])
+        .env("COORD_AGENT_ID", "agent-there")
+        .env("COORD_MACHINE", "laptop-2")
+        .run()
+        .ok();
+    let out = hub.as_("here", &["status"]).ok().stdout;
+    assert!(
+        out.contains("here (you) @test-machine") && out.contains("there @laptop-2"),
+        "{out}"
+    );
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(page.contains("| there @laptop-2 |"), "{page}");
+}

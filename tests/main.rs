@@ -12,6 +12,7 @@ mod doctor;
 mod everyday;
 mod hub;
 mod identity;
+mod merge;
 mod messages;
 mod props;
 mod sample_hub;

@@ -142,6 +142,8 @@ pub fn render(b: &Brief) -> String {
     if !b.sessions.is_empty() {
         s.push_str("| Session | Role | State | Last seen | Doing | Progress |\n");
         s.push_str("| --- | --- | --- | --- | --- | --- |\n");
+        let machines: std::collections::BTreeSet<_> =
+            b.sessions.iter().filter_map(|v| v.machine.as_deref()).collect();
         for v in b.sessions.iter().take(b.max_rows) {
             let mut doing = v.clone();
             doing.progress = None;
@@ -154,9 +156,13 @@ pub fn render(b: &Brief) -> String {
                 Some(_) => format!("`{}`", progress_bar(v.progress)),
                 None => String::new(),
             };
+            let id = match (&v.machine, machines.len() > 1) {
+                (Some(m), true) => format!("{} @{m}", v.id),
+                _ => v.id.clone(),
+            };
             s.push_str(&format!(
                 "| {} | {} | {} | {} | {doing} | {bar} |\n",
-                md(&v.id),
+                md(&id),
                 opt(&v.role),
                 v.state.as_str(),
                 ago(v.last_seen, b.now)

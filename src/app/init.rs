@@ -11,6 +11,8 @@ use crate::store;
 pub struct InitReport {
     pub hub: String,
     pub created: Vec<String>,
+    /// The merge driver was (re)registered in this clone's git config.
+    pub merge_driver: bool,
 }
 
 pub fn init(location: &Location) -> Result<InitReport> {
@@ -21,8 +23,17 @@ pub fn init(location: &Location) -> Result<InitReport> {
         true,
     )?;
     let created = store::create(&dir)?;
+    // In a git repository, git must know how to merge the registry.
+    let merge_driver = match store::merge::repository_of(&dir) {
+        Some(repo) if !store::merge::driver_registered(&repo) => {
+            store::merge::register_driver(&repo)?;
+            true
+        }
+        _ => false,
+    };
     Ok(InitReport {
         hub: dir.display().to_string(),
         created,
+        merge_driver,
     })
 }

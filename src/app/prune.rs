@@ -55,6 +55,7 @@ pub fn archive(ctx: &Ctx, req: &PruneRequest) -> Result<ArchiveReport> {
             let mut fx = Effects::default();
             fx.0.push(crate::core::rules::Effect::Event(
                 crate::core::rules::EventDraft {
+                    id: None,
                     kind: "hub.archived",
                     session: None,
                     target: None,

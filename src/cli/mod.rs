@@ -85,6 +85,7 @@ pub enum Command {
     Archive(prune::Args),
     Who(claims::WhoArgs),
     Completions(completions::Args),
+    MergeDriver(merge_driver::Args),
     Man(completions::ManArgs),
 }
 
@@ -137,6 +138,7 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
         Command::Init(args) => return init::run(ui, &location, args),
         Command::Completions(args) => return completions::run(ui, args),
         Command::Man(args) => return completions::run_man(ui, args),
+        Command::MergeDriver(args) => return merge_driver::run(ui, args),
         _ => {}
     }
     // doctor opens the hub even with broken settings, which it then reports.
@@ -159,7 +161,7 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
 fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
     match command {
         // Handled before a hub is opened.
-        Command::Init(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
+        Command::Init(_) | Command::Completions(_) | Command::Man(_) | Command::MergeDriver(_) => Ok(()),
         Command::Start(args) => start::run(ui, ctx, args),
         Command::Stop(args) => stop::run(ui, ctx, args),
         Command::Status(args) => status::run(ui, ctx, args),

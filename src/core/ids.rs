@@ -49,6 +49,18 @@ impl IdSource {
     }
 }
 
+/// An id the same on every machine for the same `seed`: for what several
+/// machines may each write once (the message telling a holder it lost a
+/// claim in a merge), so the union of their logs keeps one.
+pub fn derived(prefix: char, at: Time, seed: &str) -> String {
+    let secs = at.timestamp().max(0) as u64;
+    format!(
+        "{prefix}-{}-{}",
+        base32(secs, 7),
+        base32(fnv1a(seed.as_bytes()) >> 24, 8)
+    )
+}
+
 fn base32(mut n: u64, width: usize) -> String {
     let mut buf = vec![b'0'; width];
     for slot in buf.iter_mut().rev() {

@@ -163,6 +163,10 @@ pub struct Claim {
     pub for_secs: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+    /// Holders that lost this claim when a merge found two (each is told
+    /// once by the next change on any machine, then the entry goes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_on_sync: Vec<LostHolder>,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -187,6 +191,16 @@ pub struct Claim {
     pub kind: String,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// A holder a merge took a claim from, and the token it had.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LostHolder {
+    pub holder: String,
+    pub token: u64,
+    /// The holder has been sent its message (on some machine).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub told: bool,
 }
 
 impl Claim {
@@ -389,7 +403,8 @@ record!(Session {
 });
 record!(Claim {
     req name: "name", req token: "token", req kind: "type",
-    opt expires: "expires" as OptStamp, opt for_secs: "for_secs", opt holder: "holder", opt note: "note",
+    opt expires: "expires" as OptStamp, opt for_secs: "for_secs", opt holder: "holder",
+    opt lost_on_sync: "lost_on_sync", opt note: "note",
     opt released: "released" as OptStamp, opt since: "since" as OptStamp,
 });
 record!(Escalation {
@@ -513,6 +528,7 @@ mod tests {
                 expires: Some(t),
                 for_secs: None,
                 released: None,
+                lost_on_sync: Vec::new(),
                 note: Some("n".into()),
                 token: 3,
                 extra: Extra::new(),

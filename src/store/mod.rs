@@ -23,6 +23,7 @@ mod discover;
 mod fsio;
 mod lock;
 mod logs;
+pub mod merge;
 mod repair;
 mod tx;
 
@@ -55,7 +56,7 @@ const BINDINGS: &str = ".bindings.json";
 const GITIGNORE: &str =
     "# coord: machine-local files, never shared through git\n.lock\n.bindings.json\n.*.tmp\n*.bak\n";
 const GITATTRIBUTES: &str =
-    "# coord: append-only logs merge by keeping both sides' lines\nMESSAGES.jsonl merge=union\nEVENTS.jsonl merge=union\narchive/*.jsonl merge=union\n";
+    "# coord: the registry merges record by record through coord's merge driver\n# (registered by `coord init`); the append-only logs keep both sides' lines\nREGISTRY.json merge=coord\nMESSAGES.jsonl merge=union\nEVENTS.jsonl merge=union\narchive/*.jsonl merge=union\n";
 
 /// Told, with a sentence, when a lock wait lasts more than a moment.
 type WaitNotice = Box<dyn Fn(&str)>;

@@ -166,6 +166,33 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
     for (name, _) in hub.missing_files() {
         out.push(finding(name, None, format!("{name} is missing"), true));
     }
+    if let Some(repo) = super::merge::repository_of(&hub.dir) {
+        if !super::merge::driver_registered(&repo) {
+            out.push(finding(
+                ".git/config",
+                None,
+                "coord's merge driver is not registered in this clone, so git merges REGISTRY.json line by line (conflict markers)".into(),
+                true,
+            ));
+        }
+        let attributes = hub
+            .read_bytes(".gitattributes")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if !String::from_utf8_lossy(&attributes)
+            .lines()
+            .any(|l| l.trim() == "REGISTRY.json merge=coord")
+        {
+            out.push(finding(
+                ".gitattributes",
+                None,
+                "REGISTRY.json is not marked `merge=coord`, so git merges it line by line; add that line"
+                    .into(),
+                false,
+            ));
+        }
+    }
     if let Ok(Some(bytes)) = hub.read_bytes(crate::core::config::FILE) {
         let parsed = String::from_utf8(bytes).map_err(|_| "not valid UTF-8".to_string());
         if let Err(e) = parsed.and_then(|t| Config::parse(&t).map(|_| ()).map_err(|e| e.message)) {
@@ -505,6 +532,11 @@ fn repair(hub: &Hub, now: Time) -> Result<Vec<String>> {
     };
     for (name, text) in hub.missing_files() {
         hub.write_atomic(name, text.as_bytes())?;
+    }
+    if let Some(repo) = super::merge::repository_of(&hub.dir) {
+        if !super::merge::driver_registered(&repo) {
+            super::merge::register_driver(&repo)?;
+        }
     }
     if let Ok((mut reg, text)) = read_registry(hub) {
         let known: HashSet<String> = reg.sessions.keys().cloned().collect();

@@ -87,7 +87,7 @@ impl Tx<'_> {
         for effect in fx.0 {
             match effect {
                 Effect::Event(d) => {
-                    let id = self.mint('e');
+                    let id = d.id.unwrap_or_else(|| self.mint('e'));
                     self.events.push(Event {
                         by: None,
                         id,
@@ -101,7 +101,7 @@ impl Tx<'_> {
                     });
                 }
                 Effect::Notice(n) => {
-                    let id = self.mint('m');
+                    let id = n.id.unwrap_or_else(|| self.mint('m'));
                     self.messages.push(Message {
                         id,
                         ts: self.now,

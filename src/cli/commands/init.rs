@@ -14,6 +14,9 @@ pub fn run(ui: &Ui, location: &Location, _args: &Args) -> Result<()> {
         return ui.json(&report);
     }
     let hub = &report.hub;
+    if report.merge_driver {
+        ui.status("registered coord's merge driver in this clone's git config (merge.coord.driver)");
+    }
     if report.created.is_empty() {
         ui.status(&format!("hub already at {hub}; nothing to do"));
     } else {

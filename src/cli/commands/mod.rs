@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod heartbeat;
 pub mod inbox;
 pub mod init;
+pub mod merge_driver;
 pub mod prune;
 pub mod release;
 pub mod renew;

@@ -73,6 +73,13 @@ fn session_line(s: &SessionView, r: &StatusReport) -> String {
     } else {
         ""
     };
+    // The machine, once sessions run on more than one.
+    let machines: std::collections::BTreeSet<_> =
+        r.sessions.iter().filter_map(|s| s.machine.as_deref()).collect();
+    let me = match (&s.machine, machines.len() > 1) {
+        (Some(m), true) => format!("{me} @{m}"),
+        _ => me.to_string(),
+    };
     let seen = if s.state == State::Active {
         String::new()
     } else {

@@ -99,6 +99,7 @@ pub fn conflicts(reg: &Registry, kind: &str, name: &str, me: &str, now: Time, cf
 /// first, so a skewed or hostile clock cannot keep a claim alive for ever.
 pub fn sweep(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Effects) {
     distrust_future(reg, now, cfg, fx);
+    tell_losers(reg, now, fx);
     for lapse in lapsed(reg, now, cfg) {
         let why = lapse.reason.describe();
         release(
@@ -121,6 +122,41 @@ pub fn sweep(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Effects) {
                     claim_args(&lapse.key)
                 ),
             );
+        }
+    }
+}
+
+/// Holders a merge took a claim from learn it once: a message and a journal
+/// entry with ids derived from the loss, the same on every machine, so two
+/// machines telling before they sync leave one of each.
+fn tell_losers(reg: &mut Registry, now: Time, fx: &mut Effects) {
+    for (key, c) in reg.claims.iter_mut() {
+        let winner = c.holder.clone().unwrap_or_default();
+        let at = c.since.unwrap_or(now);
+        for l in c.lost_on_sync.iter_mut().filter(|l| !l.told) {
+            l.told = true;
+            let seed = format!("{key}\n{}\n{}", l.holder, l.token);
+            fx.0.push(super::Effect::Event(super::EventDraft {
+                id: Some(crate::core::ids::derived('e', at, &seed)),
+                kind: "claim.lost_on_sync",
+                session: Some(l.holder.clone()),
+                target: Some(key.clone()),
+                text: format!(
+                    "{key} lost by {} to {winner} when two machines' hubs merged",
+                    l.holder
+                ),
+                token: Some(l.token),
+            }));
+            fx.0.push(super::Effect::Notice(super::Notice {
+                id: Some(crate::core::ids::derived('m', at, &seed)),
+                to: l.holder.clone(),
+                level: Level::Warning,
+                subject: format!("you lost your claim {key} in a merge"),
+                body: format!(
+                    "{key} was taken on two machines before they synced; it went to {winner} (the earlier claim). Stop changing what it covers, and talk to {winner} with `{}`.",
+                    command_line(&["send", &winner, "SUBJECT"])
+                ),
+            }));
         }
     }
 }
@@ -300,6 +336,7 @@ pub fn prune(reg: &mut Registry, cutoff: Time, now: Time, cfg: &Config, fx: &mut
     }
     if !sessions.is_empty() || !claims.is_empty() {
         fx.0.push(super::Effect::Event(super::EventDraft {
+            id: None,
             kind: "hub.pruned",
             session: None,
             target: None,
@@ -435,6 +472,7 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         expires: None,
         for_secs: None,
         released: None,
+        lost_on_sync: Vec::new(),
         note: None,
         token: floor,
         extra: Default::default(),

@@ -6,6 +6,7 @@
 
 pub mod claims;
 pub mod glob;
+pub mod merge;
 pub mod messages;
 pub mod validate;
 
@@ -74,6 +75,8 @@ pub fn touch(reg: &mut Registry, me: &str, now: Time) {
 /// A journal entry a rule asks for; its id is minted when it is written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventDraft {
+    /// A fixed id (the same on every machine); minted when `None`.
+    pub id: Option<String>,
     pub kind: &'static str,
     pub session: Option<String>,
     pub target: Option<String>,
@@ -84,6 +87,8 @@ pub struct EventDraft {
 /// A message from coord itself to one session; its id is minted when written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
+    /// A fixed id (the same on every machine); minted when `None`.
+    pub id: Option<String>,
     pub to: String,
     pub level: Level,
     pub subject: String,
@@ -112,6 +117,7 @@ impl Effects {
         text: String,
     ) -> &mut EventDraft {
         self.0.push(Effect::Event(EventDraft {
+            id: None,
             kind,
             session: Some(session.to_string()),
             target: target.map(str::to_string),
@@ -127,6 +133,7 @@ impl Effects {
 
     pub fn notice(&mut self, to: &str, level: Level, subject: String, body: String) {
         self.0.push(Effect::Notice(Notice {
+            id: None,
             to: to.to_string(),
             level,
             subject,
@@ -190,6 +197,7 @@ pub(crate) mod fixtures {
                     expires: Some(t(expires)),
                     for_secs: None,
                     released: None,
+                    lost_on_sync: Vec::new(),
                     note: None,
                     token: 1,
                     extra: Default::default(),

@@ -1,0 +1,409 @@
+//! Merging two hub states, record by record: what `coord merge-driver` does
+//! when git merges hub files (and what `coord sync` will do). Pure and
+//! deterministic: the result is the same whichever side is "ours" (git
+//! rebase swaps them), merging a state with itself changes nothing, and
+//! fields this coord does not know are kept.
+//!
+//! - Sessions: the record with the latest sign of life wins whole; at the
+//!   same time, an ended one beats a live one. One side removing what the
+//!   base had (prune) and the other leaving it unchanged removes it.
+//! - Claims: the newest event wins (taken or released), a released claim
+//!   stays released unless taken again after the release. Two holders: the
+//!   claim goes to exactly one, chosen without trusting clocks alone (the
+//!   lower fencing token, then the earlier `since`, then the session id), with
+//!   a token above every token either side issued; the loser is recorded in
+//!   `lost_on_sync`, told by the next change on any machine.
+//! - Escalations: acknowledgements are united (the first time each); one
+//!   side resolving an escalation the base had (removing it) resolves it.
+//! - Floors: the larger token. Logs: the union by id, in (time, id) order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::core::model::{Claim, Escalation, LostHolder, Registry, Session};
+
+/// A deterministic order for two values of the same record: by their JSON.
+fn key_of<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The larger of two values by `rank`, then by their JSON (so equal ranks
+/// still pick the same value on every machine).
+fn pick<'a, T: Serialize, R: Ord>(a: &'a T, b: &'a T, rank: impl Fn(&T) -> R) -> &'a T {
+    match rank(a).cmp(&rank(b)) {
+        std::cmp::Ordering::Greater => a,
+        std::cmp::Ordering::Less => b,
+        std::cmp::Ordering::Equal => {
+            if key_of(a) >= key_of(b) {
+                a
+            } else {
+                b
+            }
+        }
+    }
+}
+
+/// Three-way merge of maps keyed by id: a key both sides have is merged by
+/// `both`; a key one side dropped is dropped when the other side left it as
+/// the base had it, kept (the other side's change) otherwise.
+fn merge_map<V: Clone + PartialEq>(
+    base: Option<&BTreeMap<String, V>>,
+    ours: &BTreeMap<String, V>,
+    theirs: &BTreeMap<String, V>,
+    both: impl Fn(&V, &V) -> V,
+) -> BTreeMap<String, V> {
+    let keys: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
+    let mut out = BTreeMap::new();
+    for key in keys {
+        let was = base.and_then(|b| b.get(key));
+        let merged = match (ours.get(key), theirs.get(key)) {
+            (Some(a), Some(b)) => Some(both(a, b)),
+            (Some(kept), None) | (None, Some(kept)) => match was {
+                // Removed on one side, untouched on the other: removed.
+                Some(w) if w == kept => None,
+                _ => Some(kept.clone()),
+            },
+            (None, None) => None,
+        };
+        if let Some(v) = merged {
+            out.insert(key.clone(), v);
+        }
+    }
+    out
+}
+
+fn merge_session(a: &Session, b: &Session) -> Session {
+    // Latest sign of life; at equal times an ended record beats a live one.
+    pick(a, b, |s| (s.last_seen, s.ended.is_some(), s.ended)).clone()
+}
+
+fn merge_escalation(a: &Escalation, b: &Escalation) -> Escalation {
+    let mut out = pick(a, b, |e| e.ts).clone();
+    out.acked = a.acked.clone();
+    for (who, at) in &b.acked {
+        let first = out.acked.get(who).map_or(*at, |t| (*t).min(*at));
+        out.acked.insert(who.clone(), first);
+    }
+    out
+}
+
+/// The moment of a claim's latest change: taken, or released.
+fn last_change(c: &Claim) -> Option<crate::core::clock::Time> {
+    match &c.holder {
+        Some(_) => c.since,
+        None => c.released,
+    }
+}
+
+fn merge_claim(a: &Claim, b: &Claim) -> Claim {
+    let top = a.token.max(b.token);
+    // Losers by (holder, token); told on either side is told.
+    let mut lost: BTreeMap<(String, u64), bool> = BTreeMap::new();
+    for l in a.lost_on_sync.iter().chain(&b.lost_on_sync) {
+        *lost.entry((l.holder.clone(), l.token)).or_insert(false) |= l.told;
+    }
+    let mut out = match (&a.holder, &b.holder) {
+        (Some(ha), Some(hb)) if ha != hb => {
+            // A side that already took the claim from the other's holder (at
+            // that token or later) wins again: that record is stale.
+            let beat = |w: &Claim, l: &Claim| {
+                w.lost_on_sync
+                    .iter()
+                    .any(|x| Some(x.holder.as_str()) == l.holder.as_deref() && x.token >= l.token)
+            };
+            if beat(a, b) {
+                a.clone()
+            } else if beat(b, a) {
+                b.clone()
+            } else {
+                // A fresh conflict: the lower token, then the earlier since,
+                // then the session id. The survivor's token is above both.
+                let rank = |c: &Claim| {
+                    (
+                        std::cmp::Reverse(c.token),
+                        std::cmp::Reverse(c.since),
+                        std::cmp::Reverse(c.holder.clone()),
+                    )
+                };
+                let winner = pick(a, b, rank);
+                let loser = if std::ptr::eq(winner, a) { b } else { a };
+                lost.entry((loser.holder.clone().unwrap_or_default(), loser.token))
+                    .or_insert(false);
+                let mut w = winner.clone();
+                w.token = top.saturating_add(1);
+                w
+            }
+        }
+        // Same holder, or one side released: the latest change wins.
+        _ => pick(a, b, |c| (last_change(c), c.token, c.expires)).clone(),
+    };
+    out.token = out.token.max(top);
+    // A holder is not told it lost a claim it holds.
+    lost.retain(|(holder, _), _| out.holder.as_deref() != Some(holder.as_str()));
+    out.lost_on_sync = lost
+        .into_iter()
+        .map(|((holder, token), told)| LostHolder { holder, token, told })
+        .collect();
+    out
+}
+
+/// Merge two registries, with the base they share when there is one.
+pub fn merge_registry(base: Option<&Registry>, ours: &Registry, theirs: &Registry) -> Registry {
+    let mut out = Registry::new();
+    out.schema = ours.schema.max(theirs.schema);
+    out.sessions = merge_map(
+        base.map(|b| &b.sessions),
+        &ours.sessions,
+        &theirs.sessions,
+        merge_session,
+    );
+    out.claims = merge_map(base.map(|b| &b.claims), &ours.claims, &theirs.claims, merge_claim);
+    out.escalations = merge_map(
+        base.map(|b| &b.escalations),
+        &ours.escalations,
+        &theirs.escalations,
+        merge_escalation,
+    );
+    let mut floors = ours.floors.clone();
+    for (k, t) in &theirs.floors {
+        let f = floors.entry(k.clone()).or_insert(0);
+        *f = (*f).max(*t);
+    }
+    // A floor below a live record's token says nothing.
+    floors.retain(|k, f| out.claims.get(k).is_none_or(|c| c.token < *f));
+    out.floors = floors;
+    out.extra = merge_map(base.map(|b| &b.extra), &ours.extra, &theirs.extra, |a, b| {
+        if key_of(a) >= key_of(b) {
+            a.clone()
+        } else {
+            b.clone()
+        }
+    });
+    out
+}
+
+/// The union of two logs by record id, in (time, id) order; a line that is
+/// not a record (no id) is kept too, after the records, in byte order. The
+/// same id on both sides with different bytes keeps the larger line.
+pub fn merge_log(ours: &str, theirs: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        id: String,
+        ts: String,
+    }
+    let mut records: BTreeMap<(String, String), &str> = BTreeMap::new();
+    let mut by_id: BTreeMap<String, (String, &str)> = BTreeMap::new();
+    let mut other: BTreeSet<&str> = BTreeSet::new();
+    for line in ours.lines().chain(theirs.lines()) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Head>(line) {
+            Ok(h) => {
+                let keep = match by_id.get(&h.id) {
+                    Some((_, prev)) if *prev >= line => false,
+                    Some((ts, _)) => {
+                        records.remove(&(ts.clone(), h.id.clone()));
+                        true
+                    }
+                    None => true,
+                };
+                if keep {
+                    by_id.insert(h.id.clone(), (h.ts.clone(), line));
+                    records.insert((h.ts, h.id), line);
+                }
+            }
+            Err(_) => {
+                other.insert(line);
+            }
+        }
+    }
+    let mut out = String::new();
+    for line in records.values().chain(other.iter()) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::rules::fixtures::{reg_with, t};
+    use proptest::prelude::*;
+
+    #[test]
+    fn two_holders_leave_exactly_one_with_a_higher_token() {
+        let base = reg_with(&[("a", "09:00:00"), ("b", "09:00:00")], &[]);
+        let mut ours = base.clone();
+        let mut theirs = base.clone();
+        ours.claims = reg_with(&[], &[("task", "api", "a", "12:00:00")]).claims;
+        theirs.claims = reg_with(&[], &[("task", "api", "b", "12:00:00")]).claims;
+        theirs.claims.get_mut("task:api").unwrap().token = 3;
+        let m = merge_registry(Some(&base), &ours, &theirs);
+        let c = &m.claims["task:api"];
+        assert_eq!(c.holder.as_deref(), Some("a"), "the lower token wins");
+        assert_eq!(c.token, 4, "above every token either side issued");
+        assert_eq!(
+            c.lost_on_sync,
+            vec![LostHolder {
+                holder: "b".into(),
+                token: 3,
+                told: false
+            }]
+        );
+        assert_eq!(
+            merge_registry(Some(&base), &theirs, &ours),
+            m,
+            "whichever side is ours"
+        );
+    }
+
+    #[test]
+    fn released_stays_released_unless_taken_again_later() {
+        let mut held = reg_with(&[("a", "09:00:00")], &[("task", "x", "a", "12:00:00")]);
+        let mut released = held.clone();
+        {
+            let c = released.claims.get_mut("task:x").unwrap();
+            c.holder = None;
+            c.since = None;
+            c.released = Some(t("10:00:00"));
+        }
+        let m = merge_registry(None, &held, &released);
+        assert!(m.claims["task:x"].holder.is_none());
+        held.claims.get_mut("task:x").unwrap().since = Some(t("10:30:00"));
+        let m = merge_registry(None, &held, &released);
+        assert_eq!(m.claims["task:x"].holder.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_resolved_escalation_stays_resolved_and_acks_unite() {
+        let mut base = Registry::new();
+        let e = Escalation {
+            acked: BTreeMap::new(),
+            from: "lead".into(),
+            level: crate::core::model::Level::Emergency,
+            recipients: None,
+            subject: "stop".into(),
+            to: "broadcast".into(),
+            ts: t("09:00:00"),
+            extra: Default::default(),
+        };
+        base.escalations.insert("m-1".into(), e);
+        let mut ours = base.clone();
+        let mut theirs = base.clone();
+        ours.escalations
+            .get_mut("m-1")
+            .unwrap()
+            .acked
+            .insert("a".into(), t("09:01:00"));
+        theirs
+            .escalations
+            .get_mut("m-1")
+            .unwrap()
+            .acked
+            .insert("b".into(), t("09:02:00"));
+        let m = merge_registry(Some(&base), &ours, &theirs);
+        assert_eq!(m.escalations["m-1"].acked.len(), 2);
+        theirs.escalations.clear();
+        let m = merge_registry(Some(&base), &base, &theirs);
+        assert!(m.escalations.is_empty(), "resolved on one side");
+    }
+
+    #[test]
+    fn logs_unite_by_id_in_time_order() {
+        let a = "{\"id\":\"m-2\",\"ts\":\"2026-01-01T09:02:00Z\"}\n{\"id\":\"m-1\",\"ts\":\"2026-01-01T09:01:00Z\"}\n";
+        let b = "{\"id\":\"m-3\",\"ts\":\"2026-01-01T09:00:00Z\"}\n{\"id\":\"m-1\",\"ts\":\"2026-01-01T09:01:00Z\"}\nnot json\n";
+        let m = merge_log(a, b);
+        assert_eq!(m, merge_log(b, a));
+        let ids: Vec<&str> = m.lines().collect();
+        assert_eq!(ids.len(), 4);
+        assert!(ids[0].contains("m-3") && ids[1].contains("m-1") && ids[2].contains("m-2"));
+        assert_eq!(ids[3], "not json");
+        assert_eq!(merge_log(&m, &m), m);
+    }
+
+    /// A random small registry over a few sessions and claims.
+    fn registry() -> impl Strategy<Value = Registry> {
+        let session = (0u32..6, 0u32..4, any::<bool>());
+        let claim = (0u32..3, prop::option::of(0u32..3), 1u64..5, 0u32..6);
+        (
+            prop::collection::vec(session, 0..4),
+            prop::collection::vec(claim, 0..4),
+        )
+            .prop_map(|(sessions, claims)| {
+                let mut reg = Registry::new();
+                for (i, (seen, _, ended)) in sessions.into_iter().enumerate() {
+                    let mut s = Session::new(t(&format!("09:0{seen}:00")));
+                    if ended {
+                        s.ended = Some(s.last_seen);
+                    }
+                    reg.sessions.insert(format!("s{}", i % 3), s);
+                }
+                for (k, holder, token, at) in claims {
+                    let mut c = reg_with(&[], &[("task", &format!("c{k}"), "x", "12:00:00")]).claims
+                        [&format!("task:c{k}")]
+                        .clone();
+                    c.holder = holder.map(|h| format!("s{h}"));
+                    c.token = token;
+                    c.since = c.holder.as_ref().map(|_| t(&format!("09:0{at}:00")));
+                    c.released = c.holder.is_none().then(|| t(&format!("09:0{at}:00")));
+                    reg.claims.insert(format!("task:c{k}"), c);
+                }
+                reg
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn merging_is_commutative_idempotent_and_converges(base in registry(), a in registry(), b in registry(), c in registry()) {
+            let ab = merge_registry(Some(&base), &a, &b);
+            prop_assert_eq!(&ab, &merge_registry(Some(&base), &b, &a));
+            // Merging a state with itself changes nothing but what merging
+            // adds (tokens and losses already settled).
+            let aa = merge_registry(Some(&a), &a, &a);
+            prop_assert_eq!(&merge_registry(Some(&aa), &aa, &aa), &aa);
+            // Three clones syncing in different orders end equal.
+            let one = merge_registry(None, &merge_registry(None, &a, &b), &c);
+            let two = merge_registry(None, &a, &merge_registry(None, &c, &b));
+            let one = merge_registry(None, &one, &two);
+            let two = merge_registry(None, &two, &one);
+            prop_assert_eq!(one, two);
+        }
+
+        #[test]
+        fn any_sequence_of_syncs_among_three_clones_converges(
+            start in prop::collection::vec(registry(), 3),
+            syncs in prop::collection::vec((0usize..3, 0usize..3), 0..12),
+        ) {
+            let mut clones = start;
+            let sync = |clones: &mut Vec<Registry>, i: usize, j: usize| {
+                let m = merge_registry(None, &clones[i], &clones[j]);
+                clones[i] = m.clone();
+                clones[j] = m;
+            };
+            for (i, j) in syncs {
+                sync(&mut clones, i, j);
+            }
+            // Then everyone syncs with everyone, twice round.
+            for _ in 0..2 {
+                for (i, j) in [(0, 1), (1, 2), (0, 2)] {
+                    sync(&mut clones, i, j);
+                }
+            }
+            prop_assert_eq!(&clones[0], &clones[1]);
+            prop_assert_eq!(&clones[1], &clones[2]);
+            // No claim has two holders, and every loser is recorded.
+            for c in clones[0].claims.values() {
+                prop_assert!(c.lost_on_sync.iter().all(|l| Some(&l.holder) != c.holder.as_ref()));
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The git merge driver: `coord merge-driver %O %A %B %P` merges two
+//! versions of a hub file (with their base) record by record and writes the
+//! result over "ours", as git expects. REGISTRY.json goes through the
+//! registry merge; the logs through the union by id in (time, id) order.
+//! Also registering the driver in a clone's git config (git cannot commit
+//! driver definitions, and an undefined driver falls back to a line merge
+//! with conflict markers).
+
+use std::path::Path;
+use std::process::Command;
+
+use super::fsio;
+use crate::core::error::{failure, hub, CoordError, Result};
+use crate::core::model::{sorted_json_pretty, Registry};
+use crate::core::rules::merge::{merge_log, merge_registry};
+
+/// Which merge a hub file takes, by its name.
+enum Kind {
+    Registry,
+    Log,
+}
+
+fn kind_of(path: &str) -> Option<Kind> {
+    let name = Path::new(path).file_name()?.to_str()?;
+    if name == super::REGISTRY {
+        Some(Kind::Registry)
+    } else if name.ends_with(".jsonl") {
+        Some(Kind::Log)
+    } else {
+        None
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| CoordError::io("read", path, e))?;
+    String::from_utf8(bytes).map_err(|_| hub(format!("{} is not UTF-8 text", path.display())))
+}
+
+fn registry(path: &Path, text: &str) -> Result<Registry> {
+    serde_json::from_str(text).map_err(|e| {
+        hub(format!(
+            "{} is not a registry ({e}); merge it by hand",
+            path.display()
+        ))
+    })
+}
+
+/// Merge `ours` and `theirs` (with `base`) for the hub file named `name`,
+/// writing the result over `ours`.
+pub fn merge_files(base: &Path, ours: &Path, theirs: &Path, name: &str) -> Result<()> {
+    let kind = kind_of(name).ok_or_else(|| {
+        failure(format!(
+            "{name} is not a file coord merges (REGISTRY.json and the .jsonl logs are); merge it by hand"
+        ))
+    })?;
+    let (a, b) = (read(ours)?, read(theirs)?);
+    let merged = match kind {
+        Kind::Registry => {
+            // A missing or empty base (a file both sides added) is no base.
+            let base_text = read(base).ok().filter(|t| !t.trim().is_empty());
+            let base = base_text.as_deref().map(|t| registry(base, t)).transpose()?;
+            let m = merge_registry(base.as_ref(), &registry(ours, &a)?, &registry(theirs, &b)?);
+            sorted_json_pretty(&m) + "\n"
+        }
+        Kind::Log => merge_log(&a, &b),
+    };
+    let dir = ours.parent().unwrap_or(Path::new("."));
+    let name = ours.file_name().and_then(|n| n.to_str()).unwrap_or("merged");
+    fsio::write_atomic(
+        dir,
+        name,
+        merged.as_bytes(),
+        crate::core::config::Durability::Normal,
+    )
+}
+
+/// The repository a hub folder is in, when it is in one.
+pub fn repository_of(dir: &Path) -> Option<std::path::PathBuf> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// The driver line git runs.
+pub const DRIVER: &str = "coord merge-driver %O %A %B %P";
+
+/// Whether the clone at `repo` has coord's merge driver defined.
+pub fn driver_registered(repo: &Path) -> bool {
+    Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["config", "--get", "merge.coord.driver"])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == DRIVER)
+}
+
+/// Define coord's merge driver in the clone's git config.
+pub fn register_driver(repo: &Path) -> Result<()> {
+    for (key, value) in [
+        ("merge.coord.name", "coord: merge hub records"),
+        ("merge.coord.driver", DRIVER),
+    ] {
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["config", key, value])
+            .status()
+            .map_err(|e| failure(format!("cannot run git: {e}")))?;
+        if !ok.success() {
+            return Err(failure(format!(
+                "git config {key} failed in {}; run `git config {key} '{value}'` there",
+                repo.display()
+            )));
+        }
+    }
+    Ok(())
+}
