@@ -119,7 +119,10 @@ fn init_without_a_flag_uses_the_top_of_the_git_work_tree() {
         .current_dir(repo.join("src/a"))
         .arg("init");
     run(c).ok();
-    assert!(repo.join("coordination/REGISTRY.json").is_file());
+    // In a git repository the live hub is in the common git dir, out of
+    // reach of every git command run on code.
+    assert!(repo.join(".git/coord/REGISTRY.json").is_file());
+    assert!(!repo.join("coordination").exists());
 }
 
 fn git(dir: &std::path::Path, args: &[&str]) {
@@ -147,25 +150,70 @@ fn a_linked_worktree_uses_the_main_worktrees_hub() {
         .current_dir(&main)
         .arg("init");
     run(c).ok();
+    std::fs::write(main.join("README"), "code\n").unwrap();
     git(&main, &["add", "-A"]);
-    git(&main, &["commit", "-qm", "hub"]);
+    git(&main, &["commit", "-qm", "code"]);
     let wt = tmp.path().join("wt");
     git(&main, &["worktree", "add", "-q", wt.to_str().unwrap()]);
-    // The worktree has its own checked-out copy of coordination/ ...
-    assert!(wt.join("coordination/REGISTRY.json").is_file());
-    // ... but a session started there lands in the main worktree's live hub.
+    std::fs::create_dir_all(wt.join("src")).unwrap();
+    // A session started in the linked worktree lands in the one live hub.
     let mut c = Command::new(BIN);
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap())
         .env("COORD_NOW", T0)
         .env("COORD_TESTING", "1")
-        .current_dir(wt.join("coordination"))
+        .current_dir(wt.join("src"))
         .args(["start", "--name", "wt-session"]);
     run(c).ok();
-    let main_reg = std::fs::read_to_string(main.join("coordination/REGISTRY.json")).unwrap();
-    let wt_reg = std::fs::read_to_string(wt.join("coordination/REGISTRY.json")).unwrap();
-    assert!(main_reg.contains("wt-session"));
-    assert!(!wt_reg.contains("wt-session"));
+    let live = std::fs::read_to_string(main.join(".git/coord/REGISTRY.json")).unwrap();
+    assert!(live.contains("wt-session"));
+    assert!(!wt.join("coordination").exists(), "no stale copy in the worktree");
+}
+
+#[test]
+fn init_moves_a_tracked_hub_of_the_old_layout_out_of_git() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("proj");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    // The old layout: coordination/ at the top, tracked on the code branch.
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("COORD_NOW", T0)
+        .env("COORD_TESTING", "1")
+        .current_dir(&repo)
+        .args(["--hub", "coordination", "init"]);
+    run(c).ok();
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("COORD_NOW", T0)
+        .env("COORD_TESTING", "1")
+        .current_dir(&repo)
+        .args(["--hub", "coordination", "start", "--name", "old-timer"]);
+    run(c).ok();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "old hub"]);
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .current_dir(&repo)
+        .arg("init");
+    let out = run(c).ok();
+    assert!(out.stderr.contains("no longer tracked by git"), "{}", out.stderr);
+    assert!(std::fs::read_to_string(repo.join(".git/coord/REGISTRY.json"))
+        .unwrap()
+        .contains("old-timer"));
+    // No file deleted, nothing tracked, nothing to commit.
+    assert!(repo.join("coordination/REGISTRY.json").is_file());
+    let status = Command::new("git")
+        .args(["status", "--porcelain"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(status.lines().all(|l| l.starts_with("D ")), "{status}");
 }
 
 #[test]

@@ -43,6 +43,8 @@ fn coord(repo: &Path, now: &str, args: &[&str]) -> Out {
         .env("COORD_TESTING", "1")
         .env("COORD_NOW", now)
         .env("COORD_MACHINE", "m")
+        // The old layout, tracked in the work tree: what git merges.
+        .env("COORD_HUB", repo.join("coordination"))
         .current_dir(repo)
         .args(args);
     run(c)

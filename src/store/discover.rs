@@ -7,9 +7,14 @@ use std::path::{Path, PathBuf};
 use super::{DIR_NAME, REGISTRY};
 use crate::core::error::{hub, Result};
 
-/// `flag` (`--hub`), then `env` (`COORD_HUB`), then walking up from `cwd` (a linked git
-/// worktree uses its main worktree's hub). `for_init` returns the default
-/// place for a new hub instead of failing when none exists.
+/// `flag` (`--hub`), then `env` (`COORD_HUB`), then walking up from `cwd`.
+/// Inside a git work tree (main or linked) the live hub is `coord/` in the
+/// repository's common git directory (what `git rev-parse --git-common-dir`
+/// names, read from `.git` without running git): no porcelain command reaches
+/// it, and every worktree of the clone shares it. A hub of the old layout,
+/// `coordination/` at the top of the (main) work tree, is still found when
+/// there is no live hub yet (`coord init` moves it). `for_init` returns where
+/// a new hub goes instead of failing when none exists.
 pub fn locate(flag: Option<&Path>, env: Option<&str>, cwd: &Path, for_init: bool) -> Result<PathBuf> {
     if let Some(dir) = flag {
         return Ok(absolute(cwd, dir));
@@ -17,38 +22,58 @@ pub fn locate(flag: Option<&Path>, env: Option<&str>, cwd: &Path, for_init: bool
     if let Some(dir) = env.filter(|s| !s.is_empty()) {
         return Ok(absolute(cwd, Path::new(dir)));
     }
-    let mut top: Option<PathBuf> = None;
     for dir in cwd.ancestors() {
         let git = dir.join(".git");
-        if git.is_file() {
-            if let Some(main) = main_worktree(dir, &git) {
-                let hub = main.join(DIR_NAME);
-                refuse_link(&hub)?;
-                return Ok(hub);
+        if git.exists() {
+            if let Some(common) = common_dir(dir, &git) {
+                let live = common.join(LIVE_DIR);
+                if for_init || live.join(REGISTRY).is_file() {
+                    refuse_link(&live)?;
+                    return Ok(live);
+                }
+                let legacy = common.parent().unwrap_or(dir).join(DIR_NAME);
+                if legacy.join(REGISTRY).is_file() {
+                    refuse_link(&legacy)?;
+                    return Ok(legacy);
+                }
             }
+            return Err(no_hub(cwd, &common_dir(dir, &git).unwrap_or(git).join(LIVE_DIR)));
         }
         let candidate = dir.join(DIR_NAME);
         if !for_init && candidate.join(REGISTRY).is_file() {
             refuse_link(&candidate)?;
             return Ok(candidate);
         }
-        if top.is_none() && git.exists() {
-            top = Some(dir.to_path_buf());
-            if for_init {
-                break;
-            }
-        }
     }
     if for_init {
-        let base = top.unwrap_or_else(|| cwd.to_path_buf());
-        return Ok(base.join(DIR_NAME));
+        return Ok(cwd.join(DIR_NAME));
     }
-    let expected = top.unwrap_or_else(|| cwd.to_path_buf()).join(DIR_NAME);
-    Err(hub(format!(
+    Err(no_hub(cwd, &cwd.join(DIR_NAME)))
+}
+
+/// The folder of the live hub inside the common git directory.
+pub const LIVE_DIR: &str = "coord";
+
+fn no_hub(cwd: &Path, expected: &Path) -> crate::core::error::CoordError {
+    hub(format!(
         "no coord hub found from {}; run `coord init` to create one at {} (or pass --hub DIR)",
         cwd.display(),
         expected.display()
-    )))
+    ))
+}
+
+/// The repository's common git directory for the work tree at `dir`: `.git`
+/// itself, or for a linked worktree the `commondir` its `.git` file leads to.
+pub fn common_dir(dir: &Path, git: &Path) -> Option<PathBuf> {
+    if git.is_dir() {
+        return Some(git.canonicalize().unwrap_or_else(|_| git.to_path_buf()));
+    }
+    let text = std::fs::read_to_string(git).ok()?;
+    let gitdir = text.lines().find_map(|l| l.strip_prefix("gitdir:"))?.trim();
+    let gitdir = absolute(dir, Path::new(gitdir));
+    let common = std::fs::read_to_string(gitdir.join("commondir")).ok()?;
+    let common = absolute(&gitdir, Path::new(common.trim()));
+    Some(common.canonicalize().unwrap_or(common))
 }
 
 /// A hub found by walking up is used only when it is a real folder: a link
@@ -65,23 +90,6 @@ fn refuse_link(candidate: &Path) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// For a linked worktree (`.git` is a file naming a gitdir with a
-/// `commondir`), the main worktree's top folder: what
-/// `git rev-parse --git-common-dir` finds, without spawning git.
-fn main_worktree(dir: &Path, git_file: &Path) -> Option<PathBuf> {
-    let text = std::fs::read_to_string(git_file).ok()?;
-    let gitdir = text.lines().find_map(|l| l.strip_prefix("gitdir:"))?.trim();
-    let gitdir = absolute(dir, Path::new(gitdir));
-    let common = std::fs::read_to_string(gitdir.join("commondir")).ok()?;
-    let common = absolute(&gitdir, Path::new(common.trim()));
-    let common = common.canonicalize().unwrap_or(common);
-    if common.file_name()? == ".git" {
-        common.parent().map(Path::to_path_buf)
-    } else {
-        None
-    }
 }
 
 fn absolute(base: &Path, p: &Path) -> PathBuf {

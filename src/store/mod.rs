@@ -21,6 +21,7 @@
 mod archive;
 mod discover;
 mod fsio;
+pub mod git;
 mod lock;
 mod logs;
 pub mod merge;
@@ -39,7 +40,7 @@ use crate::core::ids::IdSource;
 use crate::core::model::{sorted_json_pretty, Bindings, Registry, SCHEMA};
 
 pub use archive::{Archived, ARCHIVE_DIR};
-pub use discover::locate;
+pub use discover::{common_dir, locate, LIVE_DIR};
 pub use logs::{Tail, Unread};
 pub use repair::{Finding, Repair};
 pub use tx::Tx;
@@ -255,6 +256,26 @@ fn initial_files() -> Vec<(&'static str, String)> {
         (".gitignore", GITIGNORE.to_string()),
         (".gitattributes", GITATTRIBUTES.to_string()),
     ]
+}
+
+/// Bring a hub of the old layout (`coordination/` in the work tree) into
+/// `live`: every hub file `live` lacks is copied (never through a link).
+/// Returns the names copied.
+pub fn adopt(old: &Path, live: &Path) -> Result<Vec<String>> {
+    let mut copied = Vec::new();
+    let mut names: Vec<String> = initial_files().into_iter().map(|(n, _)| n.to_string()).collect();
+    names.push(STATE.to_string());
+    for name in names {
+        let to = live.join(&name);
+        if std::fs::symlink_metadata(&to).is_ok() {
+            continue;
+        }
+        if let Some(bytes) = fsio::read_optional(&old.join(&name))? {
+            fsio::write_atomic(live, &name, &bytes, Durability::Full)?;
+            copied.push(name);
+        }
+    }
+    Ok(copied)
 }
 
 /// Create the hub in `dir`, or add the files it lacks; an existing file is

@@ -14,6 +14,17 @@ pub fn run(ui: &Ui, location: &Location, _args: &Args) -> Result<()> {
         return ui.json(&report);
     }
     let hub = &report.hub;
+    if !report.adopted.is_empty() {
+        ui.status(&format!(
+            "moved the hub of the old layout into {hub} ({})",
+            report.adopted.join(", ")
+        ));
+    }
+    if let Some(old) = &report.untracked {
+        ui.status(&format!(
+            "{old}/ is no longer tracked by git (git rm --cached; no file deleted) and is excluded locally; the live hub is {hub}"
+        ));
+    }
     if report.merge_driver {
         ui.status("registered coord's merge driver in this clone's git config (merge.coord.driver)");
     }

@@ -1,0 +1,131 @@
+//! git, driven through the `git` binary: where the work tree is, whether a
+//! path is tracked, untracking the old in-tree hub, the local exclude file,
+//! and (for `coord sync`) the plumbing that builds commits of the hub on a
+//! branch of its own without touching HEAD, the index or the work tree.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::core::error::{failure, hub, CoordError, Result};
+
+/// A git command in `repo` with coord's own identity for the commits it
+/// makes (sync commits are the hub's, not the user's).
+pub(crate) fn git(repo: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C")
+        .arg(repo)
+        .env("GIT_AUTHOR_NAME", "coord")
+        .env("GIT_AUTHOR_EMAIL", "coord@localhost")
+        .env("GIT_COMMITTER_NAME", "coord")
+        .env("GIT_COMMITTER_EMAIL", "coord@localhost")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null());
+    c
+}
+
+/// Run git; its trimmed stdout, or an error with its stderr.
+pub(crate) fn run(mut c: Command, what: &str) -> Result<String> {
+    let out = c
+        .output()
+        .map_err(|e| failure(format!("cannot run git to {what}: {e}; is git installed?")))?;
+    if !out.status.success() {
+        return Err(failure(format!(
+            "git could not {what}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Run git with `input` on stdin.
+pub(crate) fn run_with(mut c: Command, input: &[u8], what: &str) -> Result<String> {
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c
+        .spawn()
+        .map_err(|e| failure(format!("cannot run git to {what}: {e}; is git installed?")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input)
+            .map_err(|e| failure(format!("cannot feed git to {what}: {e}")))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| failure(format!("git could not {what}: {e}")))?;
+    if !out.status.success() {
+        return Err(failure(format!(
+            "git could not {what}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The top of the work tree `dir` is in.
+pub fn work_tree(dir: &Path) -> Option<PathBuf> {
+    let mut c = git(dir);
+    c.args(["rev-parse", "--show-toplevel"]);
+    run(c, "find the work tree").ok().map(PathBuf::from)
+}
+
+/// Whether git tracks anything under `path` (relative to `repo`).
+pub fn tracked(repo: &Path, path: &str) -> bool {
+    let mut c = git(repo);
+    c.args(["ls-files", "--", path]);
+    run(c, "list tracked files").is_ok_and(|out| !out.is_empty())
+}
+
+/// Stop tracking `path` (no file is deleted).
+pub fn untrack(repo: &Path, path: &str) -> Result<()> {
+    let mut c = git(repo);
+    c.args(["rm", "-r", "-q", "--cached", "--", path]);
+    run(c, "untrack the old hub").map(|_| ())
+}
+
+/// Add `pattern` to the clone's own exclude file (`info/exclude` in the
+/// common git dir), once.
+pub fn exclude(common: &Path, pattern: &str) -> Result<()> {
+    let info = common.join("info");
+    std::fs::create_dir_all(&info).map_err(|e| CoordError::io("create", &info, e))?;
+    let path = info.join("exclude");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    if text.lines().any(|l| l.trim() == pattern) {
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(|e| CoordError::io("write", &path, e))?;
+    let sep = if text.is_empty() || text.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    write!(
+        file,
+        "{sep}# coord: the old in-tree hub (the live hub is in {})\n{pattern}\n",
+        common.join(super::LIVE_DIR).display()
+    )
+    .map_err(|e| CoordError::io("write", &path, e))
+}
+
+/// The hub must be in a git repository for this.
+pub fn require_repo(dir: &Path) -> Result<PathBuf> {
+    let mut c = git(dir);
+    c.args(["rev-parse", "--git-common-dir"]);
+    let out = run(c, "find the repository").map_err(|_| {
+        hub(format!(
+            "the hub at {} is not in a git repository; `coord sync` carries a hub through git",
+            dir.display()
+        ))
+    })?;
+    let common = PathBuf::from(out);
+    Ok(if common.is_absolute() {
+        common
+    } else {
+        dir.join(common)
+    })
+}
