@@ -142,6 +142,7 @@ fn build_with(sessions: usize, claims_each: usize, messages: usize) -> Fixture {
                     for_secs: None,
                     released: None,
                     lost_on_sync: Vec::new(),
+                    rank_token: None,
                     note: Some("bench".into()),
                     token: 1,
                     extra: Default::default(),

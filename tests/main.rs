@@ -19,3 +19,4 @@ mod sample_hub;
 mod security;
 mod sessions;
 mod stress;
+mod sync;

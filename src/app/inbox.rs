@@ -63,8 +63,13 @@ pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {
                 let me = ctx.me_tx(tx)?;
                 let (report, cursor) = read_with_cursor(hub, &tx.reg, &me, req)?;
                 touch(&mut tx.reg, &me, tx.now);
-                if let (Some(c), Some(s)) = (cursor, tx.reg.sessions.get_mut(&me)) {
-                    s.cursor = Some(c);
+                if let Some(s) = tx.reg.sessions.get_mut(&me) {
+                    if let Some(c) = cursor {
+                        s.cursor = Some(c);
+                    }
+                    // Messages shown are read, wherever the merge put them.
+                    s.pending
+                        .retain(|id| !report.messages.iter().any(|m| m.unread && &m.message.id == id));
                 }
                 Ok(report)
             })?

@@ -25,6 +25,7 @@ pub mod send;
 pub mod start;
 pub mod status;
 pub mod stop;
+pub mod sync;
 pub mod views;
 pub mod whoami;
 

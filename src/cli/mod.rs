@@ -81,6 +81,7 @@ pub enum Command {
     Whoami(whoami::Args),
     Claims(claims::Args),
     Prune(prune::Args),
+    Sync(sync::Args),
     /// Move messages and events older than a limit into monthly files under archive/
     Archive(prune::Args),
     Who(claims::WhoArgs),
@@ -177,6 +178,7 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         Command::Whoami(args) => whoami::run(ui, ctx, args),
         Command::Claims(args) => claims::run(ui, ctx, args),
         Command::Prune(args) => prune::run(ui, ctx, args),
+        Command::Sync(args) => sync::run(ui, ctx, args),
         Command::Archive(args) => prune::run_archive(ui, ctx, args),
         Command::Who(args) => claims::run_who(ui, ctx, args),
     }

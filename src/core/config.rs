@@ -57,6 +57,10 @@ older_than = "30d"
 # Prune on every change (ended and gone sessions, released claims).
 auto = false
 
+[sync]
+# The branch `coord sync` carries the hub on, in every clone and the remote.
+branch = "coord"
+
 [limits]
 # The hub refuses to grow past these (one hostile or runaway writer must not
 # make every command slow for everyone).
@@ -96,6 +100,7 @@ pub struct Config {
     pub max_sessions: usize,
     pub max_claims: usize,
     pub prune_older_than: chrono::Duration,
+    pub sync_branch: String,
     pub prune_auto: bool,
     pub durability: Durability,
     pub lock_timeout: std::time::Duration,
@@ -119,6 +124,7 @@ impl Default for Config {
             max_sessions: 10_000,
             max_claims: 100_000,
             prune_older_than: d("30d"),
+            sync_branch: "coord".to_string(),
             prune_auto: false,
             durability: Durability::Full,
             lock_timeout: std::time::Duration::from_secs(10),
@@ -147,6 +153,13 @@ struct RawFile {
     limits: RawLimits,
     #[serde(default)]
     prune: RawPrune,
+    #[serde(default)]
+    sync: RawSync,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSync {
+    branch: Option<String>,
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -262,6 +275,13 @@ impl Config {
         dur("brief.since", &raw.brief.since, &mut c.brief_since)?;
         dur("time.max_skew", &raw.time.max_skew, &mut c.max_skew)?;
         dur("prune.older_than", &raw.prune.older_than, &mut c.prune_older_than)?;
+        if let Some(branch) = raw.sync.branch {
+            if branch.is_empty() || branch.contains(|c: char| c.is_whitespace() || c.is_control() || c == ':')
+            {
+                return Err(format!("sync.branch = {branch:?} is not a branch name"));
+            }
+            c.sync_branch = branch;
+        }
         if let Some(auto) = raw.prune.auto {
             c.prune_auto = auto;
         }

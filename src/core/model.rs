@@ -70,6 +70,10 @@ pub struct Session {
     pub machine: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Unread messages that a merge placed before the cursor (they came
+    /// from another machine with older times): shown by the next inbox.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -90,6 +94,7 @@ impl Session {
             started: now,
             last_seen: now,
             machine: None,
+            pending: Vec::new(),
             ended: None,
             role: None,
             focus: None,
@@ -170,6 +175,11 @@ pub struct Claim {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The token the holder had when a merge gave it this claim over another
+    /// holder (its token was then raised above both): merges rank by this,
+    /// so winning once does not make it lose to the next newcomer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_token: Option<u64>,
     /// When it was last released (or lapsed): `coord prune` forgets released
     /// claims by this.
     #[serde(
@@ -398,13 +408,13 @@ record!(Registry {
 record!(Session {
     req last_seen: "last_seen" as Stamp, req started: "started" as Stamp,
     opt action: "action", opt cursor: "cursor", opt ended: "ended" as OptStamp, opt focus: "focus",
-    opt machine: "machine", opt note: "note",
+    opt machine: "machine", opt note: "note", opt pending: "pending",
     opt phase: "phase", opt progress: "progress", opt role: "role", opt target: "target",
 });
 record!(Claim {
     req name: "name", req token: "token", req kind: "type",
     opt expires: "expires" as OptStamp, opt for_secs: "for_secs", opt holder: "holder",
-    opt lost_on_sync: "lost_on_sync", opt note: "note",
+    opt lost_on_sync: "lost_on_sync", opt note: "note", opt rank_token: "rank_token",
     opt released: "released" as OptStamp, opt since: "since" as OptStamp,
 });
 record!(Escalation {
@@ -529,6 +539,7 @@ mod tests {
                 for_secs: None,
                 released: None,
                 lost_on_sync: Vec::new(),
+                rank_token: None,
                 note: Some("n".into()),
                 token: 3,
                 extra: Extra::new(),

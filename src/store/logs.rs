@@ -119,6 +119,31 @@ impl Hub {
             }
             last = Some(at);
         }
+        // Messages a merge put behind the cursor come first: they are older.
+        let session = reg.sessions.get(me);
+        let pending = session.map(|s| s.pending.as_slice()).unwrap_or_default();
+        if !pending.is_empty() {
+            let here = cursor.cloned().unwrap_or(Cursor {
+                offset: 0,
+                id: None,
+                len: 0,
+                ts: None,
+            });
+            let mut behind = Vec::new();
+            for id in pending {
+                if items.iter().any(|(m, _): &(Message, Cursor)| &m.id == id) {
+                    continue;
+                }
+                if let Some(m) = self.find_message(id)? {
+                    let acked = reg.escalations.get(id).is_some_and(|e| e.acked.contains_key(me));
+                    if m.addressed_to(me) && !acked {
+                        behind.push((m, here.clone()));
+                    }
+                }
+            }
+            behind.extend(items);
+            items = behind;
+        }
         Ok(Unread { items, end: last })
     }
 
@@ -191,7 +216,7 @@ impl Hub {
         if torn {
             self.warn_torn(MESSAGES);
         }
-        Ok(count)
+        Ok(count + reg.sessions.get(me).map_or(0, |s| s.pending.len()))
     }
 
     /// Every message addressed to or sent by `me`: the archive's, then the

@@ -26,6 +26,7 @@ mod lock;
 mod logs;
 pub mod merge;
 mod repair;
+mod sync;
 mod tx;
 
 use std::cell::{Cell, RefCell};
@@ -43,6 +44,7 @@ pub use archive::{Archived, ARCHIVE_DIR};
 pub use discover::{common_dir, locate, LIVE_DIR};
 pub use logs::{Tail, Unread};
 pub use repair::{Finding, Repair};
+pub use sync::{Flow, Synced};
 pub use tx::Tx;
 
 pub const DIR_NAME: &str = "coordination";

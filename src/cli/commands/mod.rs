@@ -19,4 +19,5 @@ pub mod send;
 pub mod start;
 pub mod status;
 pub mod stop;
+pub mod sync;
 pub mod whoami;

@@ -473,12 +473,14 @@ pub fn take(reg: &mut Registry, req: &Take, now: Time, cfg: &Config, fx: &mut Ef
         for_secs: None,
         released: None,
         lost_on_sync: Vec::new(),
+        rank_token: None,
         note: None,
         token: floor,
         extra: Default::default(),
     });
     claim.released = None;
     if !renewing {
+        claim.rank_token = None;
         // A token that can only grow must not wrap: an exhausted one (a
         // hand-edited or hostile record) is a hub error, not a reuse.
         claim.token = claim.token.checked_add(1).ok_or_else(|| {

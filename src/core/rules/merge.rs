@@ -75,7 +75,14 @@ fn merge_map<V: Clone + PartialEq>(
 
 fn merge_session(a: &Session, b: &Session) -> Session {
     // Latest sign of life; at equal times an ended record beats a live one.
-    pick(a, b, |s| (s.last_seen, s.ended.is_some(), s.ended)).clone()
+    let mut out = pick(a, b, |s| (s.last_seen, s.ended.is_some(), s.ended)).clone();
+    // Messages a merge left behind the cursor, known on either side at the
+    // same moment, are still unread.
+    if a.last_seen == b.last_seen {
+        let all: BTreeSet<&String> = a.pending.iter().chain(&b.pending).collect();
+        out.pending = all.into_iter().cloned().collect();
+    }
+    out
 }
 
 fn merge_escalation(a: &Escalation, b: &Escalation) -> Escalation {
@@ -121,7 +128,7 @@ fn merge_claim(a: &Claim, b: &Claim) -> Claim {
                 // then the session id. The survivor's token is above both.
                 let rank = |c: &Claim| {
                     (
-                        std::cmp::Reverse(c.token),
+                        std::cmp::Reverse(c.rank_token.unwrap_or(c.token)),
                         std::cmp::Reverse(c.since),
                         std::cmp::Reverse(c.holder.clone()),
                     )
@@ -131,6 +138,7 @@ fn merge_claim(a: &Claim, b: &Claim) -> Claim {
                 lost.entry((loser.holder.clone().unwrap_or_default(), loser.token))
                     .or_insert(false);
                 let mut w = winner.clone();
+                w.rank_token = Some(winner.rank_token.unwrap_or(winner.token));
                 w.token = top.saturating_add(1);
                 w
             }

@@ -198,6 +198,7 @@ pub(crate) mod fixtures {
                     for_secs: None,
                     released: None,
                     lost_on_sync: Vec::new(),
+                    rank_token: None,
                     note: None,
                     token: 1,
                     extra: Default::default(),
