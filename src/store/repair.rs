@@ -166,6 +166,22 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
     for (name, _) in hub.missing_files() {
         out.push(finding(name, None, format!("{name} is missing"), true));
     }
+    if let Some(top) = super::git::work_tree(&hub.dir) {
+        let rel = hub
+            .dir
+            .strip_prefix(&top)
+            .ok()
+            .and_then(|p| p.to_str())
+            .unwrap_or("");
+        if !rel.is_empty() && super::git::tracked(&top, rel) {
+            out.push(finding(
+                REGISTRY,
+                None,
+                format!("the hub ({rel}/) is tracked on the code branch, so checkout, stash, reset and pull can roll it back; run `coord init` to move it into the git directory"),
+                false,
+            ));
+        }
+    }
     if let Some(repo) = super::merge::repository_of(&hub.dir) {
         if !super::merge::driver_registered(&repo) {
             out.push(finding(

@@ -113,12 +113,18 @@ impl Hub {
                 "add one with `git remote add {remote} URL`, or pass --remote NAME"
             ))
         })?;
+        // git must know how to merge the registry (a manual `git merge` of
+        // the hub branch, a clone that still tracks the old in-tree hub).
+        if !super::merge::driver_registered(&repo) {
+            super::merge::register_driver(&repo)?;
+        }
         let local_ref = format!("refs/heads/{branch}");
         let remote_ref = format!("refs/coord/remotes/{remote}/{branch}");
         let _lock = self.lock(true)?;
         let before = self.shared_files()?;
         let mut commit = commit_files(
             &repo,
+            &self.dir,
             &before,
             rev(&repo, &local_ref)?.as_deref(),
             "coord: local hub",
@@ -138,7 +144,7 @@ impl Hub {
                     )))
                 }
             };
-            if let Some(theirs) = &theirs {
+            if let Some(theirs) = theirs.as_ref().filter(|t| **t != commit) {
                 if ancestor(&repo, &commit, theirs) {
                     // Fast forward: theirs already has everything ours has.
                     let remote_files = read_commit(&repo, theirs)?;
@@ -160,13 +166,15 @@ impl Hub {
                     // The briefing of the merged hub, for the git host.
                     self.write_files(&merged)?;
                     if let Some(reg) = registry_of(&merged)? {
-                        merged.insert(STATE.to_string(), brief(self, &reg)?.into_bytes());
+                        let page = brief(self, &reg)?.into_bytes();
+                        fsio::write_atomic(&self.dir, STATE, &page, self.config.durability)?;
+                        merged.insert(STATE.to_string(), page);
                     }
                     incoming = flow(&files, &merged);
                     outgoing = flow(&remote_files, &merged);
                     arbitrated += lost;
                     files = merged;
-                    let tree = write_tree(&repo, &files)?;
+                    let tree = write_tree(&repo, &self.dir, &files)?;
                     let mut c = git(&repo);
                     c.args([
                         "commit-tree",
@@ -182,7 +190,7 @@ impl Hub {
                 } else {
                     outgoing = flow(&read_commit(&repo, theirs)?, &files);
                 }
-            } else {
+            } else if theirs.is_none() {
                 outgoing = flow(&Files::new(), &files);
             }
             if files != before {
@@ -261,14 +269,29 @@ fn read_commit(repo: &Path, commit: &str) -> Result<Files> {
     Ok(files)
 }
 
-/// A tree of `files` (one level of subfolders: archive/).
-fn write_tree(repo: &Path, files: &Files) -> Result<String> {
+/// A tree of the hub's files as they are on disk in `dir` (one level of
+/// subfolders: archive/). One `git hash-object --stdin-paths` hashes them
+/// all; git stores only blobs it does not have yet.
+fn write_tree(repo: &Path, dir: &Path, files: &Files) -> Result<String> {
+    let names: Vec<&String> = files.keys().collect();
+    let paths: String = names
+        .iter()
+        .map(|n| format!("{}\n", dir.join(n).display()))
+        .collect();
+    let mut c = git(repo);
+    // Fast compression: the logs are tens of megabytes, stored whole at each
+    // change; git packs them tighter later (gc) anyway.
+    c.args([
+        "-c",
+        "core.looseCompression=1",
+        "hash-object",
+        "-w",
+        "--stdin-paths",
+    ]);
+    let blobs = run_with(c, paths.as_bytes(), "store the hub files")?;
     let mut top = String::new();
     let mut sub: BTreeMap<&str, String> = BTreeMap::new();
-    for (name, bytes) in files {
-        let mut c = git(repo);
-        c.args(["hash-object", "-w", "--stdin"]);
-        let blob = run_with(c, bytes, "store a hub file")?;
+    for (name, blob) in names.into_iter().zip(blobs.lines()) {
         match name.split_once('/') {
             Some((dir, file)) => sub
                 .entry(dir)
@@ -296,8 +319,14 @@ fn write_tree(repo: &Path, files: &Files) -> Result<String> {
 
 /// A commit of `files` on top of `parent`, or `parent` itself when nothing
 /// changed since.
-fn commit_files(repo: &Path, files: &Files, parent: Option<&str>, message: &str) -> Result<String> {
-    let tree = write_tree(repo, files)?;
+fn commit_files(
+    repo: &Path,
+    dir: &Path,
+    files: &Files,
+    parent: Option<&str>,
+    message: &str,
+) -> Result<String> {
+    let tree = write_tree(repo, dir, files)?;
     if let Some(p) = parent {
         let mut c = git(repo);
         c.args(["rev-parse", &format!("{p}^{{tree}}")]);
@@ -374,10 +403,10 @@ fn merge_files(base: Option<&Files>, ours: &Files, theirs: &Files) -> Result<(Fi
     // and messages that landed behind it are pending for their recipients.
     let log = text(&out, MESSAGES);
     let (our_ids, their_ids) = (ids(&text(ours, MESSAGES)), ids(&text(theirs, MESSAGES)));
+    let index = LogIndex::new(&log, &our_ids, &their_ids);
     for (id, s) in reg.sessions.iter_mut() {
         let from_theirs = b.sessions.get(id) == Some(s) && a.sessions.get(id) != Some(s);
-        let known = if from_theirs { &their_ids } else { &our_ids };
-        remap(s, &log, known, id);
+        index.remap(s, id, from_theirs);
     }
     if reg.schema == 0 {
         reg.schema = crate::core::model::SCHEMA;
@@ -387,39 +416,78 @@ fn merge_files(base: Option<&Files>, ours: &Files, theirs: &Files) -> Result<(Fi
     Ok((out, arbitrated))
 }
 
-/// Move a session's cursor to the end of the same message in `log`, and
-/// mark as pending the messages for it that its side did not `know` and
-/// that the merge placed before that point.
-fn remap(s: &mut crate::core::model::Session, log: &str, known: &BTreeSet<String>, me: &str) {
-    let Some(old) = s.cursor.clone() else { return };
-    let Some(old_id) = old.id.clone() else { return };
-    let mut offset = 0u64;
-    let mut behind = Vec::new();
-    let mut found = None;
-    for line in log.lines() {
-        let len = line.len() as u64 + 1;
-        offset += len;
-        let Ok(m) = serde_json::from_str::<Message>(line) else {
-            continue;
+/// The merged message log, read once: where each record ends, and the
+/// messages one side did not have (parsed, with their places).
+struct LogIndex {
+    /// id -> (place, end offset, line length with newline, time).
+    at: std::collections::HashMap<String, (usize, u64, u64, crate::core::clock::Time)>,
+    /// Messages new to our side, and new to theirs, with their places.
+    new_to_ours: Vec<(usize, Message)>,
+    new_to_theirs: Vec<(usize, Message)>,
+}
+
+impl LogIndex {
+    fn new(log: &str, ours: &BTreeSet<String>, theirs: &BTreeSet<String>) -> LogIndex {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            id: String,
+            ts: String,
+        }
+        let mut index = LogIndex {
+            at: Default::default(),
+            new_to_ours: Vec::new(),
+            new_to_theirs: Vec::new(),
         };
-        if m.id == old_id {
-            found = Some(Cursor {
-                offset,
-                id: Some(m.id.clone()),
-                len,
-                ts: Some(m.ts),
-            });
-            break;
+        let mut offset = 0u64;
+        for (place, line) in log.lines().enumerate() {
+            let len = line.len() as u64 + 1;
+            offset += len;
+            let Ok(h) = serde_json::from_str::<Head>(line) else {
+                continue;
+            };
+            let Some(ts) = crate::core::clock::stamp::parse(&h.ts) else {
+                continue;
+            };
+            let (in_ours, in_theirs) = (ours.contains(&h.id), theirs.contains(&h.id));
+            if !in_ours || !in_theirs {
+                if let Ok(m) = serde_json::from_str::<Message>(line) {
+                    if !in_ours {
+                        index.new_to_ours.push((place, m.clone()));
+                    }
+                    if !in_theirs {
+                        index.new_to_theirs.push((place, m));
+                    }
+                }
+            }
+            index.at.insert(h.id, (place, offset, len, ts));
         }
-        if !known.contains(&m.id) && m.addressed_to(me) {
-            behind.push(m.id);
-        }
+        index
     }
-    if let Some(c) = found {
-        s.cursor = Some(c);
-        for id in behind {
-            if !s.pending.contains(&id) {
-                s.pending.push(id);
+
+    /// Move a session's cursor to the end of the same message, and mark as
+    /// pending the messages for it that its side did not have and that the
+    /// merge placed before that point.
+    fn remap(&self, s: &mut crate::core::model::Session, me: &str, from_theirs: bool) {
+        let Some(old_id) = s.cursor.as_ref().and_then(|c| c.id.clone()) else {
+            return;
+        };
+        let Some(&(place, end, len, ts)) = self.at.get(&old_id) else {
+            return;
+        };
+        s.cursor = Some(Cursor {
+            offset: end,
+            id: Some(old_id),
+            len,
+            ts: Some(ts),
+        });
+        let new = if from_theirs {
+            &self.new_to_theirs
+        } else {
+            &self.new_to_ours
+        };
+        for (p, m) in new {
+            if *p < place && m.addressed_to(me) && !s.pending.contains(&m.id) {
+                s.pending.push(m.id.clone());
             }
         }
     }
