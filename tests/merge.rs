@@ -148,7 +148,10 @@ fn two_branches_that_both_changed_the_hub_merge_without_markers() {
     .ok()
     .json();
     assert_eq!(inbox["messages"].as_array().unwrap().len(), 2, "{inbox}");
-    coord(&repo, "2026-03-02T09:34:00Z", &["doctor"]).ok();
+    // doctor's only complaint is the old layout itself: a tracked hub.
+    let out = coord(&repo, "2026-03-02T09:34:00Z", &["doctor"]).code(5);
+    assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
+    assert!(out.stdout.contains("tracked on the code branch"), "{}", out.stdout);
 }
 
 #[test]
