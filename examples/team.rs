@@ -1,7 +1,7 @@
 //! A scripted day of a five-session team on a scratch hub, printing what each
 //! session runs and sees. Time is pinned with COORD_NOW and ids are seeded
 //! with COORD_ID_SEED, so the hub it leaves is the same byte for byte on
-//! every run: `coordination/` in this repository is that hub.
+//! every run: `docs/sample-hub/` in this repository is that hub.
 //!
 //!     cargo run --release --example team                  # scratch hub
 //!     cargo run --release --example team -- --out DIR     # keep the hub in DIR

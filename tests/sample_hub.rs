@@ -1,4 +1,4 @@
-//! The committed sample hub (`coordination/`) is exactly what the scripted
+//! The committed sample hub (`docs/sample-hub/`) is exactly what the scripted
 //! day in examples/team.rs leaves behind: rerunning it reproduces every
 //! shared file byte for byte.
 
@@ -34,7 +34,7 @@ fn rerunning_the_example_reproduces_the_sample_hub() {
         .status()
         .unwrap();
     assert!(status.success());
-    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("coordination");
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs").join("sample-hub");
     let mut fresh = snapshot(&out);
     let mut kept = snapshot(&committed);
     // Machine-local files are ignored by the hub's .gitignore and never committed.
@@ -49,7 +49,7 @@ fn rerunning_the_example_reproduces_the_sample_hub() {
     for (name, bytes) in &fresh {
         assert!(
             kept[name] == *bytes,
-            "{name} differs from coordination/{name}; regenerate with: rm -rf coordination && cargo run --release --example team -- --out coordination"
+            "{name} differs from docs/sample-hub/{name}; regenerate with: rm -rf docs/sample-hub && cargo run --release --example team -- --out docs/sample-hub"
         );
     }
     assert!(kept.contains_key("CURRENT_STATE.md"));
