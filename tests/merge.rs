@@ -151,7 +151,11 @@ fn two_branches_that_both_changed_the_hub_merge_without_markers() {
     // doctor's only complaint is the old layout itself: a tracked hub.
     let out = coord(&repo, "2026-03-02T09:34:00Z", &["doctor"]).code(5);
     assert_eq!(out.stdout.lines().count(), 1, "{}", out.stdout);
-    assert!(out.stdout.contains("tracked on the code branch"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("tracked on the code branch"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

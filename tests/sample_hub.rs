@@ -34,7 +34,9 @@ fn rerunning_the_example_reproduces_the_sample_hub() {
         .status()
         .unwrap();
     assert!(status.success());
-    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs").join("sample-hub");
+    let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("docs")
+        .join("sample-hub");
     let mut fresh = snapshot(&out);
     let mut kept = snapshot(&committed);
     // Machine-local files are ignored by the hub's .gitignore and never committed.

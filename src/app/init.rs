@@ -40,8 +40,6 @@ pub fn init(location: &Location) -> Result<InitReport> {
     if let (true, Some(common)) = (live, dir.parent()) {
         let old = common.parent().unwrap_or(common).join(store::DIR_NAME);
         if old.join(store::REGISTRY).is_file() {
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| crate::core::error::CoordError::io("create", &dir, e))?;
             adopted = store::adopt(&old, &dir)?;
         }
         if let Some(top) = &top {

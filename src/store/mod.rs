@@ -264,6 +264,11 @@ fn initial_files() -> Vec<(&'static str, String)> {
 /// `live`: every hub file `live` lacks is copied (never through a link).
 /// Returns the names copied.
 pub fn adopt(old: &Path, live: &Path) -> Result<Vec<String>> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(live)
+        .map_err(|e| CoordError::io("create", live, e))?;
     let mut copied = Vec::new();
     let mut names: Vec<String> = initial_files().into_iter().map(|(n, _)| n.to_string()).collect();
     names.push(STATE.to_string());

@@ -67,16 +67,14 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
 /// `alice (you) stale 45m ago [backend, auth API]: implementing auth
 /// (build, 40%); holds task:auth (45m left)`. An active session's last sign
 /// of life is recent by definition, so it is left out.
-fn session_line(s: &SessionView, r: &StatusReport) -> String {
+fn session_line(s: &SessionView, r: &StatusReport, facts: &Facts) -> String {
     let me = if r.me.as_deref() == Some(s.id.as_str()) {
         " (you)"
     } else {
         ""
     };
     // The machine, once sessions run on more than one.
-    let machines: std::collections::BTreeSet<_> =
-        r.sessions.iter().filter_map(|s| s.machine.as_deref()).collect();
-    let me = match (&s.machine, machines.len() > 1) {
+    let me = match (&s.machine, facts.many_machines) {
         (Some(m), true) => format!("{me} @{m}"),
         _ => me.to_string(),
     };
@@ -100,21 +98,38 @@ fn session_line(s: &SessionView, r: &StatusReport) -> String {
     } else {
         format!(": {doing}")
     };
-    let held: Vec<String> = r
-        .claims
-        .iter()
-        .filter(|c| c.holder.as_deref() == Some(s.id.as_str()))
-        .map(held_claim)
-        .collect();
-    let held = if held.is_empty() {
-        String::new()
-    } else {
-        format!("; holds {}", held.join(", "))
+    let held = match facts.held.get(s.id.as_str()) {
+        Some(list) => format!("; holds {}", list.join(", ")),
+        None => String::new(),
     };
     sanitize(
         &format!("{}{me} {}{seen}{tags}{doing}{held}", s.id, s.state.as_str()),
         false,
     )
+}
+
+/// What every session line needs, gathered once (not once a session: a
+/// hub of 10,000 sessions made that quadratic).
+struct Facts<'r> {
+    many_machines: bool,
+    held: std::collections::HashMap<&'r str, Vec<String>>,
+}
+
+impl<'r> Facts<'r> {
+    fn of(r: &'r StatusReport) -> Facts<'r> {
+        let machines: std::collections::BTreeSet<_> =
+            r.sessions.iter().filter_map(|s| s.machine.as_deref()).collect();
+        let mut held: std::collections::HashMap<&str, Vec<String>> = Default::default();
+        for c in &r.claims {
+            if let Some(h) = c.holder.as_deref() {
+                held.entry(h).or_default().push(held_claim(c));
+            }
+        }
+        Facts {
+            many_machines: machines.len() > 1,
+            held,
+        }
+    }
 }
 
 /// `task:auth`, with `(45m left)` when it has a deadline.
@@ -150,14 +165,11 @@ fn hidden(r: &StatusReport) -> String {
 
 /// Claims whose holder is not listed (gone, not yet swept): one line.
 fn other_claims(r: &StatusReport) -> Option<String> {
+    let listed: std::collections::HashSet<&str> = r.sessions.iter().map(|s| s.id.as_str()).collect();
     let others: Vec<String> = r
         .claims
         .iter()
-        .filter(|c| {
-            !r.sessions
-                .iter()
-                .any(|s| c.holder.as_deref() == Some(s.id.as_str()))
-        })
+        .filter(|c| c.holder.as_deref().is_none_or(|h| !listed.contains(h)))
         .map(|c| format!("{} by {}", held_claim(c), c.holder.as_deref().unwrap_or("")))
         .collect();
     (!others.is_empty()).then(|| sanitize(&format!("other claims: {}", others.join(", ")), false))
@@ -167,8 +179,9 @@ fn other_claims(r: &StatusReport) -> Option<String> {
 /// claims of sessions not listed, alerts, and unread messages.
 fn short(r: &StatusReport) -> String {
     let mut out = String::new();
+    let facts = Facts::of(r);
     for s in &r.sessions {
-        out.push_str(&session_line(s, r));
+        out.push_str(&session_line(s, r, &facts));
         out.push('\n');
     }
     let hidden = hidden(r);
@@ -198,8 +211,9 @@ fn plain(r: &StatusReport) -> String {
     let mut text = String::new();
     let live = r.sessions.iter().filter(|s| s.state.is_live()).count();
     text.push_str(&format!("sessions: {live} live{}\n", hidden(r)));
+    let facts = Facts::of(r);
     for s in &r.sessions {
-        text.push_str(&session_line(s, r));
+        text.push_str(&session_line(s, r, &facts));
         text.push('\n');
     }
     if let Some(line) = other_claims(r) {
