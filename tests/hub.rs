@@ -125,19 +125,6 @@ fn init_without_a_flag_uses_the_top_of_the_git_work_tree() {
     assert!(!repo.join("coordination").exists());
 }
 
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let st = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t")
-        .status()
-        .expect("git runs");
-    assert!(st.success(), "git {args:?}");
-}
-
 #[test]
 fn a_linked_worktree_uses_the_main_worktrees_hub() {
     let tmp = tempfile::tempdir().unwrap();

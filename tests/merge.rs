@@ -6,35 +6,6 @@ use std::process::Command;
 
 use crate::support::*;
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let bin_dir = Path::new(BIN).parent().unwrap();
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin_dir.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t")
-        .env("COORD_TESTING", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// coord in `repo`'s hub at `now`.
 fn coord(repo: &Path, now: &str, args: &[&str]) -> Out {
     let mut c = Command::new(BIN);

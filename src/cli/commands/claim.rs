@@ -48,6 +48,20 @@ pub fn split_key(kind: &str, name: Option<&str>, verb: &str) -> Result<(String, 
     }
 }
 
+/// The claim of `release` and `renew`: `TYPE NAME`, or `None` for `--all`.
+pub fn one_or_all(
+    kind: Option<&str>,
+    name: Option<&str>,
+    all: bool,
+    verb: &str,
+) -> Result<Option<(String, String)>> {
+    match kind {
+        Some(kind) => Ok(Some(split_key(kind, name, verb)?)),
+        None if all => Ok(None),
+        None => Err(usage(format!("{verb} needs TYPE and NAME, or --all"))),
+    }
+}
+
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     let (kind, name) = split_key(&args.kind, args.name.as_deref(), "claim")?;
     let report = claim(

@@ -55,7 +55,8 @@ pub fn run_who(ui: &Ui, ctx: &Ctx, args: &WhoArgs) -> Result<()> {
     ui.out(&table(ui, &report.claims))
 }
 
-fn table(ui: &Ui, claims: &[ClaimView]) -> String {
+/// The claims table of `coord claims` and `coord status`; empty for no claims.
+pub(super) fn table(ui: &Ui, claims: &[ClaimView]) -> String {
     if claims.is_empty() {
         return String::new();
     }

@@ -13,13 +13,16 @@ pub struct Args {
     pub older_than: Option<String>,
 }
 
+impl Args {
+    fn request(&self) -> PruneRequest {
+        PruneRequest {
+            older_than: self.older_than.clone(),
+        }
+    }
+}
+
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
-    let report = prune(
-        ctx,
-        &PruneRequest {
-            older_than: args.older_than.clone(),
-        },
-    )?;
+    let report = prune(ctx, &args.request())?;
     if ui.json {
         return ui.json(&report);
     }
@@ -32,12 +35,7 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
 }
 
 pub fn run_archive(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
-    let report = archive(
-        ctx,
-        &PruneRequest {
-            older_than: args.older_than.clone(),
-        },
-    )?;
+    let report = archive(ctx, &args.request())?;
     if ui.json {
         return ui.json(&report);
     }

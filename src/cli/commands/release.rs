@@ -3,7 +3,7 @@
 use crate::app::release::{release, ReleaseRequest};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
-use crate::core::error::{usage, Result};
+use crate::core::error::Result;
 use crate::core::text::sanitize;
 
 /// Give claims back: `release TYPE NAME`, or `release --all`
@@ -19,11 +19,7 @@ pub struct Args {
 }
 
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
-    let claim = match &args.kind {
-        Some(kind) => Some(super::claim::split_key(kind, args.name.as_deref(), "release")?),
-        None if args.all => None,
-        None => return Err(usage("release needs TYPE and NAME, or --all")),
-    };
+    let claim = super::claim::one_or_all(args.kind.as_deref(), args.name.as_deref(), args.all, "release")?;
     let report = release(ctx, &ReleaseRequest { claim })?;
     if ui.json {
         return ui.json(&report);

@@ -4,7 +4,7 @@ use crate::app::renew::{renew, RenewRequest};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::clock::format_time;
-use crate::core::error::{usage, Result};
+use crate::core::error::Result;
 use crate::core::text::sanitize;
 
 /// Renew claims that have a deadline: `renew --all`, or `renew TYPE NAME`
@@ -23,11 +23,7 @@ pub struct Args {
 }
 
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
-    let claim = match &args.kind {
-        Some(kind) => Some(super::claim::split_key(kind, args.name.as_deref(), "renew")?),
-        None if args.all => None,
-        None => return Err(usage("renew needs TYPE and NAME, or --all")),
-    };
+    let claim = super::claim::one_or_all(args.kind.as_deref(), args.name.as_deref(), args.all, "renew")?;
     let report = renew(
         ctx,
         &RenewRequest {

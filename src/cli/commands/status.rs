@@ -7,7 +7,7 @@ use crate::app::status::{status, StatusReport, StatusRequest};
 use crate::app::views::{ClaimView, SessionView};
 use crate::app::Ctx;
 use crate::cli::ui::{cell, Ui};
-use crate::core::clock::{ago, format_time, parse_duration};
+use crate::core::clock::{ago, parse_duration};
 use crate::core::error::Result;
 use crate::core::rules::State;
 use crate::core::text::sanitize;
@@ -300,22 +300,7 @@ fn full(r: &StatusReport, ui: &Ui) -> String {
         ));
     }
     text.push_str(&format!("claims: {}\n", r.claims.len()));
-    if !r.claims.is_empty() {
-        let rows = r
-            .claims
-            .iter()
-            .map(|c| {
-                vec![
-                    sanitize(&c.key, false),
-                    cell(&c.holder),
-                    c.since.map(format_time).unwrap_or_default(),
-                    c.left(),
-                    c.token.to_string(),
-                ]
-            })
-            .collect();
-        text.push_str(&ui.table(&["CLAIM", "HOLDER", "SINCE", "LEFT", "TOKEN"], rows));
-    }
+    text.push_str(&super::claims::table(ui, &r.claims));
     tail(&mut text, r, ui);
     text
 }
