@@ -333,6 +333,10 @@ fn main() {
         bench(none, |_| coord(hub, &["status", "--short"]), Some(0)),
     ));
     rows.push((
+        "prime".into(),
+        bench(none, |_| coord(hub, &["-s", "s001", "prime"]), Some(0)),
+    ));
+    rows.push((
         "heartbeat".into(),
         bench(
             none,

@@ -14,6 +14,7 @@ mod hub;
 mod identity;
 mod merge;
 mod messages;
+mod prime;
 mod props;
 mod sample_hub;
 mod security;

@@ -12,6 +12,7 @@ pub mod heartbeat;
 pub mod inbox;
 pub mod init;
 pub mod merge_driver;
+pub mod prime;
 pub mod prune;
 pub mod release;
 pub mod renew;
