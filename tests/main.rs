@@ -10,6 +10,7 @@ mod claims;
 mod clock;
 mod doctor;
 mod everyday;
+mod guard;
 mod hub;
 mod identity;
 mod merge;

@@ -59,12 +59,62 @@ pub fn who(ctx: &Ctx, path: &str) -> Result<WhoReport> {
     let path = glob::normalize(path)?;
     let now = ctx.now();
     let cfg = &ctx.hub.config;
-    let folded = fold(&path);
     ctx.hub.read(|reg| {
-        let claims = held_claims(reg, now, cfg)
-            .into_iter()
-            .filter(|c| c.live && c.kind == "file" && glob::overlap(&fold(&c.name), &folded))
-            .collect();
+        let claims = covering(&held_claims(reg, now, cfg), &path);
         Ok(WhoReport { path, claims })
+    })
+}
+
+/// The live file claims among `claims` whose glob covers `path`.
+fn covering(claims: &[ClaimView], path: &str) -> Vec<ClaimView> {
+    let folded = fold(path);
+    claims
+        .iter()
+        .filter(|c| c.live && c.kind == "file" && glob::overlap(&fold(&c.name), &folded))
+        .cloned()
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct GuardReport {
+    /// The committing session, when one is found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub me: Option<String>,
+    /// How many staged paths were checked.
+    pub checked: usize,
+    /// Staged paths inside live file claims of other sessions.
+    pub blocked: Vec<WhoReport>,
+}
+
+/// Which of `paths` (staged for a commit) are inside live file claims of
+/// sessions other than the acting one. Without an acting session every
+/// holder counts. A path no claim could name (it fails the claim rules) is
+/// not covered by any claim and passes.
+pub fn guard(ctx: &Ctx, paths: &[String]) -> Result<GuardReport> {
+    let now = ctx.now();
+    let cfg = &ctx.hub.config;
+    ctx.hub.read(|reg| {
+        let me = match ctx.me_read(reg, now) {
+            Ok(me) => Some(me),
+            Err(e) if ctx.hints.named() => return Err(e),
+            Err(_) => None,
+        };
+        let others: Vec<ClaimView> = held_claims(reg, now, cfg)
+            .into_iter()
+            .filter(|c| me.is_none() || c.holder != me)
+            .collect();
+        let blocked = paths
+            .iter()
+            .filter_map(|p| glob::normalize(p).ok())
+            .filter_map(|path| {
+                let claims = covering(&others, &path);
+                (!claims.is_empty()).then_some(WhoReport { path, claims })
+            })
+            .collect();
+        Ok(GuardReport {
+            me,
+            checked: paths.len(),
+            blocked,
+        })
     })
 }

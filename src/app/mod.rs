@@ -18,6 +18,7 @@ pub mod heartbeat;
 pub mod identity;
 pub mod inbox;
 pub mod init;
+pub mod install;
 pub mod prime;
 pub mod prune;
 pub mod release;

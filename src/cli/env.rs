@@ -17,6 +17,11 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// `COORD_GUARD=off`: let this commit through unchecked.
+pub fn guard_off() -> bool {
+    var("COORD_GUARD").is_some_and(|v| v.eq_ignore_ascii_case("off"))
+}
+
 /// Where to look for the hub.
 pub fn location(flag: Option<PathBuf>) -> Result<Location> {
     let cwd = std::env::current_dir().map_err(|e| failure(format!("cannot read the current folder: {e}")))?;

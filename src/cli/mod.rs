@@ -80,6 +80,8 @@ pub enum Command {
     Doctor(doctor::Args),
     Whoami(whoami::Args),
     Prime(prime::Args),
+    Guard(guard::Args),
+    Install(guard::InstallArgs),
     Claims(claims::Args),
     Prune(prune::Args),
     Sync(sync::Args),
@@ -141,6 +143,13 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
         Command::Completions(args) => return completions::run(ui, args),
         Command::Man(args) => return completions::run_man(ui, args),
         Command::MergeDriver(args) => return merge_driver::run(ui, args),
+        Command::Install(args) => return guard::run_install(ui, args),
+        Command::Guard(_) if env::guard_off() => {
+            ui.status("coord guard is off (COORD_GUARD=off): this commit was not checked");
+            return Ok(());
+        }
+        // Outside a coord repository there is nothing to guard.
+        Command::Guard(_) if location.find().is_err() => return Ok(()),
         _ => {}
     }
     // doctor opens the hub even with broken settings, which it then reports.
@@ -163,7 +172,11 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
 fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
     match command {
         // Handled before a hub is opened.
-        Command::Init(_) | Command::Completions(_) | Command::Man(_) | Command::MergeDriver(_) => Ok(()),
+        Command::Init(_)
+        | Command::Completions(_)
+        | Command::Man(_)
+        | Command::MergeDriver(_)
+        | Command::Install(_) => Ok(()),
         Command::Start(args) => start::run(ui, ctx, args),
         Command::Stop(args) => stop::run(ui, ctx, args),
         Command::Status(args) => status::run(ui, ctx, args),
@@ -178,6 +191,7 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         Command::Doctor(args) => doctor::run(ui, ctx, args),
         Command::Whoami(args) => whoami::run(ui, ctx, args),
         Command::Prime(args) => prime::run(ui, ctx, args),
+        Command::Guard(args) => guard::run(ui, ctx, args),
         Command::Claims(args) => claims::run(ui, ctx, args),
         Command::Prune(args) => prune::run(ui, ctx, args),
         Command::Sync(args) => sync::run(ui, ctx, args),

@@ -112,6 +112,47 @@ pub fn exclude(common: &Path, pattern: &str) -> Result<()> {
     .map_err(|e| CoordError::io("write", &path, e))
 }
 
+/// The paths staged for the next commit of the work tree at `dir` (added,
+/// changed, deleted; a rename as its two paths), relative to its top.
+pub fn staged(dir: &Path) -> Result<Vec<String>> {
+    let out = git(dir)
+        .args(["diff", "--cached", "--name-only", "-z", "--no-renames"])
+        .output()
+        .map_err(|e| {
+            failure(format!(
+                "cannot run git to list the staged files: {e}; is git installed?"
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(failure(format!(
+            "git could not list the staged files: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(out
+        .stdout
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect())
+}
+
+/// The folder git runs hooks from for the work tree at `dir`: `core.hooksPath`
+/// when set, else `hooks/` in the common git directory (shared by linked
+/// worktrees).
+pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
+    let mut c = git(dir);
+    c.args(["rev-parse", "--git-path", "hooks"]);
+    let out = run(c, "find the hooks folder").map_err(|_| {
+        hub(format!(
+            "{} is not in a git repository; run `coord install git` inside one",
+            dir.display()
+        ))
+    })?;
+    let path = PathBuf::from(out);
+    Ok(if path.is_absolute() { path } else { dir.join(path) })
+}
+
 /// The hub must be in a git repository for this.
 pub fn require_repo(dir: &Path) -> Result<PathBuf> {
     let mut c = git(dir);

@@ -8,6 +8,7 @@ pub mod claim;
 pub mod claims;
 pub mod completions;
 pub mod doctor;
+pub mod guard;
 pub mod heartbeat;
 pub mod inbox;
 pub mod init;

@@ -1,0 +1,111 @@
+//! `coord guard` (the pre-commit check) and `coord install git` (the hook
+//! that runs it).
+
+use crate::app::claims::{guard, GuardReport};
+use crate::app::install::install_git;
+use crate::app::Ctx;
+use crate::cli::ui::Ui;
+use crate::core::error::{conflict, Result};
+use crate::core::text::{command_line, sanitize};
+use crate::store::git;
+
+/// Refuse a commit that stages files inside other sessions' live file claims (run by the pre-commit hook)
+#[derive(clap::Args, Debug)]
+pub struct Args {}
+
+pub fn run(ui: &Ui, ctx: &Ctx, _args: &Args) -> Result<()> {
+    let cwd = crate::cli::env::location(None)?.cwd;
+    let paths = git::staged(&cwd)?;
+    let report = guard(ctx, &paths)?;
+    if report.blocked.is_empty() {
+        return if ui.json { ui.json(&report) } else { Ok(()) };
+    }
+    // A refusal is an error; in JSON its details are the report.
+    let details = serde_json::to_value(&report).unwrap_or_default();
+    Err(refusal(&report).details(details))
+}
+
+fn refusal(r: &GuardReport) -> crate::core::error::CoordError {
+    let mut lines = Vec::new();
+    let mut first_holder = None;
+    for b in &r.blocked {
+        let holders: Vec<String> = b
+            .claims
+            .iter()
+            .map(|c| {
+                let holder = c.holder.as_deref().unwrap_or("?");
+                first_holder.get_or_insert_with(|| holder.to_string());
+                format!(
+                    "{} ({}, {})",
+                    sanitize(holder, false),
+                    sanitize(&c.key, false),
+                    c.left()
+                )
+            })
+            .collect();
+        lines.push(format!(
+            "{} is claimed by {}",
+            sanitize(&b.path, false),
+            holders.join(", ")
+        ));
+    }
+    let holder = first_holder.unwrap_or_default();
+    let ask = command_line(&["send", &holder, &format!("may I commit {}?", r.blocked[0].path)]);
+    let mut e = conflict(format!(
+        "commit refused: {} staged file{} inside other sessions' claims",
+        r.blocked.len(),
+        if r.blocked.len() == 1 { " is" } else { "s are" }
+    ));
+    for l in lines {
+        e = e.hint(l);
+    }
+    e.hint(format!("ask the holder: {ask}"))
+        .hint(format!(
+            "or unstage: {}",
+            shell_line(&["git", "restore", "--staged", "--", &r.blocked[0].path])
+        ))
+        .hint("or bypass once: COORD_GUARD=off git commit ..., or git commit --no-verify")
+}
+
+fn shell_line(args: &[&str]) -> String {
+    args.iter()
+        .map(|a| crate::core::text::shell_quote(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Write coord's hooks: `git` (the pre-commit guard)
+#[derive(clap::Args, Debug)]
+pub struct InstallArgs {
+    /// What to wire coord into
+    #[arg(value_enum)]
+    pub target: Target,
+    /// Remove coord's part and put back what it replaced
+    #[arg(long)]
+    pub uninstall: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Target {
+    /// The pre-commit hook that runs `coord guard`
+    Git,
+}
+
+pub fn run_install(ui: &Ui, args: &InstallArgs) -> Result<()> {
+    let cwd = crate::cli::env::location(None)?.cwd;
+    let exe = std::env::current_exe()
+        .map_err(|e| crate::core::error::failure(format!("cannot find coord's own path: {e}")))?;
+    let report = match args.target {
+        Target::Git => install_git(&cwd, &exe, args.uninstall)?,
+    };
+    if ui.json {
+        return ui.json(&report);
+    }
+    let chained = match &report.chained {
+        Some(p) if args.uninstall => format!("; {} is back in place", p.display()),
+        Some(p) => format!("; it runs {} after its check", p.display()),
+        None => String::new(),
+    };
+    ui.status(&format!("{} {}{chained}", report.action, report.hook.display()));
+    Ok(())
+}
