@@ -183,3 +183,44 @@ fn the_hook_follows_core_hooks_path_and_guards_linked_worktrees() {
         stderr(&out)
     );
 }
+
+#[test]
+fn agents_md_gets_one_marked_section_and_uninstall_leaves_the_rest_byte_for_byte() {
+    let (_tmp, repo) = repo();
+    let theirs = "# Agents\n\nRun the tests before you push.\n";
+    std::fs::write(repo.join("AGENTS.md"), theirs).unwrap();
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    // From a subfolder: the file at the top of the work tree.
+    coord(&repo.join("sub"), None, &["install", "agents-md"]).ok();
+    let once = std::fs::read_to_string(repo.join("AGENTS.md")).unwrap();
+    assert!(once.starts_with(theirs), "{once}");
+    assert!(once.contains("<!-- coord:begin"), "{once}");
+    assert!(once.contains("coord prime"), "{once}");
+    assert!(once.contains("coord claim file PATH"), "{once}");
+    assert!(once.trim_end().ends_with("<!-- coord:end -->"), "{once}");
+    let again = coord(&repo, None, &["install", "agents-md"]).ok();
+    assert!(again.stderr.contains("updated"), "{}", again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("AGENTS.md")).unwrap(),
+        once,
+        "idempotent"
+    );
+    // Text others add after the section stays through a refresh.
+    std::fs::write(repo.join("AGENTS.md"), format!("{once}\nMore rules.\n")).unwrap();
+    coord(&repo, None, &["install", "agents-md"]).ok();
+    let refreshed = std::fs::read_to_string(repo.join("AGENTS.md")).unwrap();
+    assert_eq!(refreshed, format!("{once}\nMore rules.\n"));
+    std::fs::write(repo.join("AGENTS.md"), &once).unwrap();
+    coord(&repo, None, &["install", "agents-md", "--uninstall"]).ok();
+    assert_eq!(std::fs::read_to_string(repo.join("AGENTS.md")).unwrap(), theirs);
+}
+
+#[test]
+fn agents_md_made_by_coord_goes_away_on_uninstall() {
+    let (_tmp, repo) = repo();
+    let out = coord(&repo, None, &["install", "agents-md", "--json"]).ok();
+    assert!(out.stdout.contains("\"action\":\"installed\""), "{}", out.stdout);
+    assert!(repo.join("AGENTS.md").is_file());
+    coord(&repo, None, &["install", "agents-md", "--uninstall"]).ok();
+    assert!(!repo.join("AGENTS.md").exists());
+}

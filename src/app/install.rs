@@ -1,5 +1,6 @@
 //! `coord install git`: the pre-commit guard, written into the folder git
-//! runs hooks from, chaining a hook that was there before.
+//! runs hooks from, chaining a hook that was there before. `coord install
+//! agents-md`: coord's marked section of `AGENTS.md`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,8 @@ pub const CHAINED: &str = "pre-commit.before-coord";
 
 #[derive(Debug, Serialize)]
 pub struct InstallReport {
-    pub hook: PathBuf,
+    /// The file written: the hook, or AGENTS.md.
+    pub path: PathBuf,
     /// installed, updated, uninstalled, or absent (nothing to uninstall).
     pub action: &'static str,
     /// The earlier hook coord's hook runs after its check (or, on
@@ -50,7 +52,7 @@ pub fn install_git(dir: &Path, exe: &Path, uninstall: bool) -> Result<InstallRep
     if uninstall {
         if !ours {
             return Ok(InstallReport {
-                hook,
+                path: hook,
                 action: "absent",
                 chained: None,
             });
@@ -58,14 +60,14 @@ pub fn install_git(dir: &Path, exe: &Path, uninstall: bool) -> Result<InstallRep
         if chained.exists() {
             std::fs::rename(&chained, &hook).map_err(|e| CoordError::io("restore", &chained, e))?;
             return Ok(InstallReport {
-                hook,
+                path: hook,
                 action: "uninstalled",
                 chained: Some(chained),
             });
         }
         std::fs::remove_file(&hook).map_err(|e| CoordError::io("remove", &hook, e))?;
         return Ok(InstallReport {
-            hook,
+            path: hook,
             action: "uninstalled",
             chained: None,
         });
@@ -98,8 +100,93 @@ pub fn install_git(dir: &Path, exe: &Path, uninstall: bool) -> Result<InstallRep
         .map_err(|e| CoordError::io("make executable", &tmp, e))?;
     std::fs::rename(&tmp, &hook).map_err(|e| CoordError::io("write", &hook, e))?;
     Ok(InstallReport {
-        hook,
+        path: hook,
         action,
         chained: chained.exists().then_some(chained),
+    })
+}
+
+/// The lines around coord's section of AGENTS.md.
+pub const BEGIN: &str = "<!-- coord:begin (written by `coord install agents-md`; `coord install agents-md --uninstall` removes it) -->";
+pub const END: &str = "<!-- coord:end -->";
+
+/// coord's section of AGENTS.md: what any agent reading the file should do.
+fn section() -> String {
+    let mut t = format!("{BEGIN}\n## Working with other sessions (coord)\n\n");
+    t.push_str("Other sessions work in this repository at the same time. Run `coord prime` when you start and after your context is cleared: it says who you are, what you hold and what waits for you.\n\n");
+    for rule in super::prime::PROTOCOL {
+        t.push_str(&format!("- {rule}\n"));
+    }
+    t.push_str(END);
+    t.push('\n');
+    t
+}
+
+/// Where coord's section starts and ends in `text` (the end is past the
+/// END line and its newline).
+fn find_section(text: &str) -> Option<(usize, usize)> {
+    let start = text.find(BEGIN)?;
+    let end = start + text[start..].find(END)? + END.len();
+    let end = if text[end..].starts_with('\n') {
+        end + 1
+    } else {
+        end
+    };
+    Some((start, end))
+}
+
+/// Add, refresh or (`uninstall`) remove coord's section of `AGENTS.md` at the
+/// top of the work tree `dir` is in (or in `dir` outside git). Other text is
+/// kept as it is; the section is appended after a blank line.
+pub fn install_agents_md(dir: &Path, uninstall: bool) -> Result<InstallReport> {
+    let top = git::work_tree(dir).unwrap_or_else(|| dir.to_path_buf());
+    let path = top.join("AGENTS.md");
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(hub(format!(
+            "{} is a symbolic link; coord will not write through it: add coord's section by hand (see `coord prime`)",
+            path.display()
+        )));
+    }
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(CoordError::io("read", &path, e)),
+    };
+    let found = find_section(&text);
+    let (new, action) = match (found, uninstall) {
+        (None, true) => {
+            return Ok(InstallReport {
+                path,
+                action: "absent",
+                chained: None,
+            })
+        }
+        (Some((a, b)), true) => {
+            // Take back the blank line the section was appended after.
+            let a = if a >= 2 && text[..a].ends_with("\n\n") {
+                a - 1
+            } else {
+                a
+            };
+            (format!("{}{}", &text[..a], &text[b..]), "uninstalled")
+        }
+        (Some((a, b)), false) => (format!("{}{}{}", &text[..a], section(), &text[b..]), "updated"),
+        (None, false) if text.is_empty() => (section(), "installed"),
+        (None, false) => {
+            let sep = if text.ends_with('\n') { "\n" } else { "\n\n" };
+            (format!("{text}{sep}{}", section()), "installed")
+        }
+    };
+    if uninstall && new.trim().is_empty() {
+        std::fs::remove_file(&path).map_err(|e| CoordError::io("remove", &path, e))?;
+    } else if new != text {
+        let tmp = top.join(".AGENTS.md.coord-tmp");
+        std::fs::write(&tmp, &new).map_err(|e| CoordError::io("write", &tmp, e))?;
+        std::fs::rename(&tmp, &path).map_err(|e| CoordError::io("write", &path, e))?;
+    }
+    Ok(InstallReport {
+        path,
+        action,
+        chained: None,
     })
 }

@@ -2,7 +2,7 @@
 //! that runs it).
 
 use crate::app::claims::{guard, GuardReport};
-use crate::app::install::install_git;
+use crate::app::install::{install_agents_md, install_git};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::error::{conflict, Result};
@@ -74,7 +74,7 @@ fn shell_line(args: &[&str]) -> String {
         .join(" ")
 }
 
-/// Write coord's hooks: `git` (the pre-commit guard)
+/// Wire coord in: `git` (the pre-commit guard), `agents-md` (a section of AGENTS.md)
 #[derive(clap::Args, Debug)]
 pub struct InstallArgs {
     /// What to wire coord into
@@ -89,6 +89,8 @@ pub struct InstallArgs {
 pub enum Target {
     /// The pre-commit hook that runs `coord guard`
     Git,
+    /// coord's marked section of AGENTS.md (the protocol, for any agent)
+    AgentsMd,
 }
 
 pub fn run_install(ui: &Ui, args: &InstallArgs) -> Result<()> {
@@ -97,6 +99,7 @@ pub fn run_install(ui: &Ui, args: &InstallArgs) -> Result<()> {
         .map_err(|e| crate::core::error::failure(format!("cannot find coord's own path: {e}")))?;
     let report = match args.target {
         Target::Git => install_git(&cwd, &exe, args.uninstall)?,
+        Target::AgentsMd => install_agents_md(&cwd, args.uninstall)?,
     };
     if ui.json {
         return ui.json(&report);
@@ -106,6 +109,6 @@ pub fn run_install(ui: &Ui, args: &InstallArgs) -> Result<()> {
         Some(p) => format!("; it runs {} after its check", p.display()),
         None => String::new(),
     };
-    ui.status(&format!("{} {}{chained}", report.action, report.hook.display()));
+    ui.status(&format!("{} {}{chained}", report.action, report.path.display()));
     Ok(())
 }
