@@ -15,23 +15,8 @@ fn repo() -> (tempfile::TempDir, PathBuf) {
     std::fs::write(repo.join("README"), "code\n").unwrap();
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-qm", "first"]);
-    coord(&repo, None, &["init"]);
+    coord_in(&repo, None, &["init"]);
     (tmp, repo)
-}
-
-/// coord run from `dir` as the agent `agent` (or as nobody).
-fn coord(dir: &Path, agent: Option<&str>, args: &[&str]) -> Out {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("COORD_NOW", T0)
-        .env("COORD_TESTING", "1")
-        .current_dir(dir)
-        .args(args);
-    if let Some(a) = agent {
-        c.env("COORD_AGENT_ID", a);
-    }
-    run(c)
 }
 
 /// `git commit` of everything in `dir`, as `agent`, with extra variables.
@@ -65,16 +50,16 @@ fn stderr(o: &Output) -> String {
 
 /// alice (agent a1) holds src/**; bob (agent b1) is another session.
 fn claimed(repo: &Path) {
-    coord(repo, Some("a1"), &["start", "--name", "alice"]).ok();
-    coord(repo, Some("b1"), &["start", "--name", "bob"]).ok();
-    coord(repo, Some("a1"), &["claim", "file", "src/**"]).ok();
+    coord_in(repo, Some("a1"), &["start", "--name", "alice"]).ok();
+    coord_in(repo, Some("b1"), &["start", "--name", "bob"]).ok();
+    coord_in(repo, Some("a1"), &["claim", "file", "src/**"]).ok();
     std::fs::create_dir_all(repo.join("src")).unwrap();
 }
 
 #[test]
 fn a_commit_inside_another_sessions_claim_is_refused_naming_file_and_holder() {
     let (_tmp, repo) = repo();
-    coord(&repo, None, &["install", "git"]).ok();
+    coord_in(&repo, None, &["install", "git"]).ok();
     claimed(&repo);
     std::fs::write(repo.join("src/login.rs"), "bob was here\n").unwrap();
     let out = commit(&repo, Some("b1"), &[], &[]);
@@ -95,7 +80,7 @@ fn a_commit_inside_another_sessions_claim_is_refused_naming_file_and_holder() {
 #[test]
 fn the_documented_bypasses_let_a_commit_through() {
     let (_tmp, repo) = repo();
-    coord(&repo, None, &["install", "git"]).ok();
+    coord_in(&repo, None, &["install", "git"]).ok();
     claimed(&repo);
     std::fs::write(repo.join("src/a.rs"), "1\n").unwrap();
     let off = commit(&repo, Some("b1"), &[("COORD_GUARD", "off")], &[]);
@@ -111,7 +96,7 @@ fn guard_reports_json_and_passes_outside_a_coord_repository() {
     claimed(&repo);
     std::fs::write(repo.join("src/a.rs"), "1\n").unwrap();
     git(&repo, &["add", "-A"]);
-    let out = coord(&repo, Some("b1"), &["guard", "--json"]).code(3);
+    let out = coord_in(&repo, Some("b1"), &["guard", "--json"]).code(3);
     let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
     let d = &v["error"]["details"];
     assert_eq!(v["error"]["code"], 3);
@@ -120,7 +105,7 @@ fn guard_reports_json_and_passes_outside_a_coord_repository() {
     assert_eq!(d["blocked"][0]["claims"][0]["holder"], "alice");
     let plain = tempfile::tempdir().unwrap();
     git(plain.path(), &["init", "-q"]);
-    coord(plain.path(), None, &["guard"]).ok();
+    coord_in(plain.path(), None, &["guard"]).ok();
 }
 
 #[test]
@@ -134,9 +119,9 @@ fn install_chains_an_existing_hook_and_uninstall_puts_it_back_byte_for_byte() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
-    coord(&repo, None, &["install", "git"]).ok();
+    coord_in(&repo, None, &["install", "git"]).ok();
     let once = std::fs::read(hooks.join("pre-commit")).unwrap();
-    let second = coord(&repo, None, &["install", "git"]).ok();
+    let second = coord_in(&repo, None, &["install", "git"]).ok();
     assert!(second.stderr.contains("updated"), "{}", second.stderr);
     assert_eq!(
         std::fs::read(hooks.join("pre-commit")).unwrap(),
@@ -150,10 +135,10 @@ fn install_chains_an_existing_hook_and_uninstall_puts_it_back_byte_for_byte() {
     // The earlier hook still runs after the guard passes.
     assert!(commit(&repo, None, &[], &[]).status.success());
     assert!(repo.join("../earlier-hook-ran").exists());
-    coord(&repo, None, &["install", "git", "--uninstall"]).ok();
+    coord_in(&repo, None, &["install", "git", "--uninstall"]).ok();
     assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), theirs);
     assert!(!hooks.join("pre-commit.before-coord").exists());
-    let again = coord(&repo, None, &["install", "git", "--uninstall", "--json"]).ok();
+    let again = coord_in(&repo, None, &["install", "git", "--uninstall", "--json"]).ok();
     assert!(again.stdout.contains("\"action\":\"absent\""), "{}", again.stdout);
     assert_eq!(std::fs::read_to_string(hooks.join("pre-commit")).unwrap(), theirs);
 }
@@ -162,11 +147,11 @@ fn install_chains_an_existing_hook_and_uninstall_puts_it_back_byte_for_byte() {
 fn the_hook_follows_core_hooks_path_and_guards_linked_worktrees() {
     let (tmp, repo) = repo();
     git(&repo, &["config", "core.hooksPath", "githooks"]);
-    coord(&repo, None, &["install", "git"]).ok();
+    coord_in(&repo, None, &["install", "git"]).ok();
     assert!(repo.join("githooks/pre-commit").is_file());
     assert!(!repo.join(".git/hooks/pre-commit").exists());
     git(&repo, &["config", "--unset", "core.hooksPath"]);
-    coord(&repo, None, &["install", "git"]).ok();
+    coord_in(&repo, None, &["install", "git"]).ok();
     claimed(&repo);
     let wt = tmp.path().join("wt");
     git(&repo, &["worktree", "add", "-q", wt.to_str().unwrap()]);
@@ -191,14 +176,14 @@ fn agents_md_gets_one_marked_section_and_uninstall_leaves_the_rest_byte_for_byte
     std::fs::write(repo.join("AGENTS.md"), theirs).unwrap();
     std::fs::create_dir_all(repo.join("sub")).unwrap();
     // From a subfolder: the file at the top of the work tree.
-    coord(&repo.join("sub"), None, &["install", "agents-md"]).ok();
+    coord_in(&repo.join("sub"), None, &["install", "agents-md"]).ok();
     let once = std::fs::read_to_string(repo.join("AGENTS.md")).unwrap();
     assert!(once.starts_with(theirs), "{once}");
     assert!(once.contains("<!-- coord:begin"), "{once}");
     assert!(once.contains("coord prime"), "{once}");
     assert!(once.contains("coord claim file PATH"), "{once}");
     assert!(once.trim_end().ends_with("<!-- coord:end -->"), "{once}");
-    let again = coord(&repo, None, &["install", "agents-md"]).ok();
+    let again = coord_in(&repo, None, &["install", "agents-md"]).ok();
     assert!(again.stderr.contains("updated"), "{}", again.stderr);
     assert_eq!(
         std::fs::read_to_string(repo.join("AGENTS.md")).unwrap(),
@@ -207,20 +192,20 @@ fn agents_md_gets_one_marked_section_and_uninstall_leaves_the_rest_byte_for_byte
     );
     // Text others add after the section stays through a refresh.
     std::fs::write(repo.join("AGENTS.md"), format!("{once}\nMore rules.\n")).unwrap();
-    coord(&repo, None, &["install", "agents-md"]).ok();
+    coord_in(&repo, None, &["install", "agents-md"]).ok();
     let refreshed = std::fs::read_to_string(repo.join("AGENTS.md")).unwrap();
     assert_eq!(refreshed, format!("{once}\nMore rules.\n"));
     std::fs::write(repo.join("AGENTS.md"), &once).unwrap();
-    coord(&repo, None, &["install", "agents-md", "--uninstall"]).ok();
+    coord_in(&repo, None, &["install", "agents-md", "--uninstall"]).ok();
     assert_eq!(std::fs::read_to_string(repo.join("AGENTS.md")).unwrap(), theirs);
 }
 
 #[test]
 fn agents_md_made_by_coord_goes_away_on_uninstall() {
     let (_tmp, repo) = repo();
-    let out = coord(&repo, None, &["install", "agents-md", "--json"]).ok();
+    let out = coord_in(&repo, None, &["install", "agents-md", "--json"]).ok();
     assert!(out.stdout.contains("\"action\":\"installed\""), "{}", out.stdout);
     assert!(repo.join("AGENTS.md").is_file());
-    coord(&repo, None, &["install", "agents-md", "--uninstall"]).ok();
+    coord_in(&repo, None, &["install", "agents-md", "--uninstall"]).ok();
     assert!(!repo.join("AGENTS.md").exists());
 }

@@ -113,7 +113,7 @@ fn init_without_a_flag_uses_the_top_of_the_git_work_tree() {
     let repo = tmp.path().join("proj");
     std::fs::create_dir_all(repo.join("src/a")).unwrap();
     git(&repo, &["init", "-q"]);
-    coord_in(&repo.join("src/a"), &["init"]);
+    coord_in(&repo.join("src/a"), None, &["init"]);
     // In a git repository the live hub is in the common git dir, out of
     // reach of every git command run on code.
     assert!(repo.join(".git/coord/REGISTRY.json").is_file());
@@ -126,7 +126,7 @@ fn a_linked_worktree_uses_the_main_worktrees_hub() {
     let main = tmp.path().join("main");
     std::fs::create_dir_all(&main).unwrap();
     git(&main, &["init", "-q"]);
-    coord_in(&main, &["init"]);
+    coord_in(&main, None, &["init"]);
     std::fs::write(main.join("README"), "code\n").unwrap();
     git(&main, &["add", "-A"]);
     git(&main, &["commit", "-qm", "code"]);
@@ -134,7 +134,7 @@ fn a_linked_worktree_uses_the_main_worktrees_hub() {
     git(&main, &["worktree", "add", "-q", wt.to_str().unwrap()]);
     std::fs::create_dir_all(wt.join("src")).unwrap();
     // A session started in the linked worktree lands in the one live hub.
-    coord_in(&wt.join("src"), &["start", "--name", "wt-session"]);
+    coord_in(&wt.join("src"), None, &["start", "--name", "wt-session"]);
     let live = std::fs::read_to_string(main.join(".git/coord/REGISTRY.json")).unwrap();
     assert!(live.contains("wt-session"));
     assert!(!wt.join("coordination").exists(), "no stale copy in the worktree");
@@ -147,11 +147,15 @@ fn init_moves_a_tracked_hub_of_the_old_layout_out_of_git() {
     std::fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q"]);
     // The old layout: coordination/ at the top, tracked on the code branch.
-    coord_in(&repo, &["--hub", "coordination", "init"]);
-    coord_in(&repo, &["--hub", "coordination", "start", "--name", "old-timer"]);
+    coord_in(&repo, None, &["--hub", "coordination", "init"]);
+    coord_in(
+        &repo,
+        None,
+        &["--hub", "coordination", "start", "--name", "old-timer"],
+    );
     git(&repo, &["add", "-A"]);
     git(&repo, &["commit", "-qm", "old hub"]);
-    let out = coord_in(&repo, &["init"]);
+    let out = coord_in(&repo, None, &["init"]);
     assert!(out.stderr.contains("no longer tracked by git"), "{}", out.stderr);
     assert!(std::fs::read_to_string(repo.join(".git/coord/REGISTRY.json"))
         .unwrap()
@@ -337,17 +341,4 @@ fn a_long_lock_wait_is_announced_and_ends_in_exit_6() {
     hub.as_("amy", &["heartbeat", "coding"]).ok();
     // Done writing, a holder clears its note.
     assert_eq!(hub.read(".lock"), "");
-}
-
-/// coord run from `dir` with no hub flag or variable: the hub is found the
-/// way a user's shell finds it.
-fn coord_in(dir: &std::path::Path, args: &[&str]) -> Out {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("COORD_NOW", T0)
-        .env("COORD_TESTING", "1")
-        .current_dir(dir)
-        .args(args);
-    run(c).ok()
 }

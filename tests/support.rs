@@ -358,3 +358,19 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// coord run from `dir` with no hub flag or variable (the hub is found the
+/// way a user's shell finds it), as the agent `agent` or as nobody.
+pub fn coord_in(dir: &Path, agent: Option<&str>, args: &[&str]) -> Out {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("COORD_NOW", T0)
+        .env("COORD_TESTING", "1")
+        .current_dir(dir)
+        .args(args);
+    if let Some(a) = agent {
+        c.env("COORD_AGENT_ID", a);
+    }
+    run(c)
+}
