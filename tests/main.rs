@@ -11,6 +11,7 @@ mod clock;
 mod doctor;
 mod everyday;
 mod guard;
+mod hooks;
 mod hub;
 mod identity;
 mod merge;

@@ -15,6 +15,7 @@ pub mod claim;
 pub mod claims;
 pub mod doctor;
 pub mod heartbeat;
+pub mod hook;
 pub mod identity;
 pub mod inbox;
 pub mod init;

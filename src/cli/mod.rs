@@ -82,6 +82,7 @@ pub enum Command {
     Prime(prime::Args),
     Guard(guard::Args),
     Install(guard::InstallArgs),
+    Hook(hook::Args),
     Claims(claims::Args),
     Prune(prune::Args),
     Sync(sync::Args),
@@ -144,6 +145,7 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
         Command::Man(args) => return completions::run_man(ui, args),
         Command::MergeDriver(args) => return merge_driver::run(ui, args),
         Command::Install(args) => return guard::run_install(ui, args),
+        Command::Hook(args) => return hook::run(ui, location.flag.clone(), args),
         Command::Guard(_) if env::guard_off() => {
             ui.status("coord guard is off (COORD_GUARD=off): this commit was not checked");
             return Ok(());
@@ -176,7 +178,8 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         | Command::Completions(_)
         | Command::Man(_)
         | Command::MergeDriver(_)
-        | Command::Install(_) => Ok(()),
+        | Command::Install(_)
+        | Command::Hook(_) => Ok(()),
         Command::Start(args) => start::run(ui, ctx, args),
         Command::Stop(args) => stop::run(ui, ctx, args),
         Command::Status(args) => status::run(ui, ctx, args),

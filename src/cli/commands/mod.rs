@@ -10,6 +10,7 @@ pub mod completions;
 pub mod doctor;
 pub mod guard;
 pub mod heartbeat;
+pub mod hook;
 pub mod inbox;
 pub mod init;
 pub mod merge_driver;

@@ -1,0 +1,126 @@
+//! `coord hook EVENT`: the agent tools' hooks (Claude Code and Codex share
+//! one contract: JSON on stdin with `session_id`, `cwd`, `hook_event_name`,
+//! `tool_name`, `tool_input`; a decision as `hookSpecificOutput` JSON on
+//! stdout). The hub is found from the payload's `cwd` and the session from
+//! its `session_id`, never from variables that may be wrong in worktrees.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::app::hook::{pre_tool_use, tool_call, Decision};
+use crate::app::{Ctx, Hints, Location};
+use crate::cli::ui::Ui;
+use crate::core::error::{usage, Result};
+
+/// Answer an agent tool's hook (reads the hook JSON on stdin)
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(value_enum)]
+    pub event: Event,
+    /// Which tool runs the hook: its session id is the agent id of that tool
+    #[arg(long, value_enum, default_value = "claude")]
+    pub agent: AgentTool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Event {
+    /// Before a tool runs: deny writes into others' claims, and everything but coord during an emergency
+    PreToolUse,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum AgentTool {
+    Claude,
+    Codex,
+}
+
+impl AgentTool {
+    /// The variable the tool sets in its shells to the same session id.
+    fn variable(self) -> &'static str {
+        match self {
+            AgentTool::Claude => "CLAUDE_CODE_SESSION_ID",
+            AgentTool::Codex => "CODEX_THREAD_ID",
+        }
+    }
+}
+
+/// The largest payload read (an apply_patch of a big file fits).
+const MAX_PAYLOAD: u64 = 16 << 20;
+
+pub fn run(ui: &Ui, hub_flag: Option<PathBuf>, args: &Args) -> Result<()> {
+    let decision = match decide(hub_flag, args) {
+        Ok(d) => d,
+        // A hook that fails must not let the call through by accident: the
+        // agent is told why, and what to run.
+        Err(e) => Decision::Deny {
+            reason: format!("coord could not check this call: {e}; run `coord doctor`"),
+        },
+    };
+    match decision {
+        Decision::Pass => Ok(()),
+        Decision::Deny { reason } => {
+            let event = match args.event {
+                Event::PreToolUse => "PreToolUse",
+            };
+            let out = serde_json::json!({
+                "hookSpecificOutput": {
+                    "hookEventName": event,
+                    "permissionDecision": "deny",
+                    "permissionDecisionReason": reason,
+                }
+            });
+            ui.out(&format!("{out}\n"))
+        }
+    }
+}
+
+fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Decision> {
+    let mut text = String::new();
+    std::io::stdin()
+        .take(MAX_PAYLOAD)
+        .read_to_string(&mut text)
+        .map_err(|e| usage(format!("cannot read the hook payload on stdin: {e}")))?;
+    let payload: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        usage(format!(
+            "the hook payload is not JSON ({e}); coord hook reads what the agent tool sends"
+        ))
+    })?;
+    let field = |name: &str| {
+        payload
+            .get(name)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
+    let cwd = PathBuf::from(field("cwd").ok_or_else(|| usage("the hook payload has no cwd"))?);
+    let session = field("session_id").ok_or_else(|| usage("the hook payload has no session_id"))?;
+    let location = Location {
+        flag: hub_flag,
+        env: None,
+        cwd: cwd.clone(),
+    };
+    // Not a coord repository: nothing to guard.
+    let Ok(hub_dir) = location.find() else {
+        return Ok(Decision::Pass);
+    };
+    let mut opts = crate::cli::env::options(None, false)?;
+    opts.hints = Hints {
+        flag: None,
+        env: None,
+        agent: Some((args.agent.variable().to_string(), session.to_string())),
+    };
+    let ctx = Ctx::open(&location, opts)?;
+    let top = work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
+    let tool = field("tool_name").unwrap_or("");
+    let input = payload.get("tool_input").cloned().unwrap_or_default();
+    let call = tool_call(tool, &input, &cwd, &top);
+    match args.event {
+        Event::PreToolUse => pre_tool_use(&ctx, &call),
+    }
+}
+
+/// The folder holding `.git` at or above `dir`, found without running git.
+fn work_tree_top(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}

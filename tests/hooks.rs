@@ -1,0 +1,135 @@
+//! `coord hook pre-tool-use` fed payloads of the documented shape (Claude
+//! Code and Codex): the decision JSON, and the hub left as it was.
+
+use serde_json::json;
+
+use crate::support::*;
+
+/// bob and alice as Claude Code sessions; alice holds src/**.
+fn team() -> Hub {
+    let hub = Hub::new();
+    for (name, id) in [("alice", "c-alice"), ("bob", "c-bob")] {
+        hub.call(&["start", "--name", name])
+            .env("CLAUDE_CODE_SESSION_ID", id)
+            .run()
+            .ok();
+    }
+    hub.as_("alice", &["claim", "file", "src/**"]).ok();
+    hub
+}
+
+/// The hook's answer to `payload`: its stdout, parsed when not empty.
+fn hook(hub: &Hub, args: &[&str], payload: serde_json::Value) -> Option<serde_json::Value> {
+    let mut all = vec!["hook", "pre-tool-use"];
+    all.extend_from_slice(args);
+    let out = hub.call(&all).stdin(payload.to_string()).run().ok();
+    let text = out.stdout.trim();
+    (!text.is_empty()).then(|| serde_json::from_str(text).expect("one JSON object"))
+}
+
+fn edit(hub: &Hub, session: &str, path: &str) -> serde_json::Value {
+    json!({
+        "session_id": session,
+        "cwd": hub.repo(),
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Edit",
+        "tool_input": {"file_path": hub.repo().join(path), "old_string": "a", "new_string": "b"},
+    })
+}
+
+fn reason(v: &serde_json::Value) -> String {
+    let o = &v["hookSpecificOutput"];
+    assert_eq!(o["hookEventName"], "PreToolUse");
+    assert_eq!(o["permissionDecision"], "deny");
+    o["permissionDecisionReason"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn an_edit_inside_another_sessions_claim_is_denied_naming_holder_and_the_line_to_ask() {
+    let hub = team();
+    let before = hub.snapshot();
+    let denied = hook(&hub, &[], edit(&hub, "c-bob", "src/login.rs")).expect("a decision");
+    let why = reason(&denied);
+    assert!(
+        why.contains("src/login.rs is claimed by alice (file:src/**, lease)"),
+        "{why}"
+    );
+    assert!(why.contains("coord send alice"), "{why}");
+    // The holder, and anyone on a free file: no objection, no output.
+    assert_eq!(hook(&hub, &[], edit(&hub, "c-alice", "src/login.rs")), None);
+    assert_eq!(hook(&hub, &[], edit(&hub, "c-bob", "README.md")), None);
+    assert_eq!(hub.snapshot(), before, "the hook only reads");
+}
+
+#[test]
+fn a_codex_apply_patch_is_read_for_its_paths() {
+    let hub = team();
+    hub.call(&["start", "--name", "cody"])
+        .env("CODEX_THREAD_ID", "t-cody")
+        .run()
+        .ok();
+    let patch = "*** Begin Patch\n*** Update File: src/auth.rs\n@@\n-a\n+b\n*** End Patch\n";
+    let payload = json!({
+        "session_id": "t-cody",
+        "cwd": hub.repo(),
+        "hook_event_name": "PreToolUse",
+        "tool_name": "apply_patch",
+        "tool_input": {"command": ["apply_patch", patch]},
+    });
+    let denied = hook(&hub, &["--agent", "codex"], payload).expect("a decision");
+    assert!(reason(&denied).contains("src/auth.rs is claimed by alice"));
+}
+
+#[test]
+fn an_open_emergency_stops_every_tool_but_coord() {
+    let hub = team();
+    let sent = hub
+        .as_(
+            "alice",
+            &["send", "bob", "--level", "emergency", "prod is down", "--json"],
+        )
+        .ok()
+        .json();
+    let id = sent["message"]["id"].as_str().unwrap().to_string();
+    let read = json!({
+        "session_id": "c-bob", "cwd": hub.repo(), "hook_event_name": "PreToolUse",
+        "tool_name": "Read", "tool_input": {"file_path": hub.repo().join("README.md")},
+    });
+    let why = reason(&hook(&hub, &[], read.clone()).expect("denied"));
+    assert!(why.contains("EMERGENCY") && why.contains("prod is down"), "{why}");
+    assert!(why.contains(&format!("coord ack {id}")), "{why}");
+    let bash = |cmd: &str| {
+        json!({
+            "session_id": "c-bob", "cwd": hub.repo(), "hook_event_name": "PreToolUse",
+            "tool_name": "Bash", "tool_input": {"command": cmd},
+        })
+    };
+    assert_eq!(hook(&hub, &[], bash(&format!("coord ack {id}"))), None);
+    assert!(hook(&hub, &[], bash(&format!("coord ack {id}; rm -rf ."))).is_some());
+    // alice, who sent it, is not stopped; bob is free once he acknowledges.
+    assert_eq!(hook(&hub, &[], edit(&hub, "c-alice", "src/x.rs")), None);
+    hub.as_("bob", &["ack", &id]).ok();
+    assert_eq!(hook(&hub, &[], read), None);
+}
+
+#[test]
+fn the_hub_comes_from_the_payload_and_failures_never_pass_silently() {
+    let hub = team();
+    // COORD_HUB names the hub, but the payload's folder has none: the
+    // payload wins, and outside a coord repository there is nothing to deny.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut payload = edit(&hub, "c-bob", "src/login.rs");
+    payload["cwd"] = json!(elsewhere.path());
+    payload["tool_input"]["file_path"] = json!(elsewhere.path().join("src/login.rs"));
+    assert_eq!(hook(&hub, &[], payload), None);
+    // A payload coord cannot read is denied with the reason, exit 0.
+    let out = hub.call(&["hook", "pre-tool-use"]).stdin("not json").run().ok();
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert!(reason(&v).contains("not JSON"), "{v}");
+    let out = hub
+        .call(&["hook", "pre-tool-use"])
+        .stdin(json!({"cwd": hub.repo()}).to_string())
+        .run()
+        .ok();
+    assert!(out.stdout.contains("no session_id"), "{}", out.stdout);
+}
