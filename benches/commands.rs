@@ -336,6 +336,34 @@ fn main() {
         "prime".into(),
         bench(none, |_| coord(hub, &["-s", "s001", "prime"]), Some(0)),
     ));
+    // The agent hook, on every tool call: an Edit into a claimed file (the
+    // deny) and into a free one. The hub is named by --hub; the payload's
+    // folder is the hub's parent, where the claims' paths start.
+    for (label, file) in [
+        ("hook pre-tool-use (Edit, claimed: deny)", "src/mod1/a.rs"),
+        ("hook pre-tool-use (Edit, free)", "free/a.rs"),
+    ] {
+        let top = hub.parent().expect("the hub has a parent");
+        let payload = serde_json::json!({
+            "session_id": "bench-agent", "cwd": top, "hook_event_name": "PreToolUse",
+            "tool_name": "Edit", "tool_input": {"file_path": top.join(file)},
+        });
+        let path = top.join("hook-payload.json");
+        std::fs::write(&path, payload.to_string()).expect("write the payload");
+        let hub_arg = hub.to_str().expect("a UTF-8 path");
+        rows.push((
+            label.into(),
+            bench(
+                none,
+                |_| {
+                    let mut c = coord(hub, &["--hub", hub_arg, "hook", "pre-tool-use"]);
+                    c.stdin(std::fs::File::open(&path).expect("the payload"));
+                    c
+                },
+                Some(0),
+            ),
+        ));
+    }
     rows.push((
         "heartbeat".into(),
         bench(

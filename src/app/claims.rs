@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::views::{held_claims, ClaimView};
 use super::Ctx;
 use crate::core::error::Result;
+use crate::core::model::Registry;
 use crate::core::rules::{claims::fold, glob, validate};
 
 #[derive(Debug, Clone, Default)]
@@ -91,30 +92,40 @@ pub struct GuardReport {
 /// holder counts. A path no claim could name (it fails the claim rules) is
 /// not covered by any claim and passes.
 pub fn guard(ctx: &Ctx, paths: &[String]) -> Result<GuardReport> {
+    ctx.hub.read(|reg| guard_in(ctx, reg, paths))
+}
+
+/// `guard` over a registry already read (the hook reads it once for all
+/// its checks).
+pub(crate) fn guard_in(ctx: &Ctx, reg: &Registry, paths: &[String]) -> Result<GuardReport> {
     let now = ctx.now();
-    let cfg = &ctx.hub.config;
-    ctx.hub.read(|reg| {
-        let me = match ctx.me_read(reg, now) {
-            Ok(me) => Some(me),
-            Err(e) if ctx.hints.named() => return Err(e),
-            Err(_) => None,
-        };
-        let others: Vec<ClaimView> = held_claims(reg, now, cfg)
-            .into_iter()
-            .filter(|c| me.is_none() || c.holder != me)
-            .collect();
-        let blocked = paths
-            .iter()
-            .filter_map(|p| glob::normalize(p).ok())
-            .filter_map(|path| {
-                let claims = covering(&others, &path);
-                (!claims.is_empty()).then_some(WhoReport { path, claims })
-            })
-            .collect();
-        Ok(GuardReport {
+    let me = match ctx.me_read(reg, now) {
+        Ok(me) => Some(me),
+        Err(e) if ctx.hints.named() => return Err(e),
+        Err(_) => None,
+    };
+    if paths.is_empty() {
+        return Ok(GuardReport {
             me,
-            checked: paths.len(),
-            blocked,
+            checked: 0,
+            blocked: Vec::new(),
+        });
+    }
+    let others: Vec<ClaimView> = held_claims(reg, now, &ctx.hub.config)
+        .into_iter()
+        .filter(|c| me.is_none() || c.holder != me)
+        .collect();
+    let blocked = paths
+        .iter()
+        .filter_map(|p| glob::normalize(p).ok())
+        .filter_map(|path| {
+            let claims = covering(&others, &path);
+            (!claims.is_empty()).then_some(WhoReport { path, claims })
         })
+        .collect();
+    Ok(GuardReport {
+        me,
+        checked: paths.len(),
+        blocked,
     })
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::claims::guard;
+use super::claims::guard_in;
 use super::Ctx;
 use crate::core::error::Result;
 use crate::core::rules::messages::open_emergencies;
@@ -126,48 +126,40 @@ fn coord_only(command: Option<&serde_json::Value>) -> bool {
 /// addressed to it is open (except coord's own commands), never a write
 /// into another session's live file claim.
 pub fn pre_tool_use(ctx: &Ctx, call: &ToolCall) -> Result<Decision> {
-    let now = ctx.now();
-    let open: Vec<(String, String, String)> = ctx.hub.read(|reg| {
-        Ok(match ctx.me_read(reg, now) {
-            Ok(me) => open_emergencies(reg, &me)
-                .into_iter()
-                .map(|(id, e)| (id.clone(), e.from.clone(), e.subject.clone()))
-                .collect(),
-            Err(_) => Vec::new(),
-        })
-    })?;
-    if let Some((id, from, subject)) = open.first() {
-        if !call.coord_only {
-            return Ok(Decision::Deny {
-                reason: format!(
-                    "EMERGENCY {} from {}: {}. Stop and deal with it first; every tool but coord is blocked until you run `{}` (or `{}` once it is dealt with).",
-                    sanitize(id, false),
-                    sanitize(from, false),
-                    sanitize(subject, false),
-                    command_line(&["ack", id]),
-                    command_line(&["ack", id, "--resolve"])
-                ),
-            });
+    // One read of the registry for both checks: this runs on every tool call.
+    ctx.hub.read(|reg| {
+        let report = guard_in(ctx, reg, &call.paths)?;
+        if let Some(me) = &report.me {
+            if let Some((id, e)) = open_emergencies(reg, me).first() {
+                if !call.coord_only {
+                    return Ok(Decision::Deny {
+                        reason: format!(
+                            "EMERGENCY {} from {}: {}. Stop and deal with it first; every tool but coord is blocked until you run `{}` (or `{}` once it is dealt with).",
+                            sanitize(id, false),
+                            sanitize(&e.from, false),
+                            sanitize(&e.subject, false),
+                            command_line(&["ack", id]),
+                            command_line(&["ack", id, "--resolve"])
+                        ),
+                    });
+                }
+            }
         }
-    }
-    if call.paths.is_empty() {
-        return Ok(Decision::Pass);
-    }
-    let report = guard(ctx, &call.paths)?;
-    let Some(first) = report.blocked.first() else {
-        return Ok(Decision::Pass);
-    };
-    let c = &first.claims[0];
-    let holder = c.holder.clone().unwrap_or_default();
-    Ok(Decision::Deny {
-        reason: format!(
-            "{} is claimed by {} ({}, {}). Ask them with `{}`, or work on something else (`coord claims` lists what is taken).",
-            sanitize(&first.path, false),
-            sanitize(&holder, false),
-            sanitize(&c.key, false),
-            c.left(),
-            command_line(&["send", &holder, &format!("may I edit {}?", first.path)])
-        ),
+        let Some(first) = report.blocked.first() else {
+            return Ok(Decision::Pass);
+        };
+        let c = &first.claims[0];
+        let holder = c.holder.clone().unwrap_or_default();
+        Ok(Decision::Deny {
+            reason: format!(
+                "{} is claimed by {} ({}, {}). Ask them with `{}`, or work on something else (`coord claims` lists what is taken).",
+                sanitize(&first.path, false),
+                sanitize(&holder, false),
+                sanitize(&c.key, false),
+                c.left(),
+                command_line(&["send", &holder, &format!("may I edit {}?", first.path)])
+            ),
+        })
     })
 }
 
