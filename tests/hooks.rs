@@ -133,3 +133,27 @@ fn the_hub_comes_from_the_payload_and_failures_never_pass_silently() {
         .ok();
     assert!(out.stdout.contains("no session_id"), "{}", out.stdout);
 }
+
+#[test]
+fn require_claim_denies_edits_to_files_the_session_has_not_claimed() {
+    let hub = team();
+    assert_eq!(
+        hook(&hub, &[], edit(&hub, "c-bob", "README.md")),
+        None,
+        "off by default"
+    );
+    hub.settings("[hooks]\nrequire_claim = true\n");
+    let why = reason(&hook(&hub, &[], edit(&hub, "c-bob", "README.md")).expect("denied"));
+    assert!(why.contains("README.md is not claimed by you"), "{why}");
+    assert!(why.contains("coord claim file README.md"), "{why}");
+    hub.as_("bob", &["claim", "file", "README.md"]).ok();
+    assert_eq!(hook(&hub, &[], edit(&hub, "c-bob", "README.md")), None);
+    // Reads need no claim; an agent with no session is told to start.
+    let read = json!({
+        "session_id": "c-bob", "cwd": hub.repo(), "hook_event_name": "PreToolUse",
+        "tool_name": "Read", "tool_input": {"file_path": hub.repo().join("src/x.rs")},
+    });
+    assert_eq!(hook(&hub, &[], read), None);
+    let why = reason(&hook(&hub, &[], edit(&hub, "c-nobody", "notes.md")).expect("denied"));
+    assert!(why.contains("coord start --name NAME"), "{why}");
+}

@@ -67,7 +67,7 @@ pub fn who(ctx: &Ctx, path: &str) -> Result<WhoReport> {
 }
 
 /// The live file claims among `claims` whose glob covers `path`.
-fn covering(claims: &[ClaimView], path: &str) -> Vec<ClaimView> {
+pub(crate) fn covering(claims: &[ClaimView], path: &str) -> Vec<ClaimView> {
     let folded = fold(path);
     claims
         .iter()

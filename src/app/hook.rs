@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::claims::guard_in;
+use super::claims::{covering, guard_in};
+use super::views::{held_claims, ClaimView};
 use super::Ctx;
 use crate::core::error::Result;
+use crate::core::model::Registry;
 use crate::core::rules::messages::open_emergencies;
 use crate::core::text::{command_line, sanitize};
 
@@ -146,7 +148,7 @@ pub fn pre_tool_use(ctx: &Ctx, call: &ToolCall) -> Result<Decision> {
             }
         }
         let Some(first) = report.blocked.first() else {
-            return Ok(Decision::Pass);
+            return Ok(unclaimed(ctx, reg, report.me.as_deref(), &call.paths));
         };
         let c = &first.claims[0];
         let holder = c.holder.clone().unwrap_or_default();
@@ -161,6 +163,34 @@ pub fn pre_tool_use(ctx: &Ctx, call: &ToolCall) -> Result<Decision> {
             ),
         })
     })
+}
+
+/// With `hooks.require_claim`, a write to a file the session does not hold
+/// a live file claim on is denied, naming the claim to take.
+fn unclaimed(ctx: &Ctx, reg: &Registry, me: Option<&str>, paths: &[String]) -> Decision {
+    if !ctx.hub.config.require_claim || paths.is_empty() {
+        return Decision::Pass;
+    }
+    let Some(me) = me else {
+        return Decision::Deny {
+            reason: "this repository requires a claim before an edit, and you have no coord session: run `coord start --name NAME`, then `coord claim file PATH`".to_string(),
+        };
+    };
+    let mine: Vec<ClaimView> = held_claims(reg, ctx.now(), &ctx.hub.config)
+        .into_iter()
+        .filter(|c| c.holder.as_deref() == Some(me))
+        .collect();
+    let missing = paths.iter().find(|p| covering(&mine, p).is_empty());
+    match missing {
+        None => Decision::Pass,
+        Some(path) => Decision::Deny {
+            reason: format!(
+                "{} is not claimed by you, and this repository requires a claim before an edit (hooks.require_claim): run `{}` first",
+                sanitize(path, false),
+                command_line(&["claim", "file", path])
+            ),
+        },
+    }
 }
 
 #[cfg(test)]

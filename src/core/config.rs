@@ -61,6 +61,11 @@ auto = false
 # The branch `coord sync` carries the hub on, in every clone and the remote.
 branch = "coord"
 
+[hooks]
+# `coord hook pre-tool-use` also denies an agent's edits to files its session
+# has not claimed (naming the `coord claim file PATH` to run).
+require_claim = false
+
 [limits]
 # The hub refuses to grow past these (one hostile or runaway writer must not
 # make every command slow for everyone).
@@ -102,6 +107,7 @@ pub struct Config {
     pub prune_older_than: chrono::Duration,
     pub sync_branch: String,
     pub prune_auto: bool,
+    pub require_claim: bool,
     pub durability: Durability,
     pub lock_timeout: std::time::Duration,
 }
@@ -126,6 +132,7 @@ impl Default for Config {
             prune_older_than: d("30d"),
             sync_branch: "coord".to_string(),
             prune_auto: false,
+            require_claim: false,
             durability: Durability::Full,
             lock_timeout: std::time::Duration::from_secs(10),
         }
@@ -155,6 +162,13 @@ struct RawFile {
     prune: RawPrune,
     #[serde(default)]
     sync: RawSync,
+    #[serde(default)]
+    hooks: RawHooks,
+}
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHooks {
+    require_claim: Option<bool>,
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -284,6 +298,9 @@ impl Config {
         }
         if let Some(auto) = raw.prune.auto {
             c.prune_auto = auto;
+        }
+        if let Some(require) = raw.hooks.require_claim {
+            c.require_claim = require;
         }
         if let Some(lead) = raw.roles.lead {
             c.lead_roles = lead;
