@@ -157,3 +157,64 @@ fn require_claim_denies_edits_to_files_the_session_has_not_claimed() {
     let why = reason(&hook(&hub, &[], edit(&hub, "c-nobody", "notes.md")).expect("denied"));
     assert!(why.contains("coord start --name NAME"), "{why}");
 }
+
+#[test]
+fn session_start_registers_once_primes_and_tells_the_shells() {
+    let hub = Hub::new();
+    let env_file = hub.repo().join("claude-env");
+    let payload = |source: &str| {
+        json!({"session_id": "c-new", "cwd": hub.repo(), "hook_event_name": "SessionStart", "source": source})
+            .to_string()
+    };
+    let run = |source: &str| {
+        let out = hub
+            .call(&["hook", "session-start", "--role", "backend"])
+            .env("CLAUDE_ENV_FILE", &env_file)
+            .stdin(payload(source))
+            .run()
+            .ok();
+        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).expect("JSON");
+        assert_eq!(v["hookSpecificOutput"]["hookEventName"], "SessionStart");
+        v["hookSpecificOutput"]["additionalContext"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = run("startup");
+    assert!(first.contains(", role backend (active)."), "{first}");
+    assert!(first.contains("coord claim file PATH"), "{first}");
+    let id = hub.registry()["sessions"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    assert!(first.contains(&format!("You are session {id},")), "{first}");
+    let exported = std::fs::read_to_string(&env_file).unwrap();
+    assert_eq!(exported, format!("export COORD_SESSION={id}\n"));
+    // The agent's shells carry the same id: they are that session.
+    let me = hub
+        .call(&["whoami"])
+        .env("CLAUDE_CODE_SESSION_ID", "c-new")
+        .run()
+        .ok();
+    assert_eq!(me.stdout.trim(), id);
+    // After /clear or compaction: the same session, primed again.
+    let again = run("clear");
+    assert!(again.contains(&format!("You are session {id},")), "{again}");
+    assert_eq!(hub.registry()["sessions"].as_object().unwrap().len(), 1);
+}
+
+#[test]
+fn session_start_outside_a_coord_repository_says_nothing() {
+    let hub = Hub::new();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = hub
+        .call(&["hook", "session-start"])
+        .stdin(json!({"session_id": "c-x", "cwd": elsewhere.path()}).to_string())
+        .run()
+        .ok();
+    assert_eq!(out.stdout, "");
+    assert!(hub.registry()["sessions"].as_object().unwrap().is_empty());
+}

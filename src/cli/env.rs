@@ -17,6 +17,14 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The file an agent tool reads variables for its shells from
+/// (`CLAUDE_ENV_FILE`, else `CODEX_ENV_FILE`), when it set one.
+pub fn agent_env_file() -> Option<PathBuf> {
+    var("CLAUDE_ENV_FILE")
+        .or_else(|| var("CODEX_ENV_FILE"))
+        .map(PathBuf::from)
+}
+
 /// `COORD_GUARD=off`: let this commit through unchecked.
 pub fn guard_off() -> bool {
     var("COORD_GUARD").is_some_and(|v| v.eq_ignore_ascii_case("off"))

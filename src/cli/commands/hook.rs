@@ -8,9 +8,14 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::app::hook::{pre_tool_use, tool_call, Decision};
+use crate::app::prime::prime;
+use crate::app::start::{start, StartRequest};
 use crate::app::{Ctx, Hints, Location};
+use crate::cli::commands::prime::text as prime_text;
 use crate::cli::ui::Ui;
+use crate::core::error::CoordError;
 use crate::core::error::{usage, Result};
+use crate::core::text::shell_quote;
 
 /// Answer an agent tool's hook (reads the hook JSON on stdin)
 #[derive(clap::Args, Debug)]
@@ -20,12 +25,34 @@ pub struct Args {
     /// Which tool runs the hook: its session id is the agent id of that tool
     #[arg(long, value_enum, default_value = "claude")]
     pub agent: AgentTool,
+    /// session-start: the role of a session it registers (default: none)
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+}
+
+/// What the hook tells the agent tool.
+enum Answer {
+    Nothing,
+    Deny(String),
+    /// Text added to the agent's context.
+    Context(String),
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 pub enum Event {
     /// Before a tool runs: deny writes into others' claims, and everything but coord during an emergency
     PreToolUse,
+    /// A session starts, resumes, or its context was cleared or compacted: register or take back its coord session, and prime it
+    SessionStart,
+}
+
+impl Event {
+    fn name(self) -> &'static str {
+        match self {
+            Event::PreToolUse => "PreToolUse",
+            Event::SessionStart => "SessionStart",
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -48,33 +75,34 @@ impl AgentTool {
 const MAX_PAYLOAD: u64 = 16 << 20;
 
 pub fn run(ui: &Ui, hub_flag: Option<PathBuf>, args: &Args) -> Result<()> {
-    let decision = match decide(hub_flag, args) {
-        Ok(d) => d,
+    let answer = match decide(hub_flag, args) {
+        Ok(a) => a,
         // A hook that fails must not let the call through by accident: the
         // agent is told why, and what to run.
-        Err(e) => Decision::Deny {
-            reason: format!("coord could not check this call: {e}; run `coord doctor`"),
+        Err(e) => match args.event {
+            Event::PreToolUse => Answer::Deny(format!("coord could not check this call: {e}; run `coord doctor`")),
+            Event::SessionStart => Answer::Context(format!(
+                "coord could not register this session: {e}; run `coord doctor`, then `coord start --name NAME`"
+            )),
         },
     };
-    match decision {
-        Decision::Pass => Ok(()),
-        Decision::Deny { reason } => {
-            let event = match args.event {
-                Event::PreToolUse => "PreToolUse",
-            };
-            let out = serde_json::json!({
-                "hookSpecificOutput": {
-                    "hookEventName": event,
-                    "permissionDecision": "deny",
-                    "permissionDecisionReason": reason,
-                }
-            });
-            ui.out(&format!("{out}\n"))
-        }
-    }
+    let specific = match answer {
+        Answer::Nothing => return Ok(()),
+        Answer::Deny(reason) => serde_json::json!({
+            "hookEventName": args.event.name(),
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }),
+        Answer::Context(text) => serde_json::json!({
+            "hookEventName": args.event.name(),
+            "additionalContext": text,
+        }),
+    };
+    let out = serde_json::json!({ "hookSpecificOutput": specific });
+    ui.out(&format!("{out}\n"))
 }
 
-fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Decision> {
+fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
     let mut text = String::new();
     std::io::stdin()
         .take(MAX_PAYLOAD)
@@ -100,7 +128,7 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Decision> {
     };
     // Not a coord repository: nothing to guard.
     let Ok(hub_dir) = location.find() else {
-        return Ok(Decision::Pass);
+        return Ok(Answer::Nothing);
     };
     let mut opts = crate::cli::env::options(None, false)?;
     opts.hints = Hints {
@@ -109,13 +137,42 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Decision> {
         agent: Some((args.agent.variable().to_string(), session.to_string())),
     };
     let ctx = Ctx::open(&location, opts)?;
-    let top = work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
-    let tool = field("tool_name").unwrap_or("");
-    let input = payload.get("tool_input").cloned().unwrap_or_default();
-    let call = tool_call(tool, &input, &cwd, &top);
     match args.event {
-        Event::PreToolUse => pre_tool_use(&ctx, &call),
+        Event::PreToolUse => {
+            let top = work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
+            let tool = field("tool_name").unwrap_or("");
+            let input = payload.get("tool_input").cloned().unwrap_or_default();
+            let call = tool_call(tool, &input, &cwd, &top);
+            Ok(match pre_tool_use(&ctx, &call)? {
+                Decision::Pass => Answer::Nothing,
+                Decision::Deny { reason } => Answer::Deny(reason),
+            })
+        }
+        Event::SessionStart => session_start(&ctx, args),
     }
+}
+
+/// Register the agent's session, or take back the one bound to its id
+/// (again after `/clear` and compaction: same session), tell its shells
+/// who they are, and prime it.
+fn session_start(ctx: &Ctx, args: &Args) -> Result<Answer> {
+    let started = start(
+        ctx,
+        &StartRequest {
+            role: args.role.clone(),
+            ..StartRequest::default()
+        },
+    )?;
+    if let Some(file) = crate::cli::env::agent_env_file() {
+        let line = format!("export COORD_SESSION={}\n", shell_quote(&started.session.id));
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&file)
+            .map_err(|e| CoordError::io("write", &file, e))?;
+        std::io::Write::write_all(&mut f, line.as_bytes()).map_err(|e| CoordError::io("write", &file, e))?;
+    }
+    Ok(Answer::Context(prime_text(&prime(ctx)?)))
 }
 
 /// The folder holding `.git` at or above `dir`, found without running git.
