@@ -218,3 +218,112 @@ fn session_start_outside_a_coord_repository_says_nothing() {
     assert_eq!(out.stdout, "");
     assert!(hub.registry()["sessions"].as_object().unwrap().is_empty());
 }
+
+fn event(hub: &Hub, name: &str, session: &str, at: &str, extra: serde_json::Value) -> String {
+    let mut payload = json!({"session_id": session, "cwd": hub.repo(), "hook_event_name": name});
+    if let serde_json::Value::Object(more) = extra {
+        payload.as_object_mut().unwrap().extend(more);
+    }
+    let kebab = match name {
+        "UserPromptSubmit" => "user-prompt-submit",
+        "PostToolUse" => "post-tool-use",
+        "Stop" => "stop",
+        _ => "session-end",
+    };
+    let out = hub
+        .call(&["hook", kebab])
+        .at(at)
+        .stdin(payload.to_string())
+        .run()
+        .ok();
+    out.stdout
+}
+
+#[test]
+fn prompts_and_tool_uses_are_signs_of_life_and_bring_each_new_message_once() {
+    let hub = team();
+    let t1 = "2026-03-02T09:20:00Z";
+    assert_eq!(
+        event(&hub, "UserPromptSubmit", "c-bob", t1, json!({"prompt": "go"})),
+        ""
+    );
+    assert_eq!(
+        hub.registry()["sessions"]["bob"]["last_seen"],
+        t1,
+        "a sign of life"
+    );
+    hub.as_("alice", &["send", "bob", "lunch?"]).ok();
+    hub.as_(
+        "alice",
+        &[
+            "send",
+            "bob",
+            "--level",
+            "critical",
+            "schema changed",
+            "Rebase before you push.",
+        ],
+    )
+    .ok();
+    let edit = json!({"tool_name": "Edit", "tool_input": {"file_path": hub.repo().join("README.md")}});
+    let out = event(&hub, "PostToolUse", "c-bob", "2026-03-02T09:30:00Z", edit.clone());
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["hookSpecificOutput"]["hookEventName"], "PostToolUse");
+    let text = v["hookSpecificOutput"]["additionalContext"].as_str().unwrap();
+    assert!(
+        text.starts_with("coord: 2 new messages for you:\n[critical]"),
+        "{text}"
+    );
+    assert!(text.contains("Rebase before you push."), "{text}");
+    assert!(text.contains("acknowledge: `coord ack m-"), "{text}");
+    assert!(text.contains("[info]") && text.contains("lunch?"), "{text}");
+    let bob = &hub.registry()["sessions"]["bob"];
+    assert_eq!(bob["action"], "editing");
+    assert_eq!(bob["target"], "README.md");
+    // Each message once: the next events bring nothing.
+    assert_eq!(
+        event(&hub, "PostToolUse", "c-bob", "2026-03-02T09:31:00Z", edit),
+        ""
+    );
+    assert_eq!(
+        event(
+            &hub,
+            "UserPromptSubmit",
+            "c-bob",
+            "2026-03-02T09:32:00Z",
+            json!({})
+        ),
+        ""
+    );
+}
+
+#[test]
+fn stop_and_session_end_are_quiet_signs_of_life_and_strangers_change_nothing() {
+    let hub = team();
+    let t = "2026-03-02T09:40:00Z";
+    assert_eq!(event(&hub, "Stop", "c-bob", t, json!({})), "");
+    assert_eq!(hub.registry()["sessions"]["bob"]["last_seen"], t);
+    assert_eq!(
+        event(
+            &hub,
+            "SessionEnd",
+            "c-bob",
+            "2026-03-02T09:41:00Z",
+            json!({"reason": "clear"})
+        ),
+        ""
+    );
+    assert!(
+        hub.registry()["sessions"]["bob"].get("ended").is_none(),
+        "not ended by /clear"
+    );
+    let before = hub.snapshot();
+    for name in ["UserPromptSubmit", "PostToolUse", "Stop", "SessionEnd"] {
+        assert_eq!(event(&hub, name, "c-stranger", t, json!({})), "", "{name}");
+    }
+    assert_eq!(
+        hub.snapshot(),
+        before,
+        "an agent without a session changes nothing"
+    );
+}

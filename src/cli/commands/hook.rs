@@ -7,15 +7,17 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::app::heartbeat::{heartbeat, HeartbeatRequest};
 use crate::app::hook::{pre_tool_use, tool_call, Decision};
+use crate::app::inbox::{inbox, InboxRequest};
 use crate::app::prime::prime;
 use crate::app::start::{start, StartRequest};
 use crate::app::{Ctx, Hints, Location};
 use crate::cli::commands::prime::text as prime_text;
 use crate::cli::ui::Ui;
-use crate::core::error::CoordError;
-use crate::core::error::{usage, Result};
-use crate::core::text::shell_quote;
+use crate::core::error::{usage, CoordError, Kind, Result};
+use crate::core::model::Level;
+use crate::core::text::{command_line, sanitize, shell_quote};
 
 /// Answer an agent tool's hook (reads the hook JSON on stdin)
 #[derive(clap::Args, Debug)]
@@ -44,6 +46,14 @@ pub enum Event {
     PreToolUse,
     /// A session starts, resumes, or its context was cleared or compacted: register or take back its coord session, and prime it
     SessionStart,
+    /// The user sent a prompt: a sign of life, and new messages into the context
+    UserPromptSubmit,
+    /// A tool ran: a sign of life (the file edited becomes the activity), and new messages into the context
+    PostToolUse,
+    /// The agent finished its turn: a sign of life
+    Stop,
+    /// The agent session ends: a last sign of life (the coord session stays, as after /clear)
+    SessionEnd,
 }
 
 impl Event {
@@ -51,6 +61,10 @@ impl Event {
         match self {
             Event::PreToolUse => "PreToolUse",
             Event::SessionStart => "SessionStart",
+            Event::UserPromptSubmit => "UserPromptSubmit",
+            Event::PostToolUse => "PostToolUse",
+            Event::Stop => "Stop",
+            Event::SessionEnd => "SessionEnd",
         }
     }
 }
@@ -84,6 +98,11 @@ pub fn run(ui: &Ui, hub_flag: Option<PathBuf>, args: &Args) -> Result<()> {
             Event::SessionStart => Answer::Context(format!(
                 "coord could not register this session: {e}; run `coord doctor`, then `coord start --name NAME`"
             )),
+            Event::UserPromptSubmit | Event::PostToolUse => {
+                Answer::Context(format!("coord could not read your messages: {e}; run `coord inbox`"))
+            }
+            // Nothing to tell an agent that has finished.
+            Event::Stop | Event::SessionEnd => Answer::Nothing,
         },
     };
     let specific = match answer {
@@ -149,8 +168,100 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
             })
         }
         Event::SessionStart => session_start(&ctx, args),
+        Event::UserPromptSubmit | Event::PostToolUse => {
+            let mut activity = None;
+            if matches!(args.event, Event::PostToolUse) {
+                let top =
+                    work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
+                let input = payload.get("tool_input").cloned().unwrap_or_default();
+                activity = tool_call(field("tool_name").unwrap_or(""), &input, &cwd, &top)
+                    .paths
+                    .into_iter()
+                    .next();
+            }
+            news(&ctx, activity)
+        }
+        Event::Stop | Event::SessionEnd => {
+            let _ = unregistered(heartbeat(&ctx, &HeartbeatRequest::default()))?;
+            Ok(Answer::Nothing)
+        }
     }
 }
+
+/// An agent without a coord session gets nothing from these events (its
+/// session-start hook registers it); other errors are errors.
+fn unregistered<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind == Kind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A sign of life (the file being edited as the activity), then the
+/// messages that arrived since the last look, each shown once: reading them
+/// here moves the session's cursor as `coord inbox` does. Most urgent first,
+/// bodies cut short; nothing at all when nothing is new.
+fn news(ctx: &Ctx, editing: Option<String>) -> Result<Answer> {
+    if let Some(path) = editing {
+        let req = HeartbeatRequest {
+            action: Some("editing".to_string()),
+            target: Some(path),
+            ..HeartbeatRequest::default()
+        };
+        if unregistered(heartbeat(ctx, &req))?.is_none() {
+            return Ok(Answer::Nothing);
+        }
+    }
+    let req = InboxRequest {
+        limit: Some(NEWS_LIMIT),
+        ..InboxRequest::default()
+    };
+    let Some(report) = unregistered(inbox(ctx, &req))? else {
+        return Ok(Answer::Nothing);
+    };
+    let mut new: Vec<_> = report
+        .messages
+        .iter()
+        .filter(|m| m.unread)
+        .map(|m| &m.message)
+        .collect();
+    if new.is_empty() {
+        return Ok(Answer::Nothing);
+    }
+    new.sort_by(|a, b| b.level.cmp(&a.level).then(a.ts.cmp(&b.ts)));
+    let mut text = format!(
+        "coord: {} new message{} for you:\n",
+        new.len(),
+        if new.len() == 1 { "" } else { "s" }
+    );
+    for m in new {
+        text.push_str(&format!(
+            "[{}] {} from {}: {}\n",
+            m.level.as_str(),
+            sanitize(&m.id, false),
+            sanitize(&m.from, false),
+            sanitize(&m.subject, false)
+        ));
+        let body = sanitize(&m.body, false);
+        if !body.is_empty() {
+            let cut: String = body.chars().take(NEWS_BODY).collect();
+            let more = if cut.len() < body.len() { " ..." } else { "" };
+            text.push_str(&format!("    {cut}{more}\n"));
+        }
+        if m.level >= Level::Critical {
+            text.push_str(&format!("    acknowledge: `{}`\n", command_line(&["ack", &m.id])));
+        }
+    }
+    if report.remaining > 0 {
+        text.push_str(&format!("{} more unread: run `coord inbox`\n", report.remaining));
+    }
+    Ok(Answer::Context(text))
+}
+
+/// Messages put into the context per event, and characters of each body.
+const NEWS_LIMIT: usize = 10;
+const NEWS_BODY: usize = 300;
 
 /// Register the agent's session, or take back the one bound to its id
 /// (again after `/clear` and compaction: same session), tell its shells
