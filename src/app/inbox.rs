@@ -21,6 +21,9 @@ pub struct InboxRequest {
     pub limit: Option<usize>,
     /// A duration as typed.
     pub wait: Option<String>,
+    /// A heartbeat made in the same transaction (the agent hooks: one
+    /// write for the sign of life, the activity and the read cursor).
+    pub activity: Option<super::heartbeat::HeartbeatRequest>,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,6 +53,10 @@ pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {
             "--limit 0 shows nothing; give 1 or more, or leave it out for all",
         ));
     }
+    let progress = match &req.activity {
+        Some(a) => super::heartbeat::validated(a)?,
+        None => None,
+    };
     let hub = &ctx.hub;
     loop {
         let seen = hub.messages_version();
@@ -63,6 +70,9 @@ pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {
                 let me = ctx.me_tx(tx)?;
                 let (report, cursor) = read_with_cursor(hub, &tx.reg, &me, req)?;
                 touch(&mut tx.reg, &me, tx.now);
+                if let Some(activity) = &req.activity {
+                    super::heartbeat::apply(ctx, tx, &me, activity, progress)?;
+                }
                 if let Some(s) = tx.reg.sessions.get_mut(&me) {
                     if let Some(c) = cursor {
                         s.cursor = Some(c);

@@ -203,18 +203,13 @@ fn unregistered<T>(r: Result<T>) -> Result<Option<T>> {
 /// here moves the session's cursor as `coord inbox` does. Most urgent first,
 /// bodies cut short; nothing at all when nothing is new.
 fn news(ctx: &Ctx, editing: Option<String>) -> Result<Answer> {
-    if let Some(path) = editing {
-        let req = HeartbeatRequest {
+    let req = InboxRequest {
+        limit: Some(NEWS_LIMIT),
+        activity: editing.map(|path| HeartbeatRequest {
             action: Some("editing".to_string()),
             target: Some(path),
             ..HeartbeatRequest::default()
-        };
-        if unregistered(heartbeat(ctx, &req))?.is_none() {
-            return Ok(Answer::Nothing);
-        }
-    }
-    let req = InboxRequest {
-        limit: Some(NEWS_LIMIT),
+        }),
         ..InboxRequest::default()
     };
     let Some(report) = unregistered(inbox(ctx, &req))? else {

@@ -33,6 +33,7 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             peek: args.peek,
             limit: args.limit,
             wait: args.wait.clone(),
+            activity: None,
         },
     )?;
     if ui.json {
