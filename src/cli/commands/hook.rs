@@ -156,9 +156,9 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
         agent: Some((args.agent.variable().to_string(), session.to_string())),
     };
     let ctx = Ctx::open(&location, opts)?;
+    let top = work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
     match args.event {
         Event::PreToolUse => {
-            let top = work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
             let tool = field("tool_name").unwrap_or("");
             let input = payload.get("tool_input").cloned().unwrap_or_default();
             let call = tool_call(tool, &input, &cwd, &top);
@@ -171,8 +171,6 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
         Event::UserPromptSubmit | Event::PostToolUse => {
             let mut activity = None;
             if matches!(args.event, Event::PostToolUse) {
-                let top =
-                    work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
                 let input = payload.get("tool_input").cloned().unwrap_or_default();
                 activity = tool_call(field("tool_name").unwrap_or(""), &input, &cwd, &top)
                     .paths
