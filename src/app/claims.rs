@@ -99,11 +99,7 @@ pub fn guard(ctx: &Ctx, paths: &[String]) -> Result<GuardReport> {
 /// its checks).
 pub(crate) fn guard_in(ctx: &Ctx, reg: &Registry, paths: &[String]) -> Result<GuardReport> {
     let now = ctx.now();
-    let me = match ctx.me_read(reg, now) {
-        Ok(me) => Some(me),
-        Err(e) if ctx.hints.named() => return Err(e),
-        Err(_) => None,
-    };
+    let me = ctx.me_if_any(reg, now)?;
     if paths.is_empty() {
         return Ok(GuardReport {
             me,

@@ -11,7 +11,6 @@ use super::views::{held_claims, ClaimView};
 use super::Ctx;
 use crate::core::error::Result;
 use crate::core::model::Registry;
-use crate::core::rules::messages::open_emergencies;
 use crate::core::text::{command_line, sanitize};
 
 /// One tool call, as the hook payload describes it.
@@ -131,20 +130,12 @@ pub fn pre_tool_use(ctx: &Ctx, call: &ToolCall) -> Result<Decision> {
     // One read of the registry for both checks: this runs on every tool call.
     ctx.hub.read(|reg| {
         let report = guard_in(ctx, reg, &call.paths)?;
-        if let Some(me) = &report.me {
-            if let Some((id, e)) = open_emergencies(reg, me).first() {
-                if !call.coord_only {
-                    return Ok(Decision::Deny {
-                        reason: format!(
-                            "EMERGENCY {} from {}: {}. Stop and deal with it first; every tool but coord is blocked until you run `{}` (or `{}` once it is dealt with).",
-                            sanitize(id, false),
-                            sanitize(&e.from, false),
-                            sanitize(&e.subject, false),
-                            command_line(&["ack", id]),
-                            command_line(&["ack", id, "--resolve"])
-                        ),
-                    });
-                }
+        // Resolving the session gathered its open emergencies.
+        if let Some(e) = ctx.open_emergencies().first() {
+            if !call.coord_only {
+                return Ok(Decision::Deny {
+                    reason: format!("{}. Every tool but coord is blocked until then.", e.describe()),
+                });
             }
         }
         let Some(first) = report.blocked.first() else {

@@ -45,6 +45,7 @@ use crate::core::error::Result;
 use crate::core::ids::IdSource;
 use crate::core::model::{Actor, Bindings, Registry};
 use crate::core::rules::{claims as claim_rules, messages, Effects};
+use crate::core::text::{command_line, sanitize};
 use crate::store::{self, Hub, Tx};
 
 pub use identity::{Hints, How};
@@ -82,6 +83,21 @@ pub struct Emergency {
     pub id: String,
     pub from: String,
     pub subject: String,
+}
+
+impl Emergency {
+    /// The one sentence every door shows: what, from whom, and the commands
+    /// that settle it (hub fields sanitised, the commands quoted).
+    pub fn describe(&self) -> String {
+        format!(
+            "EMERGENCY {} from {}: {}; acknowledge with `{}` (or `{}` once it is dealt with)",
+            sanitize(&self.id, false),
+            sanitize(&self.from, false),
+            sanitize(&self.subject, false),
+            command_line(&["ack", &self.id]),
+            command_line(&["ack", &self.id, "--resolve"])
+        )
+    }
 }
 
 /// A deadlined claim of the acting session that ends soon.
@@ -204,6 +220,22 @@ impl Ctx {
             machine: self.machine.clone(),
             session: session.to_string(),
         }
+    }
+
+    /// The acting session when there is one, for calls that work for
+    /// anyone (status, the guard); a session named outright must exist.
+    pub fn me_if_any(&self, reg: &Registry, now: Time) -> Result<Option<String>> {
+        match self.me_read(reg, now) {
+            Ok(me) => Ok(Some(me)),
+            Err(e) if self.hints.named() => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Emergencies addressed to the session found by the last resolution
+    /// and not acknowledged by it.
+    pub fn open_emergencies(&self) -> Vec<Emergency> {
+        self.emergencies.borrow().clone()
     }
 
     /// The acting session for a read-only call (under the shared lock).

@@ -43,11 +43,7 @@ pub fn status(ctx: &Ctx, req: &StatusRequest) -> Result<StatusReport> {
     hub.read(|reg| {
         // Status works for anyone; a found session adds its unread count. A
         // session named outright must exist, though.
-        let me = match ctx.me_read(reg, now) {
-            Ok(me) => Some(me),
-            Err(e) if ctx.hints.named() => return Err(e),
-            Err(_) => None,
-        };
+        let me = ctx.me_if_any(reg, now)?;
         let unread = match &me {
             Some(id) => Some(unread_count(hub, reg, id)?),
             None => None,

@@ -170,14 +170,7 @@ impl Ui {
             ));
         }
         for e in &n.emergencies {
-            self.alert(&format!(
-                "EMERGENCY {} from {}: {}; acknowledge with `{}` (or `{}` once it is dealt with)",
-                e.id,
-                e.from,
-                e.subject,
-                command_line(&["ack", &e.id]),
-                command_line(&["ack", &e.id, "--resolve"])
-            ));
+            self.alert(&e.describe());
         }
     }
 
