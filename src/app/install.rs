@@ -81,7 +81,7 @@ pub fn install_git(dir: &Path, exe: &Path, uninstall: bool) -> Result<InstallRep
             chained.display()
         )));
     }
-    let mut action = if ours { "updated" } else { "installed" };
+    let action = if ours { "updated" } else { "installed" };
     if !ours && hook.exists() {
         if chained.exists() {
             return Err(hub(format!(
@@ -91,7 +91,6 @@ pub fn install_git(dir: &Path, exe: &Path, uninstall: bool) -> Result<InstallRep
             )));
         }
         std::fs::rename(&hook, &chained).map_err(|e| CoordError::io("move", &hook, e))?;
-        action = "installed";
     }
     // Written beside the hook, then renamed: git never runs half a hook.
     let tmp = hooks.join(".pre-commit.coord-tmp");

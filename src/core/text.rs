@@ -73,12 +73,13 @@ pub fn shell_quote(arg: &str) -> String {
 /// `coord ARGS...` with every argument quoted: a command line that, run by
 /// a shell, runs only coord with exactly these arguments.
 pub fn command_line(args: &[&str]) -> String {
-    let mut out = String::from("coord");
-    for a in args {
-        out.push(' ');
-        out.push_str(&shell_quote(a));
-    }
-    out
+    format!("coord {}", shell_line(args))
+}
+
+/// Every word quoted for a POSIX shell, joined by spaces (for the git
+/// commands coord names; coord's own go through `command_line`).
+pub fn shell_line(words: &[&str]) -> String {
+    words.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" ")
 }
 
 /// At most `max` characters, with an ellipsis when cut.

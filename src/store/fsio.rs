@@ -228,13 +228,12 @@ pub(super) fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Resu
 
 /// The git command that restores a hub file's last committed version.
 pub(super) fn git_restore(path: &Path) -> String {
-    use crate::core::text::shell_quote;
     let dir = path.parent().map(|d| d.display().to_string()).unwrap_or_default();
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    format!("git -C {} checkout -- {}", shell_quote(&dir), shell_quote(&name))
+    crate::core::text::shell_line(&["git", "-C", &dir, "checkout", "--", &name])
 }
 
 /// Lines read from a log, starting at byte `start`.

@@ -6,7 +6,7 @@ use crate::app::install::{install_agents_md, install_git};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::error::{conflict, Result};
-use crate::core::text::{command_line, sanitize};
+use crate::core::text::{command_line, sanitize, shell_line};
 use crate::store::git;
 
 /// Refuse a commit that stages files inside other sessions' live file claims (run by the pre-commit hook)
@@ -65,13 +65,6 @@ fn refusal(r: &GuardReport) -> crate::core::error::CoordError {
             shell_line(&["git", "restore", "--staged", "--", &r.blocked[0].path])
         ))
         .hint("or bypass once: COORD_GUARD=off git commit ..., or git commit --no-verify")
-}
-
-fn shell_line(args: &[&str]) -> String {
-    args.iter()
-        .map(|a| crate::core::text::shell_quote(a))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Wire coord in: `git` (the pre-commit guard), `agents-md` (a section of AGENTS.md)

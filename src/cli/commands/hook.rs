@@ -17,7 +17,7 @@ use crate::cli::commands::prime::text as prime_text;
 use crate::cli::ui::Ui;
 use crate::core::error::{usage, CoordError, Kind, Result};
 use crate::core::model::Level;
-use crate::core::text::{command_line, sanitize, shell_quote};
+use crate::core::text::{clip, command_line, sanitize, shell_quote};
 
 /// Answer an agent tool's hook (reads the hook JSON on stdin)
 #[derive(clap::Args, Debug)]
@@ -238,9 +238,7 @@ fn news(ctx: &Ctx, editing: Option<String>) -> Result<Answer> {
         ));
         let body = sanitize(&m.body, false);
         if !body.is_empty() {
-            let cut: String = body.chars().take(NEWS_BODY).collect();
-            let more = if cut.len() < body.len() { " ..." } else { "" };
-            text.push_str(&format!("    {cut}{more}\n"));
+            text.push_str(&format!("    {}\n", clip(&body, NEWS_BODY)));
         }
         if m.level >= Level::Critical {
             text.push_str(&format!("    acknowledge: `{}`\n", command_line(&["ack", &m.id])));
