@@ -14,6 +14,7 @@ mod guard;
 mod hooks;
 mod hub;
 mod identity;
+mod install_agents;
 mod merge;
 mod messages;
 mod prime;

@@ -33,20 +33,31 @@ pub enum Decision {
     },
 }
 
-/// The tools that write the file named in their input, and that field.
-const FILE_TOOLS: &[(&str, &str)] = &[
-    ("Write", "file_path"),
-    ("Edit", "file_path"),
-    ("MultiEdit", "file_path"),
-    ("NotebookEdit", "notebook_path"),
+/// The tools that write the file named in their input: Claude Code's
+/// `Write`, `Edit`, `MultiEdit`, `NotebookEdit`; Cursor's `Write`,
+/// `StrReplace`, `Delete`.
+const FILE_TOOLS: &[&str] = &[
+    "Write",
+    "Edit",
+    "MultiEdit",
+    "NotebookEdit",
+    "StrReplace",
+    "Delete",
 ];
+/// The input fields that name the file, the first present wins.
+const PATH_FIELDS: &[&str] = &["file_path", "notebook_path", "path"];
 
 /// Read a tool call from the payload's `tool_name` and `tool_input`; `cwd`
 /// is the payload's folder and `top` the work tree's top.
 pub fn tool_call(tool: &str, input: &serde_json::Value, cwd: &Path, top: &Path) -> ToolCall {
     let mut raw: Vec<String> = Vec::new();
-    if let Some((_, field)) = FILE_TOOLS.iter().find(|(name, _)| *name == tool) {
-        raw.extend(input.get(*field).and_then(|v| v.as_str()).map(str::to_string));
+    if FILE_TOOLS.contains(&tool) {
+        raw.extend(
+            PATH_FIELDS
+                .iter()
+                .find_map(|f| input.get(*f).and_then(|v| v.as_str()))
+                .map(str::to_string),
+        );
     }
     // apply_patch (Codex): the paths are in the patch text, wherever the
     // input carries it (a string field or an argument list).

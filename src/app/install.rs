@@ -140,12 +140,7 @@ fn find_section(text: &str) -> Option<(usize, usize)> {
 pub fn install_agents_md(dir: &Path, uninstall: bool) -> Result<InstallReport> {
     let top = git::work_tree(dir).unwrap_or_else(|| dir.to_path_buf());
     let path = top.join("AGENTS.md");
-    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(hub(format!(
-            "{} is a symbolic link; coord will not write through it: add coord's section by hand (see `coord prime`)",
-            path.display()
-        )));
-    }
+    refuse_link(&path, "add coord's section by hand (see `coord prime`)")?;
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -179,13 +174,32 @@ pub fn install_agents_md(dir: &Path, uninstall: bool) -> Result<InstallReport> {
     if uninstall && new.trim().is_empty() {
         std::fs::remove_file(&path).map_err(|e| CoordError::io("remove", &path, e))?;
     } else if new != text {
-        let tmp = top.join(".AGENTS.md.coord-tmp");
-        std::fs::write(&tmp, &new).map_err(|e| CoordError::io("write", &tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| CoordError::io("write", &path, e))?;
+        replace(&path, &new)?;
     }
     Ok(InstallReport {
         path,
         action,
         chained: None,
     })
+}
+
+/// A file coord edits must not be a link: writing through it would change a
+/// file somewhere else. `what` says what to do instead.
+pub fn refuse_link(path: &Path, what: &str) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(hub(format!(
+            "{} is a symbolic link; coord will not write through it: {what}",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Replace a file's content whole: written beside it, then renamed over it,
+/// so a reader sees the old text or the new one, never half.
+pub fn replace(path: &Path, text: &str) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.coord-tmp"));
+    std::fs::write(&tmp, text).map_err(|e| CoordError::io("write", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| CoordError::io("write", path, e))
 }

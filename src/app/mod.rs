@@ -20,6 +20,7 @@ pub mod identity;
 pub mod inbox;
 pub mod init;
 pub mod install;
+pub mod install_agent;
 pub mod prime;
 pub mod prune;
 pub mod release;

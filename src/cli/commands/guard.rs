@@ -3,9 +3,10 @@
 
 use crate::app::claims::{guard, GuardReport};
 use crate::app::install::{install_agents_md, install_git};
+use crate::app::install_agent::{install_agent, Tool};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
-use crate::core::error::{conflict, Result};
+use crate::core::error::{conflict, usage, Result};
 use crate::core::text::{command_line, sanitize, shell_line};
 use crate::store::git;
 
@@ -76,6 +77,12 @@ pub struct InstallArgs {
     /// Remove coord's part and put back what it replaced
     #[arg(long)]
     pub uninstall: bool,
+    /// claude: write .claude/settings.local.json (yours alone) instead of .claude/settings.json
+    #[arg(long)]
+    pub local: bool,
+    /// claude, codex, cursor: the role of the sessions the hooks register
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -84,15 +91,40 @@ pub enum Target {
     Git,
     /// coord's marked section of AGENTS.md (the protocol, for any agent)
     AgentsMd,
+    /// Claude Code's hooks, in .claude/settings.json
+    Claude,
+    /// Codex's hooks, in .codex/hooks.json
+    Codex,
+    /// Cursor's hooks, in .cursor/hooks.json
+    Cursor,
 }
 
 pub fn run_install(ui: &Ui, args: &InstallArgs) -> Result<()> {
     let cwd = crate::cli::env::location(None)?.cwd;
     let exe = std::env::current_exe()
         .map_err(|e| crate::core::error::failure(format!("cannot find coord's own path: {e}")))?;
+    if args.local && !matches!(args.target, Target::Claude) {
+        return Err(usage(
+            "--local is for `coord install claude` only (.claude/settings.local.json)",
+        ));
+    }
+    if args.role.is_some() && matches!(args.target, Target::Git | Target::AgentsMd) {
+        return Err(usage(
+            "--role is for the agent tools' hooks: `coord install claude|codex|cursor --role ROLE`",
+        ));
+    }
     let report = match args.target {
         Target::Git => install_git(&cwd, &exe, args.uninstall)?,
         Target::AgentsMd => install_agents_md(&cwd, args.uninstall)?,
+        Target::Claude => install_agent(
+            &cwd,
+            Tool::Claude,
+            args.local,
+            args.role.as_deref(),
+            args.uninstall,
+        )?,
+        Target::Codex => install_agent(&cwd, Tool::Codex, false, args.role.as_deref(), args.uninstall)?,
+        Target::Cursor => install_agent(&cwd, Tool::Cursor, false, args.role.as_deref(), args.uninstall)?,
     };
     if ui.json {
         return ui.json(&report);

@@ -3,6 +3,8 @@
 //! `tool_name`, `tool_input`; a decision as `hookSpecificOutput` JSON on
 //! stdout). The hub is found from the payload's `cwd` and the session from
 //! its `session_id`, never from variables that may be wrong in worktrees.
+//! Cursor sends `conversation_id` and `workspace_roots` instead, and takes
+//! `permission` and `additional_context` back.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,7 +26,7 @@ use crate::core::text::{clip, command_line, sanitize, shell_quote};
 pub struct Args {
     #[arg(value_enum)]
     pub event: Event,
-    /// Which tool runs the hook: its session id is the agent id of that tool
+    /// Which tool runs the hook: its session (Cursor: conversation) id is the agent id
     #[arg(long, value_enum, default_value = "claude")]
     pub agent: AgentTool,
     /// session-start: the role of a session it registers (default: none)
@@ -73,6 +75,7 @@ impl Event {
 pub enum AgentTool {
     Claude,
     Codex,
+    Cursor,
 }
 
 impl AgentTool {
@@ -81,6 +84,9 @@ impl AgentTool {
         match self {
             AgentTool::Claude => "CLAUDE_CODE_SESSION_ID",
             AgentTool::Codex => "CODEX_THREAD_ID",
+            // Cursor sets no such variable in its shells; the name only
+            // labels the binding.
+            AgentTool::Cursor => "CURSOR_CONVERSATION_ID",
         }
     }
 }
@@ -105,19 +111,24 @@ pub fn run(ui: &Ui, hub_flag: Option<PathBuf>, args: &Args) -> Result<()> {
             Event::Stop | Event::SessionEnd => Answer::Nothing,
         },
     };
-    let specific = match answer {
-        Answer::Nothing => return Ok(()),
-        Answer::Deny(reason) => serde_json::json!({
+    let out = match (answer, args.agent) {
+        (Answer::Nothing, _) => return Ok(()),
+        (Answer::Deny(reason), AgentTool::Cursor) => serde_json::json!({
+            "permission": "deny",
+            "user_message": reason,
+            "agent_message": reason,
+        }),
+        (Answer::Context(text), AgentTool::Cursor) => serde_json::json!({ "additional_context": text }),
+        (Answer::Deny(reason), _) => serde_json::json!({ "hookSpecificOutput": {
             "hookEventName": args.event.name(),
             "permissionDecision": "deny",
             "permissionDecisionReason": reason,
-        }),
-        Answer::Context(text) => serde_json::json!({
+        }}),
+        (Answer::Context(text), _) => serde_json::json!({ "hookSpecificOutput": {
             "hookEventName": args.event.name(),
             "additionalContext": text,
-        }),
+        }}),
     };
-    let out = serde_json::json!({ "hookSpecificOutput": specific });
     ui.out(&format!("{out}\n"))
 }
 
@@ -138,8 +149,21 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
     };
-    let cwd = PathBuf::from(field("cwd").ok_or_else(|| usage("the hook payload has no cwd"))?);
-    let session = field("session_id").ok_or_else(|| usage("the hook payload has no session_id"))?;
+    let first_root = payload
+        .get("workspace_roots")
+        .and_then(|r| r.get(0))
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty());
+    let cwd = PathBuf::from(
+        field("cwd")
+            .or(first_root)
+            .ok_or_else(|| usage("the hook payload has no cwd (nor workspace_roots)"))?,
+    );
+    let session = match args.agent {
+        AgentTool::Cursor => field("conversation_id").or_else(|| field("session_id")),
+        _ => field("session_id"),
+    }
+    .ok_or_else(|| usage("the hook payload has no session_id (Cursor: conversation_id)"))?;
     let location = Location {
         flag: hub_flag,
         env: None,
@@ -168,6 +192,12 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
             })
         }
         Event::SessionStart => session_start(&ctx, args),
+        // Cursor cannot add to the context before a prompt: a sign of life
+        // only, and the messages wait for the next tool call.
+        Event::UserPromptSubmit if matches!(args.agent, AgentTool::Cursor) => {
+            let _ = unregistered(heartbeat(&ctx, &HeartbeatRequest::default()))?;
+            Ok(Answer::Nothing)
+        }
         Event::UserPromptSubmit | Event::PostToolUse => {
             let mut activity = None;
             if matches!(args.event, Event::PostToolUse) {
