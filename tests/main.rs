@@ -15,6 +15,7 @@ mod hooks;
 mod hub;
 mod identity;
 mod install_agents;
+mod mcp;
 mod merge;
 mod messages;
 mod prime;

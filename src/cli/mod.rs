@@ -83,6 +83,7 @@ pub enum Command {
     Guard(guard::Args),
     Install(guard::InstallArgs),
     Hook(hook::Args),
+    Mcp(mcp::Args),
     Claims(claims::Args),
     Prune(prune::Args),
     Sync(sync::Args),
@@ -146,6 +147,7 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
         Command::MergeDriver(args) => return merge_driver::run(ui, args),
         Command::Install(args) => return guard::run_install(ui, args),
         Command::Hook(args) => return hook::run(ui, location.flag.clone(), args),
+        Command::Mcp(args) => return mcp::run(ui, location.flag.clone(), cli.session.clone(), args),
         Command::Guard(_) if env::guard_off() => {
             ui.status("coord guard is off (COORD_GUARD=off): this commit was not checked");
             return Ok(());
@@ -179,7 +181,8 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         | Command::Man(_)
         | Command::MergeDriver(_)
         | Command::Install(_)
-        | Command::Hook(_) => Ok(()),
+        | Command::Hook(_)
+        | Command::Mcp(_) => Ok(()),
         Command::Start(args) => start::run(ui, ctx, args),
         Command::Stop(args) => stop::run(ui, ctx, args),
         Command::Status(args) => status::run(ui, ctx, args),

@@ -39,6 +39,9 @@ pub enum Console {
 pub struct Captured {
     pub stdout: String,
     pub stderr: String,
+    /// The command's report as its `--json` object, also kept when the
+    /// text was printed (the MCP server returns both).
+    pub structured: Option<serde_json::Value>,
 }
 
 impl Console {
@@ -63,6 +66,23 @@ impl Console {
                 b.borrow_mut().stdout.push_str(text);
                 Ok(())
             }
+        }
+    }
+}
+
+/// A report with `"schema"` added.
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize> {
+    #[serde(flatten)]
+    report: &'a T,
+    schema: u32,
+}
+
+impl<'a, T: Serialize> Envelope<'a, T> {
+    fn new(report: &'a T) -> Self {
+        Envelope {
+            report,
+            schema: SCHEMA,
         }
     }
 }
@@ -133,18 +153,23 @@ impl Ui {
         }
     }
 
+    /// A command's report: printed as JSON with `--json` (true: the command
+    /// is done), else kept beside the captured text when the output is
+    /// captured, and the command goes on to print its text (false).
+    pub fn report<T: Serialize>(&self, report: &T) -> Result<bool> {
+        if self.json {
+            self.json(report)?;
+            return Ok(true);
+        }
+        if let Console::Buffer(b) = &self.console {
+            b.borrow_mut().structured = serde_json::to_value(Envelope::new(report)).ok();
+        }
+        Ok(false)
+    }
+
     /// `report` as one JSON object with `"schema"` added.
     pub fn json<T: Serialize>(&self, report: &T) -> Result<()> {
-        #[derive(Serialize)]
-        struct Envelope<'a, T: Serialize> {
-            #[serde(flatten)]
-            report: &'a T,
-            schema: u32,
-        }
-        let envelope = Envelope {
-            report,
-            schema: SCHEMA,
-        };
+        let envelope = Envelope::new(report);
         let text = if self.pretty {
             serde_json::to_string_pretty(&envelope)
         } else {

@@ -23,8 +23,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             resolve: args.resolve,
         },
     )?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let what = if report.closed {
         "closed for everyone"

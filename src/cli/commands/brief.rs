@@ -34,12 +34,13 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             since: args.since.clone(),
         },
     )?;
-    if ui.json {
-        return ui.json(&Json {
-            path: &report.path,
-            bytes: report.bytes,
-            markdown: args.stdout.then_some(report.markdown.as_str()),
-        });
+    let json = Json {
+        path: &report.path,
+        bytes: report.bytes,
+        markdown: args.stdout.then_some(report.markdown.as_str()),
+    };
+    if ui.report(&json)? {
+        return Ok(());
     }
     if args.stdout {
         return ui.out(&report.markdown);

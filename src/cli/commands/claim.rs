@@ -76,8 +76,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             wait: args.wait.clone(),
         },
     )?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     for r in &report.revoked {
         ui.status(&format!("took {} from {} (they have been told)", r.key, r.holder));

@@ -34,8 +34,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             kind: args.kind.clone(),
         },
     )?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     if report.claims.is_empty() {
         ui.status("no live claims");
@@ -45,8 +45,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
 
 pub fn run_who(ui: &Ui, ctx: &Ctx, args: &WhoArgs) -> Result<()> {
     let report = who(ctx, &args.path)?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     if report.claims.is_empty() {
         ui.status(&format!("nobody holds {}", report.path));

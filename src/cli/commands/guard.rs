@@ -126,8 +126,8 @@ pub fn run_install(ui: &Ui, args: &InstallArgs) -> Result<()> {
         Target::Codex => install_agent(&cwd, Tool::Codex, false, args.role.as_deref(), args.uninstall)?,
         Target::Cursor => install_agent(&cwd, Tool::Cursor, false, args.role.as_deref(), args.uninstall)?,
     };
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let chained = match &report.chained {
         Some(p) if args.uninstall => format!("; {} is back in place", p.display()),

@@ -52,8 +52,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             note: args.note.clone(),
         },
     )?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let s = &report.session;
     let doing = s.doing();

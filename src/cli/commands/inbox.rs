@@ -36,8 +36,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             activity: None,
         },
     )?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let text: String = report
         .messages

@@ -10,8 +10,8 @@ pub struct Args {}
 
 pub fn run(ui: &Ui, location: &Location, _args: &Args) -> Result<()> {
     let report = init::init(location)?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let hub = &report.hub;
     if !report.adopted.is_empty() {

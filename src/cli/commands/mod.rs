@@ -13,6 +13,7 @@ pub mod heartbeat;
 pub mod hook;
 pub mod inbox;
 pub mod init;
+pub mod mcp;
 pub mod merge_driver;
 pub mod prime;
 pub mod prune;

@@ -12,8 +12,8 @@ pub struct Args {}
 
 pub fn run(ui: &Ui, ctx: &Ctx, _args: &Args) -> Result<()> {
     let report = prime(ctx)?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     ui.out(&text(&report))
 }

@@ -23,8 +23,8 @@ impl Args {
 
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     let report = prune(ctx, &args.request())?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let p = &report.pruned;
     ui.out(&format!(
@@ -36,8 +36,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
 
 pub fn run_archive(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     let report = archive(ctx, &args.request())?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let a = &report.archived;
     ui.out(&format!(

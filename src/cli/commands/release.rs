@@ -21,8 +21,8 @@ pub struct Args {
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     let claim = super::claim::one_or_all(args.kind.as_deref(), args.name.as_deref(), args.all, "release")?;
     let report = release(ctx, &ReleaseRequest { claim })?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     if report.released.is_empty() {
         ui.status("you held no claims; nothing released");

@@ -31,8 +31,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             for_: args.for_.clone(),
         },
     )?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     if report.renewed.is_empty() {
         ui.status("no claim with a deadline to renew (claims without --for last while you are live)");

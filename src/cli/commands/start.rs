@@ -40,8 +40,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             replace: args.replace,
         },
     )?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let id = &report.session.id;
     if let Some(old) = &report.replaced {

@@ -40,9 +40,7 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     }
     loop {
         let report = status(ctx, &StatusRequest { all: args.all })?;
-        if ui.json {
-            json_ui.json(&report)?;
-        } else {
+        if !json_ui.report(&report)? {
             let mut text = String::new();
             if args.watch && ui.tty {
                 text.push_str("\x1b[2J\x1b[H");

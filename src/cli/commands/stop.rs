@@ -11,8 +11,8 @@ pub struct Args {}
 
 pub fn run(ui: &Ui, ctx: &Ctx, _args: &Args) -> Result<()> {
     let report = stop::stop(ctx)?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let claims = match report.released.len() {
         0 => "it held no claims".to_string(),

@@ -32,8 +32,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             branch: args.branch.clone(),
         },
     )?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let s = &report.synced;
     let arbitrated = if s.arbitrated > 0 {

@@ -11,8 +11,8 @@ pub struct Args {}
 
 pub fn run(ui: &Ui, ctx: &Ctx, _args: &Args) -> Result<()> {
     let report = whoami::whoami(ctx)?;
-    if ui.json {
-        return ui.json(&report);
+    if ui.report(&report)? {
+        return Ok(());
     }
     let id = &report.session.id;
     ui.status(&format!("acting as {id}, found by {}", report.how.describe()));
