@@ -364,6 +364,63 @@ fn main() {
             ),
         ));
     }
+    // The other hooks, as the agent's session (registered by its own
+    // session-start). Within 10 s of the last sign of life and with nothing
+    // new they write nothing; an edit of another file is a new activity and
+    // is written.
+    let top = hub.parent().expect("the hub has a parent");
+    let hub_arg = hub.to_str().expect("a UTF-8 path");
+    let hook = |event: &str, payload: serde_json::Value, i: usize| {
+        let path = top.join(format!("hook-{event}-{i}.json"));
+        std::fs::write(&path, payload.to_string()).expect("write the payload");
+        let mut c = coord(hub, &["--hub", hub_arg, "hook", event]);
+        c.stdin(std::fs::File::open(&path).expect("the payload"));
+        c
+    };
+    let base =
+        |event: &str| serde_json::json!({"session_id": "bench-agent", "cwd": top, "hook_event_name": event});
+    let edit = |file: String| {
+        let mut p = base("PostToolUse");
+        p["tool_name"] = "Edit".into();
+        p["tool_input"] = serde_json::json!({"file_path": top.join(file)});
+        p
+    };
+    let status = hook("session-start", base("SessionStart"), 0)
+        .status()
+        .expect("coord runs");
+    assert!(status.success(), "the bench agent starts");
+    rows.push((
+        "hook session-start (takes its session back)".into(),
+        bench(none, |i| hook("session-start", base("SessionStart"), i), Some(0)),
+    ));
+    rows.push((
+        "hook user-prompt-submit (nothing new)".into(),
+        bench(
+            none,
+            |i| hook("user-prompt-submit", base("UserPromptSubmit"), i),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "hook post-tool-use (Edit, same file)".into(),
+        bench(
+            none,
+            |i| hook("post-tool-use", edit("free/same.rs".into()), i),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "hook post-tool-use (Edit, a new file: written)".into(),
+        bench(
+            none,
+            |i| hook("post-tool-use", edit(format!("free/f{i}.rs")), i),
+            Some(0),
+        ),
+    ));
+    rows.push((
+        "hook stop".into(),
+        bench(none, |i| hook("stop", base("Stop"), i), Some(0)),
+    ));
     rows.push((
         "heartbeat".into(),
         bench(

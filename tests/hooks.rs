@@ -327,3 +327,40 @@ fn stop_and_session_end_are_quiet_signs_of_life_and_strangers_change_nothing() {
         "an agent without a session changes nothing"
     );
 }
+
+#[test]
+fn a_sign_of_life_within_ten_seconds_of_the_last_writes_nothing() {
+    let hub = team();
+    let t1 = "2026-03-02T09:20:00Z";
+    event(&hub, "UserPromptSubmit", "c-bob", t1, json!({"prompt": "go"}));
+    let after_first = hub.snapshot();
+    // 9 seconds later: the same activity, nothing new: the hub is untouched.
+    let read = json!({"tool_name": "Read", "tool_input": {"file_path": hub.repo().join("README.md")}});
+    event(&hub, "PostToolUse", "c-bob", "2026-03-02T09:20:09Z", read.clone());
+    event(&hub, "Stop", "c-bob", "2026-03-02T09:20:09Z", json!({}));
+    assert_eq!(hub.snapshot(), after_first, "no rewrite within 10 s");
+    // A new activity is written at once, whatever the time.
+    let edit = json!({"tool_name": "Edit", "tool_input": {"file_path": hub.repo().join("README.md")}});
+    event(&hub, "PostToolUse", "c-bob", "2026-03-02T09:20:09Z", edit);
+    assert_eq!(hub.registry()["sessions"]["bob"]["target"], "README.md");
+    assert_eq!(
+        hub.registry()["sessions"]["bob"]["last_seen"],
+        "2026-03-02T09:20:09Z"
+    );
+    // 10 seconds after the last written one: a sign of life again.
+    event(&hub, "PostToolUse", "c-bob", "2026-03-02T09:20:19Z", read);
+    assert_eq!(
+        hub.registry()["sessions"]["bob"]["last_seen"],
+        "2026-03-02T09:20:19Z"
+    );
+    // The CLI's own heartbeat is never skipped.
+    hub.call(&["heartbeat"])
+        .as_("bob")
+        .at("2026-03-02T09:20:20Z")
+        .run()
+        .ok();
+    assert_eq!(
+        hub.registry()["sessions"]["bob"]["last_seen"],
+        "2026-03-02T09:20:20Z"
+    );
+}

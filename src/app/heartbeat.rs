@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::views::SessionView;
 use super::Ctx;
 use crate::core::error::{hub, Result};
-use crate::core::rules::{touch, validate, Effects};
+use crate::core::rules::{validate, Effects};
 use crate::store::Tx;
 
 #[derive(Debug, Clone, Default)]
@@ -62,7 +62,6 @@ pub(crate) fn apply(
 ) -> Result<SessionView> {
     let cfg = &ctx.hub.config;
     let now = tx.now;
-    touch(&mut tx.reg, me, now);
     let s = tx
         .reg
         .sessions
@@ -103,6 +102,16 @@ pub(crate) fn apply(
             s.progress,
             s.note.clone(),
         );
+    if changed {
+        // Written anyway: with the time it was said.
+        s.last_seen = now;
+    }
+    ctx.touch(&mut tx.reg, me, now);
+    let s = tx
+        .reg
+        .sessions
+        .get(me)
+        .ok_or_else(|| hub(format!("session {me} vanished from the registry")))?;
     let view = SessionView::new(me, s, now, cfg);
     // Only a heartbeat that changes what the session says it does is
     // journaled: "still here" is last_seen in the registry, and at 200

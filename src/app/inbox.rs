@@ -9,7 +9,6 @@ use serde::Serialize;
 use super::Ctx;
 use crate::core::error::{timeout, usage, Result};
 use crate::core::model::{Cursor, Message, Registry};
-use crate::core::rules::touch;
 use crate::store::Hub;
 
 #[derive(Debug, Clone, Default)]
@@ -69,7 +68,7 @@ pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {
             ctx.mutate(|tx| {
                 let me = ctx.me_tx(tx)?;
                 let (report, cursor) = read_with_cursor(hub, &tx.reg, &me, req)?;
-                touch(&mut tx.reg, &me, tx.now);
+                ctx.touch(&mut tx.reg, &me, tx.now);
                 if let Some(activity) = &req.activity {
                     super::heartbeat::apply(ctx, tx, &me, activity, progress)?;
                 }

@@ -126,6 +126,10 @@ pub struct Ctx {
     pub clock: Clock,
     pub hints: Hints,
     pub machine: String,
+    /// Write a plain sign of life at most this often (the agent hooks, which
+    /// fire on every tool call): one within it changes nothing, so the
+    /// registry is not rewritten. `None`: every one is written.
+    pub beat_every: Option<chrono::Duration>,
     emergencies: RefCell<Vec<Emergency>>,
     ending: RefCell<Vec<Ending>>,
     how: RefCell<Option<How>>,
@@ -154,6 +158,7 @@ impl Ctx {
             clock,
             hints,
             machine: "local".to_string(),
+            beat_every: None,
             emergencies: RefCell::new(Vec::new()),
             ending: RefCell::new(Vec::new()),
             how: RefCell::new(None),
@@ -237,6 +242,18 @@ impl Ctx {
     /// and not acknowledged by it.
     pub fn open_emergencies(&self) -> Vec<Emergency> {
         self.emergencies.borrow().clone()
+    }
+
+    /// A sign of life from `me`, unless it gave one less than `beat_every`
+    /// ago.
+    pub fn touch(&self, reg: &mut Registry, me: &str, now: Time) {
+        let recent = |s: &crate::core::model::Session| {
+            self.beat_every
+                .is_some_and(|every| s.last_seen <= now && now - s.last_seen < every)
+        };
+        if !reg.sessions.get(me).is_some_and(recent) {
+            crate::core::rules::touch(reg, me, now);
+        }
     }
 
     /// The acting session for a read-only call (under the shared lock).

@@ -91,6 +91,11 @@ impl AgentTool {
     }
 }
 
+/// The hooks fire on every tool call; a sign of life less than this many
+/// seconds after the last one changes nothing and writes nothing. Liveness
+/// is judged in minutes (`liveness.stale_after`), so nothing is lost.
+const BEAT_EVERY_SECONDS: i64 = 10;
+
 /// The largest payload read (an apply_patch of a big file fits).
 const MAX_PAYLOAD: u64 = 16 << 20;
 
@@ -179,7 +184,8 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
         env: None,
         agent: Some((args.agent.variable().to_string(), session.to_string())),
     };
-    let ctx = Ctx::open(&location, opts)?;
+    let mut ctx = Ctx::open(&location, opts)?;
+    ctx.beat_every = Some(chrono::Duration::seconds(BEAT_EVERY_SECONDS));
     let top = work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
     match args.event {
         Event::PreToolUse => {
