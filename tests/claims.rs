@@ -27,7 +27,15 @@ fn first_claim_wins_and_the_loser_learns_who_and_how_to_ask() {
     ] {
         assert!(out.stderr.contains(part), "missing {part:?}: {}", out.stderr);
     }
-    assert_eq!(hub.snapshot(), before, "a refused claim writes nothing");
+    let mut after = hub.snapshot();
+    let mut before = before;
+    after.remove("EVENTS.jsonl");
+    before.remove("EVENTS.jsonl");
+    assert_eq!(after, before, "a refused claim changes nothing but the journal");
+    let refused = hub.events_of("claim.refused");
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["session"], "bob");
+    assert_eq!(refused[0]["target"], "task:auth");
     let out = hub.as_("bob", &["--json", "claim", "task", "auth"]).code(3);
     let d = &out.json()["error"]["details"];
     assert_eq!(d["holder"], "alice");

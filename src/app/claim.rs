@@ -98,6 +98,16 @@ pub fn claim(ctx: &Ctx, req: &ClaimRequest) -> Result<ClaimReport> {
                 note: req.note.as_deref(),
                 force: req.force,
             };
+            if !req.force {
+                let plan_says = match req.kind.as_str() {
+                    "task" => super::plan::claim_blocked(&tx.reg, &name),
+                    "resource" => super::plan::reserved_against(&tx.reg, &name, &me, tx.now, cfg),
+                    _ => None,
+                };
+                if let Some(e) = plan_says {
+                    return Err(e);
+                }
+            }
             let mut fx = Effects::default();
             let taken = claims::take(&mut tx.reg, &take, tx.now, cfg, &mut fx)?;
             tx.apply(fx);
@@ -119,7 +129,29 @@ pub fn claim(ctx: &Ctx, req: &ClaimRequest) -> Result<ClaimReport> {
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
+            (Err(e), _) if e.kind == Kind::Conflict => {
+                journal_refusal(ctx, &key, &e.message);
+                return Err(e);
+            }
             (other, _) => return other,
         }
     }
+}
+
+/// A refused claim is journaled (`claim.refused`: the collisions `coord kpi`
+/// counts), in a transaction of its own; failing to journal it does not
+/// change the answer.
+fn journal_refusal(ctx: &Ctx, key: &str, why: &str) {
+    let _ = ctx.mutate(|tx| {
+        let me = ctx.me_tx(tx)?;
+        let mut fx = Effects::default();
+        fx.event(
+            "claim.refused",
+            &me,
+            Some(key),
+            format!("{key} refused to {me}: {why}"),
+        );
+        tx.apply(fx);
+        Ok(())
+    });
 }

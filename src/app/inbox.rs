@@ -80,6 +80,18 @@ pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {
                     s.pending
                         .retain(|id| !report.messages.iter().any(|m| m.unread && &m.message.id == id));
                 }
+                // When each message was first read: `coord kpi` measures
+                // the time to read from these.
+                let mut fx = crate::core::rules::Effects::default();
+                for m in report.messages.iter().filter(|m| m.unread) {
+                    fx.event(
+                        "message.read",
+                        &me,
+                        Some(&m.message.id),
+                        format!("{me} read {}", m.message.id),
+                    );
+                }
+                tx.apply(fx);
                 Ok(report)
             })?
         };

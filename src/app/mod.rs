@@ -21,6 +21,8 @@ pub mod inbox;
 pub mod init;
 pub mod install;
 pub mod install_agent;
+pub mod kpi;
+pub mod plan;
 pub mod prime;
 pub mod prune;
 pub mod release;

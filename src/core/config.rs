@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use chrono::Offset;
 use serde::Deserialize;
 
 use crate::core::clock::parse_duration;
@@ -50,6 +51,9 @@ lead = ["lead"]
 # Times read from the hub more than this far in the future are not trusted:
 # the next change brings them back to now (a skewed or hostile clock).
 max_skew = "10m"
+# The zone reservations are written and shown in: "UTC", or a fixed offset
+# such as "+02:00" (no daylight-saving rules).
+zone = "UTC"
 
 [prune]
 # `coord prune` and `coord archive` act on what is older than this.
@@ -102,6 +106,9 @@ pub struct Config {
     pub max_rows: usize,
     pub lead_roles: Vec<String>,
     pub max_skew: chrono::Duration,
+    /// `time.zone`: reservations' times are in it.
+    pub zone: chrono::FixedOffset,
+    pub zone_name: String,
     pub max_sessions: usize,
     pub max_claims: usize,
     pub prune_older_than: chrono::Duration,
@@ -127,6 +134,8 @@ impl Default for Config {
             max_rows: 100,
             lead_roles: vec!["lead".to_string()],
             max_skew: d("10m"),
+            zone: chrono::FixedOffset::east_opt(0).unwrap_or_else(|| chrono::Utc.fix()),
+            zone_name: "UTC".to_string(),
             max_sessions: 10_000,
             max_claims: 100_000,
             prune_older_than: d("30d"),
@@ -190,6 +199,7 @@ struct RawRoles {
 #[serde(deny_unknown_fields)]
 struct RawTime {
     max_skew: Option<String>,
+    zone: Option<String>,
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -295,6 +305,11 @@ impl Config {
                 return Err(format!("sync.branch = {branch:?} is not a branch name"));
             }
             c.sync_branch = branch;
+        }
+        if let Some(zone) = raw.time.zone {
+            c.zone = crate::core::rules::plan::parse_zone(&zone)
+                .ok_or_else(|| format!("time.zone = {zone:?} is not a zone coord knows; use \"UTC\" or an offset such as \"+02:00\""))?;
+            c.zone_name = zone;
         }
         if let Some(auto) = raw.prune.auto {
             c.prune_auto = auto;

@@ -7,5 +7,6 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod plan;
 pub mod rules;
 pub mod text;

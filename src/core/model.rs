@@ -10,12 +10,13 @@ use serde_json::Value;
 
 use crate::core::clock::stamp::{OptStamp, Stamp};
 use crate::core::clock::Time;
+pub use crate::core::plan::Plan;
 
 pub const SCHEMA: u32 = 1;
 /// The sender of messages that coord itself writes (lapses, force-takes).
 pub const SYSTEM: &str = "coord";
 
-type Extra = BTreeMap<String, Value>;
+pub type Extra = BTreeMap<String, Value>;
 
 /// REGISTRY.json: the current state.
 #[derive(Debug, Clone, Serialize, Default, PartialEq)]
@@ -32,6 +33,9 @@ pub struct Registry {
     /// a claim taken again starts above it, so tokens still only grow.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub floors: BTreeMap<String, u64>,
+    /// Tasks, milestones, gates, reservations and handoffs.
+    #[serde(default, skip_serializing_if = "Plan::is_empty")]
+    pub plan: Plan,
     pub schema: u32,
     #[serde(default)]
     pub sessions: BTreeMap<String, Session>,
@@ -403,7 +407,8 @@ macro_rules! record {
 
 record!(Registry {
     req schema: "schema",
-    opt claims: "claims", opt escalations: "escalations", opt floors: "floors", opt sessions: "sessions",
+    opt claims: "claims", opt escalations: "escalations", opt floors: "floors", opt plan: "plan",
+    opt sessions: "sessions",
 });
 record!(Session {
     req last_seen: "last_seen" as Stamp, req started: "started" as Stamp,
@@ -446,6 +451,7 @@ impl Record for Registry {
             || self.sessions.values().any(|s| !s.extra.is_empty())
             || self.claims.values().any(|c| !c.extra.is_empty())
             || self.escalations.values().any(|e| !e.extra.is_empty())
+            || self.plan.has_unknown()
     }
 }
 

@@ -286,13 +286,28 @@ impl Hub {
 
     /// The newest `cap` messages at or after `cutoff`, newest first.
     pub fn recent_messages(&self, cutoff: Time, cap: usize) -> Result<Tail<Message>> {
-        self.tail(MESSAGES, cutoff, cap, None)
+        self.tail(MESSAGES, cutoff, cap, &[])
     }
 
     /// The newest `cap` journal entries at or after `cutoff`, newest first,
-    /// heartbeats left out (the sessions table sums them up).
+    /// heartbeats and reads left out (the sessions table sums them up; reads
+    /// are for `coord kpi`).
     pub fn recent_events(&self, cutoff: Time, cap: usize) -> Result<Tail<Event>> {
-        self.tail(EVENTS, cutoff, cap, Some(b"\"kind\":\"session.heartbeat\""))
+        self.tail(
+            EVENTS,
+            cutoff,
+            cap,
+            &[b"\"kind\":\"session.heartbeat\"", b"\"kind\":\"message.read\""],
+        )
+    }
+
+    /// Every journal entry and every message at or after `cutoff`, newest
+    /// first (for `coord kpi`).
+    pub fn since(&self, cutoff: Time) -> Result<(Vec<Event>, Vec<Message>)> {
+        Ok((
+            self.tail(EVENTS, cutoff, usize::MAX, &[])?.shown,
+            self.tail(MESSAGES, cutoff, usize::MAX, &[])?.shown,
+        ))
     }
 
     /// The newest `cap` records at or after `cutoff`, and a count of the
@@ -307,7 +322,7 @@ impl Hub {
         log: &'static str,
         cutoff: Time,
         cap: usize,
-        skip: Option<&[u8]>,
+        skip: &[&[u8]],
     ) -> Result<Tail<T>> {
         let cutoff = crate::core::clock::stamp::format(&cutoff);
         let path = self.path(log);
@@ -318,7 +333,7 @@ impl Hub {
                 self.skip_line(log, offset);
                 return Ok(());
             };
-            if ts >= cutoff.as_bytes() && !skip.is_some_and(|s| contains(line, s)) {
+            if ts >= cutoff.as_bytes() && !skip.iter().any(|s| contains(line, s)) {
                 window.push((Stamp::new(ts), offset, line.len() as u32));
             }
             Ok(())

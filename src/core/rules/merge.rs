@@ -16,12 +16,15 @@
 //! - Escalations: acknowledgements are united (the first time each); one
 //!   side resolving an escalation the base had (removing it) resolves it.
 //! - Floors: the larger token. Logs: the union by id, in (time, id) order.
+//! - The plan (tasks, milestones, gates, reservations, handoffs): the record
+//!   changed last wins whole; an accepted handoff beats an open offer.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::core::model::{Claim, Escalation, LostHolder, Registry, Session};
+use crate::core::plan::{HandoffState, Plan};
 
 /// A deterministic order for two values of the same record: by their JSON.
 fn key_of<T: Serialize>(v: &T) -> String {
@@ -156,6 +159,44 @@ fn merge_claim(a: &Claim, b: &Claim) -> Claim {
     out
 }
 
+/// The plan's records: the one changed last wins whole (an accepted
+/// handoff beats an offer whatever the clocks say: the claim has moved).
+fn merge_plan(base: Option<&Plan>, ours: &Plan, theirs: &Plan) -> Plan {
+    Plan {
+        tasks: merge_map(base.map(|b| &b.tasks), &ours.tasks, &theirs.tasks, |a, b| {
+            pick(a, b, |r| r.updated).clone()
+        }),
+        milestones: merge_map(
+            base.map(|b| &b.milestones),
+            &ours.milestones,
+            &theirs.milestones,
+            |a, b| pick(a, b, |r| r.updated).clone(),
+        ),
+        gates: merge_map(base.map(|b| &b.gates), &ours.gates, &theirs.gates, |a, b| {
+            pick(a, b, |r| r.updated).clone()
+        }),
+        reservations: merge_map(
+            base.map(|b| &b.reservations),
+            &ours.reservations,
+            &theirs.reservations,
+            |a, b| pick(a, b, |r| r.updated).clone(),
+        ),
+        handoffs: merge_map(
+            base.map(|b| &b.handoffs),
+            &ours.handoffs,
+            &theirs.handoffs,
+            |a, b| pick(a, b, |r| (r.state == HandoffState::Accepted, r.updated)).clone(),
+        ),
+        extra: merge_map(base.map(|b| &b.extra), &ours.extra, &theirs.extra, |a, b| {
+            if key_of(a) >= key_of(b) {
+                a.clone()
+            } else {
+                b.clone()
+            }
+        }),
+    }
+}
+
 /// Merge two registries, with the base they share when there is one.
 pub fn merge_registry(base: Option<&Registry>, ours: &Registry, theirs: &Registry) -> Registry {
     let mut out = Registry::new();
@@ -181,6 +222,7 @@ pub fn merge_registry(base: Option<&Registry>, ours: &Registry, theirs: &Registr
     // A floor below a live record's token says nothing.
     floors.retain(|k, f| out.claims.get(k).is_none_or(|c| c.token < *f));
     out.floors = floors;
+    out.plan = merge_plan(base.map(|b| &b.plan), &ours.plan, &theirs.plan);
     out.extra = merge_map(base.map(|b| &b.extra), &ours.extra, &theirs.extra, |a, b| {
         if key_of(a) >= key_of(b) {
             a.clone()

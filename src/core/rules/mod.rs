@@ -8,6 +8,7 @@ pub mod claims;
 pub mod glob;
 pub mod merge;
 pub mod messages;
+pub mod plan;
 pub mod validate;
 
 use serde::Serialize;
