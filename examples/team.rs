@@ -113,6 +113,18 @@ impl Day {
         value["id"].as_str().unwrap_or("").to_string()
     }
 
+    /// The newest handoff offer, as its receiver reads it off its inbox.
+    fn last_handoff_id(&self) -> String {
+        let text = std::fs::read_to_string(self.hub.join("REGISTRY.json")).unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let handoffs = value["plan"]["handoffs"].as_object().cloned().unwrap_or_default();
+        handoffs
+            .iter()
+            .max_by_key(|(_, h)| h["created"].as_str().unwrap_or("").to_string())
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default()
+    }
+
     fn script(&self) {
         let r = |t, w, a: &[&str]| self.run(t, w, a);
         r("08:50", None, &["init"]);
@@ -163,6 +175,74 @@ impl Day {
                 "migrations",
             ],
         );
+        // The lead lays out the release as a plan: a milestone, tasks with
+        // dependencies, a GO/NO-GO gate before staging, and staging slots.
+        r(
+            "09:01",
+            Some("lead"),
+            &[
+                "milestone",
+                "add",
+                "r24",
+                "--title",
+                "Release 2.4",
+                "--due",
+                "2026-03-06",
+            ],
+        );
+        for (id, title, after, role) in [
+            ("auth-api", "Token refresh API", "", "backend"),
+            ("login-page", "Login page", "", "frontend"),
+            ("migration-0042", "Sessions table migration", "", "backend"),
+            ("e2e", "End-to-end tests", "auth-api,login-page", "reviewer"),
+            ("release", "Ship 2.4", "e2e,migration-0042,gate:staging", "lead"),
+        ] {
+            let mut args = vec![
+                "task",
+                "add",
+                id,
+                "--title",
+                title,
+                "--milestone",
+                "r24",
+                "--role",
+                role,
+            ];
+            if !after.is_empty() {
+                args.extend(["--after", after]);
+            }
+            if id == "release" {
+                r(
+                    "09:01",
+                    Some("lead"),
+                    &[
+                        "gate",
+                        "add",
+                        "staging",
+                        "--check",
+                        "e2e green",
+                        "--check",
+                        "migration 0042 applied",
+                        "--owner",
+                        "lead",
+                    ],
+                );
+            }
+            r("09:01", Some("lead"), &args);
+        }
+        r(
+            "09:01",
+            Some("lead"),
+            &["reserve", "staging", "15:00-16:00", "--note", "release rehearsal"],
+        );
+        r(
+            "09:01",
+            Some("dave"),
+            &["reserve", "staging", "16:00-17:00", "--note", "migration retry"],
+        );
+        r("09:01", Some("bob"), &["reserve", "staging", "15:30-16:30"]);
+        r("09:02", Some("carol"), &["ready", "--mine"]);
+        r("09:02", Some("carol"), &["claim", "task", "e2e"]);
         r(
             "09:02",
             Some("alice"),
@@ -259,6 +339,22 @@ impl Day {
         );
         r("11:05", Some("dave"), &["inbox"]);
         self.beat("11:30", &["lead", "bob", "carol", "dave"]);
+        // alice hands the API over before her claim runs out.
+        r(
+            "11:50",
+            Some("alice"),
+            &[
+                "handoff",
+                "task",
+                "auth-api",
+                "--to",
+                "dave",
+                "--note",
+                "refresh tokens are yours",
+            ],
+        );
+        let offer = self.last_handoff_id();
+        r("11:52", Some("dave"), &["accept", &offer]);
         r(
             "12:10",
             Some("dave"),
@@ -362,6 +458,12 @@ impl Day {
         );
         r("14:50", Some("carol"), &["release", "--all"]);
         self.beat("15:00", &["lead", "carol", "dave"]);
+        r(
+            "15:05",
+            Some("dave"),
+            &["claim", "resource", "staging", "--for", "30m"],
+        );
+        r("15:06", Some("lead"), &["reservations"]);
         r("15:30", None, &["start", "--name", "alice", "--resume"]);
         r("15:31", Some("alice"), &["inbox"]);
         self.beat("16:30", &["lead", "alice", "carol", "dave"]);
@@ -375,7 +477,28 @@ impl Day {
             Some("dave"),
             &["heartbeat", "testing", "auth-api", "test", "90"],
         );
+        r("17:16", Some("dave"), &["task", "done", "auth-api"]);
+        r("17:18", Some("bob"), &["task", "done", "login-page"]);
         r("17:20", Some("bob"), &["stop"]);
+        r(
+            "17:22",
+            Some("lead"),
+            &["gate", "tick", "staging", "2", "--note", "applied at 16:40"],
+        );
+        r(
+            "17:23",
+            Some("lead"),
+            &[
+                "gate",
+                "decide",
+                "staging",
+                "no-go",
+                "--note",
+                "e2e not green yet",
+            ],
+        );
+        r("17:25", Some("lead"), &["tasks"]);
+        r("17:26", Some("lead"), &["kpi", "--since", "1d"]);
         r("17:30", Some("lead"), &["status"]);
         r("17:30", Some("lead"), &["brief"]);
     }

@@ -18,6 +18,7 @@ mod install_agents;
 mod mcp;
 mod merge;
 mod messages;
+mod plan;
 mod prime;
 mod props;
 mod sample_hub;

@@ -6,11 +6,14 @@
 
 use serde::Serialize;
 
+use super::kpi::{compute, KpiReport};
+use super::plan::{gate_views, summary, GateView, PlanSummary};
 use super::views::{held_claims, sessions, ClaimView, SessionView};
 use super::Ctx;
 use crate::core::clock::{ago, format_time, parse_duration, short_duration, Time};
 use crate::core::error::Result;
 use crate::core::model::{Event, Message, Registry};
+use crate::core::rules::plan::bar;
 use crate::core::rules::{claims, messages, Alert, State};
 use crate::core::text::{counted, md, progress_bar};
 use crate::store::{Hub, Tail, STATE};
@@ -43,6 +46,11 @@ pub struct Brief {
     pub events: Tail<Event>,
     /// At most this many alerts, sessions and claims are listed.
     pub max_rows: usize,
+    pub plan: PlanSummary,
+    pub gates: Vec<GateView>,
+    pub kpi: KpiReport,
+    /// The hub's time zone, for reservation times.
+    pub zone: String,
 }
 
 pub fn brief(ctx: &Ctx, req: &BriefRequest) -> Result<BriefReport> {
@@ -79,6 +87,10 @@ pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> 
         messages: hub.recent_messages(now - since, cfg.max_messages)?,
         events: hub.recent_events(now - since, cfg.max_events)?,
         max_rows: cfg.max_rows,
+        plan: summary(reg, now, cfg),
+        gates: gate_views(reg),
+        kpi: compute(hub, reg, now, since)?,
+        zone: cfg.zone_name.clone(),
     })
 }
 
@@ -199,7 +211,9 @@ pub fn render(b: &Brief) -> String {
         s.push('\n');
     }
 
+    plan_sections(&mut s, b);
     let window = short_duration(b.since);
+    kpi_section(&mut s, &b.kpi, &window);
     s.push_str(&tail_heading("Messages", &window, &b.messages, "message", ""));
     if b.messages.shown.is_empty() {
         s.push_str("None.\n\n");
@@ -240,4 +254,144 @@ pub fn render(b: &Brief) -> String {
         }
     }
     s
+}
+
+/// The plan: milestones with progress bars and what blocks them, what is
+/// ready, the gates with their checklists, today's reservations and open
+/// handoffs. Left out when the hub has no plan.
+fn plan_sections(s: &mut String, b: &Brief) {
+    let p = &b.plan;
+    if p.is_empty() {
+        return;
+    }
+    s.push_str(&format!(
+        "## Plan
+
+{} of {} tasks done.
+
+",
+        p.done, p.total
+    ));
+    if !p.milestones.is_empty() {
+        s.push_str("| Milestone | Due | Progress | Blocked |\n| --- | --- | --- | --- |\n");
+        for m in &p.milestones {
+            let blocked: Vec<String> = m
+                .blocked
+                .iter()
+                .map(|(id, by)| format!("{} (waits on {})", id, by.join(", ")))
+                .collect();
+            s.push_str(&format!(
+                "| {} {} | {} | `{}` {}/{} | {} |\n",
+                md(&m.id),
+                md(&m.title),
+                opt(&m.due),
+                bar(m.done, m.total, 10),
+                m.done,
+                m.total,
+                md(&blocked.join("; "))
+            ));
+        }
+        s.push('\n');
+    }
+    let ready: Vec<String> = p
+        .ready
+        .iter()
+        .take(b.max_rows)
+        .map(|t| match &t.role {
+            Some(r) => format!("{} [{}]", md(&t.id), md(r)),
+            None => md(&t.id),
+        })
+        .collect();
+    s.push_str(&format!(
+        "Ready to take, best first: {}.\n\n",
+        if ready.is_empty() {
+            "none".to_string()
+        } else {
+            ready.join(", ")
+        }
+    ));
+    if !b.gates.is_empty() {
+        s.push_str("### Gates\n\n");
+        for g in &b.gates {
+            s.push_str(&format!(
+                "- **{}** {}{}\n",
+                md(&g.name),
+                g.state.to_uppercase(),
+                g.owner
+                    .as_ref()
+                    .map(|o| format!(" (decided by {})", md(o)))
+                    .unwrap_or_default()
+            ));
+            for c in &g.checks {
+                s.push_str(&format!(
+                    "  - [{}] {}\n",
+                    if c.done { "x" } else { " " },
+                    md(&c.text)
+                ));
+            }
+            if let Some(d) = &g.decision {
+                s.push_str(&format!(
+                    "  - decision by {} at {}: {}\n",
+                    md(&d.by),
+                    format_time(d.at),
+                    md(&d.note)
+                ));
+            }
+        }
+        s.push('\n');
+    }
+    if !p.reservations.is_empty() {
+        s.push_str(&format!("### Reservations today ({})\n\n", md(&b.zone)));
+        s.push_str("| Resource | Window | Holder | Now |\n| --- | --- | --- | --- |\n");
+        for r in &p.reservations {
+            s.push_str(&format!(
+                "| {} | {}-{} | {} | {} |\n",
+                md(&r.resource),
+                md(&r.from),
+                md(&r.to),
+                md(&r.holder),
+                if r.active { "on" } else { "" }
+            ));
+        }
+        s.push('\n');
+    }
+    if !p.handoffs.is_empty() {
+        s.push_str("### Handoffs on offer\n\n");
+        for h in &p.handoffs {
+            s.push_str(&format!(
+                "- {}: {} from {} to {} until {}\n",
+                md(&h.id),
+                md(&h.key),
+                md(&h.from),
+                md(&h.to),
+                format_time(h.expires)
+            ));
+        }
+        s.push('\n');
+    }
+}
+
+/// The coordination's own numbers over the page's window (`coord kpi`).
+fn kpi_section(s: &mut String, k: &KpiReport, window: &str) {
+    s.push_str(&format!("## Coordination (last {window}, `coord kpi`)\n\n"));
+    s.push_str(&format!(
+        "- Claims: {} collisions refused, {} stolen, {} lapsed\n",
+        k.collisions, k.stolen, k.lapsed
+    ));
+    s.push_str(&format!(
+        "- Messages: time to read {}; to reply {}; to acknowledge critical and emergency {}\n",
+        k.time_to_read.describe(),
+        k.time_to_reply.describe(),
+        k.time_to_ack.describe()
+    ));
+    let days: Vec<String> = k.done_per_day.iter().map(|(d, n)| format!("{d}: {n}")).collect();
+    s.push_str(&format!(
+        "- Tasks done: {}; lead time from ready to done {}\n\n",
+        if days.is_empty() {
+            "none".to_string()
+        } else {
+            days.join(", ")
+        },
+        k.lead_time.describe()
+    ));
 }

@@ -11,7 +11,9 @@ use super::Ctx;
 use crate::core::clock::{parse_duration, Time};
 use crate::core::error::Result;
 use crate::core::model::Level;
+use crate::core::model::Registry;
 use crate::core::plan::TaskState;
+use crate::store::Hub;
 
 /// A count and the median of durations, in seconds.
 #[derive(Debug, Default, Serialize, PartialEq)]
@@ -22,6 +24,18 @@ pub struct Timing {
 }
 
 impl Timing {
+    /// "median 4m (12)", or "none".
+    pub fn describe(&self) -> String {
+        match self.median_seconds {
+            Some(s) => format!(
+                "median {} ({})",
+                crate::core::clock::short_duration(chrono::Duration::seconds(s)),
+                self.count
+            ),
+            None => "none".to_string(),
+        }
+    }
+
     pub fn of(mut secs: Vec<i64>) -> Timing {
         secs.sort_unstable();
         let n = secs.len();
@@ -60,7 +74,8 @@ pub struct KpiReport {
     pub time_to_read: Timing,
     /// From a message to its reply (`--reply-to`).
     pub time_to_reply: Timing,
-    /// From a critical or emergency message to each acknowledgement.
+    /// From a critical or emergency message to each acknowledgement (or
+    /// its resolution).
     pub time_to_ack: Timing,
     /// `YYYY-MM-DD` (hub zone) to the number of tasks done that day.
     pub done_per_day: BTreeMap<String, usize>,
@@ -71,19 +86,24 @@ pub struct KpiReport {
 pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
     let window = parse_duration(since.unwrap_or("7d"))?;
     let now = ctx.now();
+    ctx.hub.read(|reg| compute(&ctx.hub, reg, now, window))
+}
+
+/// The KPIs of the `window` before `now` (also the briefing's section).
+pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -> Result<KpiReport> {
     let cutoff = now - window;
-    let cfg = &ctx.hub.config;
-    let (events, messages) = ctx.hub.since(cutoff)?;
+    let cfg = &hub.config;
+    let (events, messages) = hub.since(cutoff)?;
     let sent: HashMap<&str, (Time, Level)> = messages
         .iter()
         .map(|m| (m.id.as_str(), (m.ts, m.level)))
         .collect();
     let count = |kind: &str| events.iter().filter(|e| e.kind == kind).count();
     // Seconds from a message (by the event's target) to the event.
-    let after_message = |kind: &str, want: &dyn Fn(Level) -> bool| -> Vec<i64> {
+    let after_message = |kinds: &[&str], want: &dyn Fn(Level) -> bool| -> Vec<i64> {
         events
             .iter()
-            .filter(|e| e.kind == kind)
+            .filter(|e| kinds.contains(&e.kind.as_str()))
             .filter_map(|e| {
                 let (ts, level) = sent.get(e.target.as_deref()?)?;
                 want(*level).then(|| (e.ts - *ts).num_seconds().max(0))
@@ -97,7 +117,7 @@ pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
             Some((m.ts - *ts).num_seconds().max(0))
         })
         .collect();
-    ctx.hub.read(|reg| {
+    {
         let uptime = reg
             .sessions
             .iter()
@@ -135,13 +155,15 @@ pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
             stolen: count("claim.stolen"),
             lapsed: count("claim.lapsed"),
             uptime,
-            time_to_read: Timing::of(after_message("message.read", &|_| true)),
+            time_to_read: Timing::of(after_message(&["message.read"], &|_| true)),
             time_to_reply: Timing::of(replies.clone()),
-            time_to_ack: Timing::of(after_message("message.acked", &|l| l >= Level::Critical)),
+            time_to_ack: Timing::of(after_message(&["message.acked", "escalation.closed"], &|l| {
+                l >= Level::Critical
+            })),
             done_per_day,
             lead_time: Timing::of(leads),
         })
-    })
+    }
 }
 
 #[cfg(test)]

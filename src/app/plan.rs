@@ -438,11 +438,9 @@ pub fn tasks(ctx: &Ctx) -> Result<PlanReport> {
     ctx.hub.read(|reg| {
         Ok(PlanReport {
             milestones: milestone_views(reg),
-            tasks: reg
-                .plan
-                .tasks
-                .iter()
-                .map(|(id, t)| task_view(reg, id, t, now, cfg))
+            tasks: rules::plan_order(&reg.plan)
+                .into_iter()
+                .map(|id| task_view(reg, id, &reg.plan.tasks[id], now, cfg))
                 .collect(),
         })
     })
@@ -1254,4 +1252,62 @@ pub fn accept(ctx: &Ctx, id: &str) -> Result<HandoffReport> {
             claim: Some(ClaimView::new(&h.key, &tx.reg.claims[&h.key], &tx.reg, now, cfg)),
         })
     })
+}
+
+// ---- the plan in status, the briefing and prime ----
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GateState {
+    pub name: String,
+    pub state: &'static str,
+}
+
+/// The plan, compactly: what `status`, the briefing and prime show.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlanSummary {
+    pub milestones: Vec<MilestoneView>,
+    /// Tasks: (done, counted), dropped ones not counted.
+    pub done: usize,
+    pub total: usize,
+    /// Ready task ids, best first.
+    pub ready: Vec<TaskView>,
+    pub gates: Vec<GateState>,
+    /// Today's reservations (the active ones flagged).
+    pub reservations: Vec<ReservationView>,
+    /// Handoffs still on offer.
+    pub handoffs: Vec<HandoffView>,
+}
+
+impl PlanSummary {
+    pub fn is_empty(&self) -> bool {
+        self.milestones.is_empty()
+            && self.total == 0
+            && self.gates.is_empty()
+            && self.reservations.is_empty()
+            && self.handoffs.is_empty()
+    }
+}
+
+pub fn summary(reg: &Registry, now: Time, cfg: &Config) -> PlanSummary {
+    let counted = reg.plan.tasks.values().filter(|t| t.state != TaskState::Dropped);
+    let (done, total) = counted.fold((0, 0), |(d, n), t| {
+        (d + usize::from(t.state == TaskState::Done), n + 1)
+    });
+    PlanSummary {
+        milestones: milestone_views(reg),
+        done,
+        total,
+        ready: ready_list(reg, None, now, cfg),
+        gates: reg
+            .plan
+            .gates
+            .iter()
+            .map(|(name, g)| GateState {
+                name: name.clone(),
+                state: g.state(),
+            })
+            .collect(),
+        reservations: reservations_on(reg, None, rules::today(now, cfg.zone), now, cfg),
+        handoffs: open_handoffs(reg, now),
+    }
 }

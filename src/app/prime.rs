@@ -44,7 +44,14 @@ pub struct PrimeReport {
     /// Claims held by other sessions.
     pub held_by_others: usize,
     pub protocol: &'static [&'static str],
+    /// Plan tasks ready for `me` (its role, or no role), best first, at
+    /// most `MAX_READY`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ready: Vec<String>,
 }
+
+/// Ready tasks named in the primer.
+pub const MAX_READY: usize = 3;
 
 pub fn prime(ctx: &Ctx) -> Result<PrimeReport> {
     let st = status(ctx, &StatusRequest::default())?;
@@ -56,7 +63,21 @@ pub fn prime(ctx: &Ctx) -> Result<PrimeReport> {
     let more_alerts = st.alerts.len().saturating_sub(MAX_ALERTS);
     let mut alerts = st.alerts;
     alerts.truncate(MAX_ALERTS);
+    let my_role = st
+        .sessions
+        .iter()
+        .find(|s| Some(s.id.as_str()) == me)
+        .and_then(|s| s.role.clone());
+    let ready = st
+        .plan
+        .ready
+        .iter()
+        .filter(|t| t.role.is_none() || t.role == my_role)
+        .take(MAX_READY)
+        .map(|t| t.id.clone())
+        .collect();
     Ok(PrimeReport {
+        ready,
         me: st.sessions.iter().find(|s| Some(s.id.as_str()) == me).cloned(),
         unread: st.unread,
         live_sessions: st.sessions.iter().filter(|s| s.state.is_live()).count(),

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::inbox::unread_count;
+use super::plan::{summary, PlanSummary};
 use super::views::{held_claims, sessions, ClaimView, SessionView};
 use super::Ctx;
 use crate::core::clock::Time;
@@ -34,6 +35,9 @@ pub struct StatusReport {
     pub ended: usize,
     pub claims: Vec<ClaimView>,
     pub alerts: Vec<Alert>,
+    /// Milestones, ready tasks, gates, today's reservations, open handoffs.
+    #[serde(skip_serializing_if = "PlanSummary::is_empty")]
+    pub plan: PlanSummary,
 }
 
 pub fn status(ctx: &Ctx, req: &StatusRequest) -> Result<StatusReport> {
@@ -65,6 +69,7 @@ pub fn status(ctx: &Ctx, req: &StatusRequest) -> Result<StatusReport> {
             sessions: shown,
             claims: held_claims(reg, now, cfg),
             alerts,
+            plan: summary(reg, now, cfg),
         })
     })
 }

@@ -139,6 +139,8 @@ pub fn held_claims(reg: &Registry, now: Time, cfg: &Config) -> Vec<ClaimView> {
         .iter()
         .filter(|(_, c)| c.holder.is_some())
         .map(|(k, c)| ClaimView::new(k, c, reg, now, cfg))
+        // A reservation on now is a live claim of its resource.
+        .chain(super::plan::reservation_claims(reg, now, cfg))
         .collect()
 }
 

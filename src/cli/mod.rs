@@ -254,9 +254,14 @@ fn stray_option(args: &[OsString]) -> Option<String> {
     let sub = words
         .iter()
         .find_map(|w| cmd.get_subcommands().find(|s| s.get_name() == w.as_str()))?;
+    // `coord task add ...`: the nested subcommand's options count too.
+    let nested = words
+        .iter()
+        .find_map(|w| sub.get_subcommands().find(|s| s.get_name() == w.as_str()));
     let known: Vec<String> = cmd
         .get_arguments()
         .chain(sub.get_arguments())
+        .chain(nested.into_iter().flat_map(|n| n.get_arguments()))
         .filter_map(|a| a.get_long().map(str::to_string))
         .chain(["help".to_string(), "version".to_string()])
         .collect();

@@ -219,6 +219,7 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
         Err(problem) => out.push(finding(REGISTRY, problem.0, problem.1, false)),
         Ok((reg, text)) => {
             check_contents(&reg, &text, &mut out);
+            check_plan(&reg, &text, now, &hub.config, &mut out);
             let line = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
             for (key, c) in &reg.claims {
                 if let Some(h) = &c.holder {
@@ -371,6 +372,79 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
                 REGISTRY,
                 line(&format!("\"{id}\"")),
                 format!("escalation {id} has fields with control or invisible characters; restore the file from git"),
+                false,
+            ));
+        }
+    }
+}
+
+/// The plan's loose ends: dependencies on tasks or gates that do not
+/// exist, cycles a merge made, tasks claimed by sessions that are gone, and
+/// reservations of days gone by.
+fn check_plan(reg: &Registry, text: &str, now: Time, cfg: &Config, out: &mut Vec<Finding>) {
+    use crate::core::plan::TaskState;
+    use crate::core::rules::plan as rules;
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
+    let plan = &reg.plan;
+    for (id, t) in &plan.tasks {
+        let at = || line(&format!("\"{id}\": {{"));
+        for dep in &t.after {
+            let missing = match rules::gate_of(dep) {
+                Some(g) => !plan.gates.contains_key(g),
+                None => !plan.tasks.contains_key(dep),
+            };
+            if missing {
+                out.push(finding(
+                    REGISTRY,
+                    at(),
+                    format!("task {id} waits on {dep}, which does not exist; add it, or change the task with `coord task edit {id} --after ...`"),
+                    false,
+                ));
+            }
+        }
+        let deps: Vec<String> = t.after.clone();
+        if let Some(path) = rules::cycle(plan, id, &deps) {
+            out.push(finding(
+                REGISTRY,
+                at(),
+                format!(
+                    "tasks wait on each other in a cycle ({}); break it with `coord task edit`",
+                    path.join(" -> ")
+                ),
+                false,
+            ));
+        }
+        if t.state == TaskState::Open {
+            if let Some(h) = reg
+                .claims
+                .get(&format!("task:{id}"))
+                .and_then(|c| c.holder.as_deref())
+            {
+                let gone = reg
+                    .sessions
+                    .get(h)
+                    .is_none_or(|s| !crate::core::rules::state(s, now, cfg).is_live());
+                if gone {
+                    out.push(finding(
+                        REGISTRY,
+                        at(),
+                        format!("task {id} is claimed by {h}, which is gone; the claim lapses at the next change, or take it with `coord claim task {id} --force`"),
+                        false,
+                    ));
+                }
+            }
+        }
+    }
+    let today = rules::today(now, cfg.zone).format("%Y-%m-%d").to_string();
+    for (id, r) in &plan.reservations {
+        if let Some(d) = r.date.as_deref().filter(|d| !r.every_day && *d < today.as_str()) {
+            out.push(finding(
+                REGISTRY,
+                line(&format!("\"{id}\": {{")),
+                format!(
+                    "reservation {id} ({} {d} {}-{}) is in the past; remove it with `coord unreserve {id}`",
+                    r.resource, r.from, r.to
+                ),
                 false,
             ));
         }

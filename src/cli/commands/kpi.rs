@@ -1,6 +1,6 @@
 //! `coord kpi`: the coordination's own numbers over a window.
 
-use crate::app::kpi::{kpi, Timing};
+use crate::app::kpi::kpi;
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::clock::{format_time, short_duration};
@@ -15,17 +15,6 @@ pub struct Args {
     pub since: Option<String>,
 }
 
-pub fn timing(t: &Timing) -> String {
-    match t.median_seconds {
-        Some(s) => format!(
-            "median {} over {}",
-            short_duration(chrono::Duration::seconds(s)),
-            t.count
-        ),
-        None => "none".to_string(),
-    }
-}
-
 pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     let r = kpi(ctx, args.since.as_deref())?;
     if ui.report(&r)? {
@@ -36,11 +25,11 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
         "claims: {} collisions refused, {} stolen, {} lapsed\n",
         r.collisions, r.stolen, r.lapsed
     ));
-    out.push_str(&format!("time to read: {}\n", timing(&r.time_to_read)));
-    out.push_str(&format!("time to reply: {}\n", timing(&r.time_to_reply)));
+    out.push_str(&format!("time to read: {}\n", r.time_to_read.describe()));
+    out.push_str(&format!("time to reply: {}\n", r.time_to_reply.describe()));
     out.push_str(&format!(
         "time to acknowledge (critical, emergency): {}\n",
-        timing(&r.time_to_ack)
+        r.time_to_ack.describe()
     ));
     let days: Vec<String> = r.done_per_day.iter().map(|(d, n)| format!("{d} {n}")).collect();
     out.push_str(&format!(
@@ -51,7 +40,10 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             days.join(", ")
         }
     ));
-    out.push_str(&format!("lead time (ready to done): {}\n", timing(&r.lead_time)));
+    out.push_str(&format!(
+        "lead time (ready to done): {}\n",
+        r.lead_time.describe()
+    ));
     for u in &r.uptime {
         out.push_str(&format!(
             "uptime {}: {}% ({})\n",

@@ -518,3 +518,81 @@ pub fn run_accept(ui: &Ui, ctx: &Ctx, args: &AcceptArgs) -> Result<()> {
         sanitize(&report.handoff.from, false)
     ))
 }
+
+/// The plan in a few lines, for `status`: tasks done, what is ready,
+/// milestones with their bars, gates not GO, today's reservations, open
+/// handoffs. Nothing when there is no plan.
+pub fn summary_lines(p: &plan::PlanSummary) -> String {
+    if p.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let ready: Vec<String> = p.ready.iter().take(5).map(|t| sanitize(&t.id, false)).collect();
+    let more = p.ready.len().saturating_sub(ready.len());
+    out.push_str(&format!(
+        "plan: {}/{} tasks done; ready: {}{}\n",
+        p.done,
+        p.total,
+        if ready.is_empty() {
+            "none".to_string()
+        } else {
+            ready.join(", ")
+        },
+        if more > 0 {
+            format!(" and {more} more (`coord ready`)")
+        } else {
+            String::new()
+        }
+    ));
+    for m in &p.milestones {
+        out.push_str(&format!(
+            "  {} {} {}/{}{}{}\n",
+            sanitize(&m.id, false),
+            bar(m.done, m.total, 10),
+            m.done,
+            m.total,
+            m.due
+                .as_ref()
+                .map(|d| format!(" due {}", sanitize(d, false)))
+                .unwrap_or_default(),
+            if m.blocked.is_empty() {
+                String::new()
+            } else {
+                format!(", {} blocked", m.blocked.len())
+            }
+        ));
+    }
+    let gates: Vec<String> = p
+        .gates
+        .iter()
+        .map(|g| format!("{} {}", sanitize(&g.name, false), g.state.to_uppercase()))
+        .collect();
+    if !gates.is_empty() {
+        out.push_str(&format!("  gates: {}\n", gates.join(", ")));
+    }
+    for r in &p.reservations {
+        out.push_str(&format!(
+            "  {} {} {}-{} by {}\n",
+            if r.active {
+                "reserved now:"
+            } else {
+                "reserved today:"
+            },
+            sanitize(&r.resource, false),
+            r.from,
+            r.to,
+            sanitize(&r.holder, false)
+        ));
+    }
+    for h in &p.handoffs {
+        out.push_str(&format!(
+            "  handoff {}: {} from {} to {} until {}\n",
+            h.id,
+            sanitize(&h.key, false),
+            sanitize(&h.from, false),
+            sanitize(&h.to, false),
+            format_time(h.expires)
+        ));
+    }
+    out
+}

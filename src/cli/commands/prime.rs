@@ -4,7 +4,7 @@ use crate::app::prime::{prime, PrimeReport};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::error::Result;
-use crate::core::text::sanitize;
+use crate::core::text::{command_line, sanitize};
 
 /// Print how this team coordinates and what concerns this session now (for an agent's context)
 #[derive(clap::Args, Debug)]
@@ -49,6 +49,14 @@ pub fn text(r: &PrimeReport) -> String {
                 .collect();
             t.push_str(&format!("You hold: {}.\n", held.join(", ")));
         }
+    }
+    if !r.ready.is_empty() {
+        let ids: Vec<String> = r.ready.iter().map(|id| sanitize(id, false)).collect();
+        t.push_str(&format!(
+            "Ready for you: {} (`{}`).\n",
+            ids.join(", "),
+            command_line(&["claim", "task", &r.ready[0]])
+        ));
     }
     if let Some(n) = r.unread {
         let hint = if n > 0 {

@@ -198,6 +198,7 @@ fn short(r: &StatusReport) -> String {
             .collect();
         out.push_str(&format!("alerts: {}\n", alerts.join("; ")));
     }
+    out.push_str(&super::plan::summary_lines(&r.plan));
     if let (Some(me), Some(n)) = (&r.me, r.unread) {
         out.push_str(&format!("inbox: {n} unread for {}\n", sanitize(me, false)));
     }
@@ -222,8 +223,9 @@ fn plain(r: &StatusReport) -> String {
     text
 }
 
-/// The inbox and alerts lines both full forms end with.
+/// The plan, inbox and alerts lines both full forms end with.
 fn tail(text: &mut String, r: &StatusReport, ui: &Ui) {
+    text.push_str(&super::plan::summary_lines(&r.plan));
     if let (Some(me), Some(n)) = (&r.me, r.unread) {
         let hint = if n > 0 {
             "; read them with `coord inbox`"

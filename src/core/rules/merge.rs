@@ -284,6 +284,66 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn plan_records_merge_by_their_last_change_and_an_accepted_handoff_wins() {
+        use crate::core::plan::{Handoff, Task, TaskState};
+        let task = |title: &str, at: &str| Task {
+            after: vec![],
+            by: "a".into(),
+            created: t("09:00:00"),
+            done: None,
+            milestone: None,
+            note: None,
+            ready: None,
+            role: None,
+            state: TaskState::Open,
+            title: title.into(),
+            updated: t(at),
+            extra: Default::default(),
+        };
+        let offer = |state: HandoffState, at: &str| Handoff {
+            accepted_by: None,
+            created: t("09:00:00"),
+            expires: t("10:00:00"),
+            from: "a".into(),
+            key: "task:x".into(),
+            note: None,
+            state,
+            to: "b".into(),
+            updated: t(at),
+            extra: Default::default(),
+        };
+        let mut base = Registry::new();
+        base.plan.tasks.insert("x".into(), task("old", "09:00:00"));
+        base.plan.tasks.insert("gone".into(), task("gone", "09:00:00"));
+        base.plan
+            .handoffs
+            .insert("h".into(), offer(HandoffState::Offered, "09:00:00"));
+        let mut ours = base.clone();
+        let mut theirs = base.clone();
+        ours.plan.tasks.insert("x".into(), task("ours", "09:30:00"));
+        theirs.plan.tasks.insert("x".into(), task("theirs", "09:10:00"));
+        theirs.plan.tasks.insert("y".into(), task("new", "09:10:00"));
+        ours.plan.tasks.remove("gone");
+        ours.plan
+            .handoffs
+            .insert("h".into(), offer(HandoffState::Accepted, "09:05:00"));
+        theirs
+            .plan
+            .handoffs
+            .insert("h".into(), offer(HandoffState::Offered, "09:50:00"));
+        for (a, b) in [(&ours, &theirs), (&theirs, &ours)] {
+            let m = merge_registry(Some(&base), a, b);
+            assert_eq!(m.plan.tasks["x"].title, "ours");
+            assert_eq!(m.plan.tasks["y"].title, "new");
+            assert!(
+                !m.plan.tasks.contains_key("gone"),
+                "removed on one side, untouched on the other"
+            );
+            assert_eq!(m.plan.handoffs["h"].state, HandoffState::Accepted);
+        }
+    }
+
+    #[test]
     fn two_holders_leave_exactly_one_with_a_higher_token() {
         let base = reg_with(&[("a", "09:00:00"), ("b", "09:00:00")], &[]);
         let mut ours = base.clone();

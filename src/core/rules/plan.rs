@@ -136,6 +136,44 @@ pub fn ready(plan: &Plan, held: impl Fn(&str) -> bool) -> Vec<(&String, &Task)> 
     out
 }
 
+/// Task ids in plan order: by phase (the length of the longest chain of
+/// dependencies before each), then by age, then by id.
+pub fn plan_order(plan: &Plan) -> Vec<&String> {
+    fn depth<'a>(
+        plan: &'a Plan,
+        id: &'a str,
+        memo: &mut BTreeMap<&'a str, usize>,
+        on_path: &mut BTreeSet<&'a str>,
+    ) -> usize {
+        if let Some(d) = memo.get(id) {
+            return *d;
+        }
+        // A cycle (a merge can make one) counts as no deeper.
+        if !on_path.insert(id) {
+            return 0;
+        }
+        let d = plan.tasks.get(id).map_or(0, |t| {
+            t.after
+                .iter()
+                .filter(|dep| gate_of(dep).is_none() && plan.tasks.contains_key(dep.as_str()))
+                .map(|dep| depth(plan, dep, memo, on_path) + 1)
+                .max()
+                .unwrap_or(0)
+        });
+        on_path.remove(id);
+        memo.insert(id, d);
+        d
+    }
+    let mut memo = BTreeMap::new();
+    let mut ids: Vec<(usize, Time, &String)> = plan
+        .tasks
+        .iter()
+        .map(|(id, t)| (depth(plan, id, &mut memo, &mut BTreeSet::new()), t.created, id))
+        .collect();
+    ids.sort();
+    ids.into_iter().map(|(_, _, id)| id).collect()
+}
+
 /// A milestone's tasks: (done, counted), dropped tasks not counted.
 pub fn progress(plan: &Plan, milestone: &str) -> (usize, usize) {
     let tasks = plan
