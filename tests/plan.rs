@@ -305,9 +305,32 @@ fn overlapping_reservations_conflict_and_a_window_is_a_live_claim_while_it_lasts
     hub.at("2026-03-02T19:00:00Z");
     hub.as_("carol", &["claim", "resource", "staging", "--for", "30m"])
         .ok();
-    // A reservation can wait on a gate, which must exist.
+    // A reservation can wait on a gate, which must exist: until it is GO,
+    // the holder's own window does not open.
     hub.as_("bob", &["reserve", "prod", "10:00-11:00", "--after", "gate:nope"])
         .code(4);
+    hub.as_("carol", &["gate", "add", "prod-ok", "--check", "smoke green"])
+        .ok();
+    hub.as_(
+        "bob",
+        &["reserve", "prod", "23:00-24:00", "--after", "gate:prod-ok"],
+    )
+    .ok();
+    hub.at("2026-03-02T21:30:00Z");
+    let waits = hub
+        .as_("bob", &["claim", "resource", "prod"])
+        .code(3)
+        .one_error_line();
+    assert!(
+        waits.stderr.contains("waits on gate:prod-ok (open)"),
+        "{}",
+        waits.stderr
+    );
+    hub.as_("carol", &["gate", "tick", "prod-ok", "1"]).ok();
+    hub.as_("carol", &["gate", "decide", "prod-ok", "go", "--note", "green"])
+        .ok();
+    hub.as_("bob", &["claim", "resource", "prod", "--for", "20m"])
+        .ok();
 }
 
 #[test]

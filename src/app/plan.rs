@@ -511,7 +511,23 @@ pub fn reserved_against(
 ) -> Option<crate::core::error::CoordError> {
     let (r, from, to) = rules::reserved_by(&reg.plan, name, now, cfg.zone)?;
     if r.holder == me {
-        return None;
+        // The holder's own window, unless it waits on a gate not yet GO.
+        let waiting: Vec<String> = r
+            .after
+            .iter()
+            .filter_map(|dep| {
+                let g = gate_of(dep)?;
+                let state = reg.plan.gates.get(g).map_or("missing", |g| g.state());
+                (state != "go").then(|| format!("gate:{g} ({state})"))
+            })
+            .collect();
+        return (!waiting.is_empty()).then(|| {
+            conflict(format!(
+                "your reservation of {name} waits on {}",
+                waiting.join(", ")
+            ))
+            .hint("see the gate with `coord gates`, or take it anyway with --force")
+        });
     }
     let local = |t: Time| t.with_timezone(&cfg.zone).format("%H:%M").to_string();
     Some(
