@@ -8,6 +8,7 @@ mod bad_input;
 mod brief;
 mod claims;
 mod clock;
+mod dashboard;
 mod doctor;
 mod everyday;
 mod guard;

@@ -83,6 +83,16 @@ pub struct KpiReport {
     pub lead_time: Timing,
 }
 
+/// The journal entries the KPIs count.
+const KINDS: &[&str] = &[
+    "claim.refused",
+    "claim.stolen",
+    "claim.lapsed",
+    "message.read",
+    "message.acked",
+    "escalation.closed",
+];
+
 pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
     let window = parse_duration(since.unwrap_or("7d"))?;
     let now = ctx.now();
@@ -93,7 +103,7 @@ pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
 pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -> Result<KpiReport> {
     let cutoff = now - window;
     let cfg = &hub.config;
-    let (events, messages) = hub.since(cutoff)?;
+    let (events, messages) = hub.kpi_records(cutoff, KINDS)?;
     let sent: HashMap<&str, (Time, Level)> = messages
         .iter()
         .map(|m| (m.id.as_str(), (m.ts, m.level)))

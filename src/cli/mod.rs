@@ -84,6 +84,7 @@ pub enum Command {
     Install(guard::InstallArgs),
     Hook(hook::Args),
     Mcp(mcp::Args),
+    Dashboard(dashboard::Args),
     Claims(claims::Args),
     Prune(prune::Args),
     Sync(sync::Args),
@@ -160,6 +161,9 @@ fn execute(ui: &Ui, cli: Cli) -> Result<()> {
         Command::Install(args) => return guard::run_install(ui, args),
         Command::Hook(args) => return hook::run(ui, location.flag.clone(), args),
         Command::Mcp(args) => return mcp::run(ui, location.flag.clone(), cli.session.clone(), args),
+        Command::Dashboard(args) => {
+            return dashboard::run(ui, location.flag.clone(), cli.session.clone(), args)
+        }
         Command::Guard(_) if env::guard_off() => {
             ui.status("coord guard is off (COORD_GUARD=off): this commit was not checked");
             return Ok(());
@@ -194,7 +198,8 @@ fn dispatch(ui: &Ui, ctx: &Ctx, command: &Command) -> Result<()> {
         | Command::MergeDriver(_)
         | Command::Install(_)
         | Command::Hook(_)
-        | Command::Mcp(_) => Ok(()),
+        | Command::Mcp(_)
+        | Command::Dashboard(_) => Ok(()),
         Command::Start(args) => start::run(ui, ctx, args),
         Command::Stop(args) => stop::run(ui, ctx, args),
         Command::Status(args) => status::run(ui, ctx, args),
@@ -251,9 +256,15 @@ fn stray_option(args: &[OsString]) -> Option<String> {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    // The subcommand is the first word that names one and is not the value
+    // of a global option (`coord -s status heartbeat`: a session called
+    // "status").
+    let takes_value = |w: &str| matches!(w, "--hub" | "--session" | "-s");
     let sub = words
         .iter()
-        .find_map(|w| cmd.get_subcommands().find(|s| s.get_name() == w.as_str()))?;
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !takes_value(&words[i - 1]))
+        .find_map(|(_, w)| cmd.get_subcommands().find(|s| s.get_name() == w.as_str()))?;
     // `coord task add ...`: the nested subcommand's options count too.
     let nested = words
         .iter()

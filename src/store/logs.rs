@@ -301,13 +301,44 @@ impl Hub {
         )
     }
 
-    /// Every journal entry and every message at or after `cutoff`, newest
-    /// first (for `coord kpi`).
-    pub fn since(&self, cutoff: Time) -> Result<(Vec<Event>, Vec<Message>)> {
-        Ok((
-            self.tail(EVENTS, cutoff, usize::MAX, &[])?.shown,
-            self.tail(MESSAGES, cutoff, usize::MAX, &[])?.shown,
-        ))
+    /// What `coord kpi` reads, parsed only where it must be: the journal
+    /// entries at or after `cutoff` of one of `kinds` (found by their raw
+    /// `"kind"` first), then the messages in the window that are replies or
+    /// that those entries name (found by their raw `"id"`). In log order.
+    pub fn kpi_records(&self, cutoff: Time, kinds: &[&str]) -> Result<(Vec<Event>, Vec<Message>)> {
+        let cutoff = crate::core::clock::stamp::format(&cutoff);
+        let mut events: Vec<Event> = Vec::new();
+        let torn = fsio::scan_lines(&self.path(EVENTS), |offset, line| {
+            let recent = line_ts(line).is_some_and(|ts| ts >= cutoff.as_bytes());
+            if recent && raw_field(line, "kind").is_some_and(|k| kinds.iter().any(|w| w.as_bytes() == k)) {
+                events.extend(self.parse_line::<Event>(EVENTS, offset, line));
+            }
+            Ok(())
+        })?;
+        if torn {
+            self.warn_torn(EVENTS);
+        }
+        let named: std::collections::HashSet<&[u8]> = events
+            .iter()
+            .filter_map(|e| e.target.as_deref())
+            .map(str::as_bytes)
+            .collect();
+        let mut messages: Vec<Message> = Vec::new();
+        let torn = fsio::scan_lines(&self.path(MESSAGES), |offset, line| {
+            if line_ts(line).is_none_or(|ts| ts < cutoff.as_bytes()) {
+                return Ok(());
+            }
+            let wanted = contains(line, b"\"reply_to\":\"")
+                || (!named.is_empty() && raw_field(line, "id").is_some_and(|id| named.contains(id)));
+            if wanted {
+                messages.extend(self.parse_line::<Message>(MESSAGES, offset, line));
+            }
+            Ok(())
+        })?;
+        if torn {
+            self.warn_torn(MESSAGES);
+        }
+        Ok((events, messages))
     }
 
     /// The newest `cap` records at or after `cutoff`, and a count of the
@@ -402,6 +433,16 @@ impl Stamp {
         b[..n].copy_from_slice(&raw[..n]);
         Stamp(b)
     }
+}
+
+/// The raw string value of `key` in a log line, without parsing it (the
+/// first occurrence: keys are sorted, and `"id"` and `"kind"` come before
+/// any free text in messages and events).
+fn raw_field<'a>(line: &'a [u8], key: &str) -> Option<&'a [u8]> {
+    let needle = format!("\"{key}\":\"");
+    let at = line.windows(needle.len()).position(|w| w == needle.as_bytes())? + needle.len();
+    let len = line[at..].iter().position(|b| *b == b'"')?;
+    Some(&line[at..at + len])
 }
 
 /// The raw `"ts"` value of a log line: every writer formats it the same way

@@ -7,6 +7,7 @@ pub mod brief;
 pub mod claim;
 pub mod claims;
 pub mod completions;
+pub mod dashboard;
 pub mod doctor;
 pub mod guard;
 pub mod heartbeat;
