@@ -1,23 +1,10 @@
 //! The pre-commit guard: `coord install git` writes the hook, `coord guard`
 //! refuses commits that stage files inside other sessions' live claims.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::support::*;
-
-/// A repository with a live hub, a first commit, and the given agent ids.
-fn repo() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("proj");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q"]);
-    std::fs::write(repo.join("README"), "code\n").unwrap();
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-qm", "first"]);
-    coord_in(&repo, None, &["init"]);
-    (tmp, repo)
-}
 
 /// `git commit` of everything in `dir`, as `agent`, with extra variables.
 fn commit(dir: &Path, agent: Option<&str>, vars: &[(&str, &str)], args: &[&str]) -> Output {

@@ -3,25 +3,12 @@
 //! them (`sh -c` in the project, the payload on stdin).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
 use crate::support::*;
-
-/// A repository with a live hub and a first commit.
-fn repo() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let repo = tmp.path().join("proj");
-    std::fs::create_dir_all(&repo).unwrap();
-    git(&repo, &["init", "-q"]);
-    std::fs::write(repo.join("README"), "code\n").unwrap();
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-qm", "first"]);
-    coord_in(&repo, None, &["init"]).ok();
-    (tmp, repo)
-}
 
 /// A settings file a user already has: other settings, and other hooks on
 /// two of the events coord uses, in the two-space layout the tools write.

@@ -374,3 +374,17 @@ pub fn coord_in(dir: &Path, agent: Option<&str>, args: &[&str]) -> Out {
     }
     run(c)
 }
+
+/// A repository with a live hub and a first commit, found from the folder
+/// as a user's shell finds it.
+pub fn repo() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("proj");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("README"), "code\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "first"]);
+    coord_in(&repo, None, &["init"]).ok();
+    (tmp, repo)
+}

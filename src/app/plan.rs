@@ -19,6 +19,14 @@ use crate::core::rules::plan::{self as rules, gate_of};
 use crate::core::rules::{live_holder, messages, touch, validate, Effects};
 use crate::core::text::command_line;
 
+/// A change's sign of life from `me` and its one journal entry.
+fn journal(tx: &mut crate::store::Tx, me: &str, kind: &'static str, target: &str, text: String) {
+    touch(&mut tx.reg, me, tx.now);
+    let mut fx = Effects::default();
+    fx.event(kind, me, Some(target), text);
+    tx.apply(fx);
+}
+
 /// Ids of tasks, milestones, gates and resources: a short plain word.
 pub fn check_id(what: &str, id: &str) -> Result<()> {
     let ok = !id.is_empty()
@@ -196,28 +204,19 @@ pub fn task_add(ctx: &Ctx, id: &str, title: &str, f: &TaskFields) -> Result<Task
         let now = tx.now;
         let task = Task {
             after,
-            by: me.clone(),
-            created: now,
-            done: None,
             milestone: f.milestone.clone(),
             note: f.note.clone(),
-            ready: None,
             role: f.role.clone(),
-            state: TaskState::Open,
-            title: title.to_string(),
-            updated: now,
-            extra: Default::default(),
+            ..Task::new(&me, title, now)
         };
         tx.reg.plan.tasks.insert(id.to_string(), task);
-        touch(&mut tx.reg, &me, now);
-        let mut fx = Effects::default();
-        fx.event(
-            "task.added",
+        journal(
+            tx,
             &me,
-            Some(&format!("task:{id}")),
+            "task.added",
+            &format!("task:{id}"),
             format!("{me} added task {id}"),
         );
-        tx.apply(fx);
         Ok(TaskReport {
             task: task_view(&tx.reg, id, &tx.reg.plan.tasks[id], now, cfg),
             released: Vec::new(),
@@ -260,15 +259,13 @@ pub fn task_edit(ctx: &Ctx, id: &str, f: &TaskFields) -> Result<TaskReport> {
         set(&mut t.role, &f.role);
         set(&mut t.note, &f.note);
         t.updated = now;
-        touch(&mut tx.reg, &me, now);
-        let mut fx = Effects::default();
-        fx.event(
-            "task.edited",
+        journal(
+            tx,
             &me,
-            Some(&format!("task:{id}")),
+            "task.edited",
+            &format!("task:{id}"),
             format!("{me} edited task {id}"),
         );
-        tx.apply(fx);
         Ok(TaskReport {
             task: task_view(&tx.reg, id, &tx.reg.plan.tasks[id], now, cfg),
             released: Vec::new(),
@@ -408,16 +405,14 @@ pub fn milestone_add(ctx: &Ctx, id: &str, title: &str, due: Option<&str>) -> Res
                 extra: Default::default(),
             },
         );
-        touch(&mut tx.reg, &me, now);
-        let mut fx = Effects::default();
         let verb = if existed.is_some() { "updated" } else { "added" };
-        fx.event(
-            "milestone.added",
+        journal(
+            tx,
             &me,
-            Some(&format!("milestone:{id}")),
+            "milestone.added",
+            &format!("milestone:{id}"),
             format!("{me} {verb} milestone {id}"),
         );
-        tx.apply(fx);
         let view = milestone_views(&tx.reg).into_iter().find(|m| m.id == id);
         view.map(|milestone| MilestoneReport { milestone })
             .ok_or_else(|| not_found(format!("milestone {id} vanished")))
@@ -639,15 +634,13 @@ pub fn gate_add(ctx: &Ctx, name: &str, checks: &[String], owner: Option<&str>) -
                 extra: Default::default(),
             },
         );
-        touch(&mut tx.reg, &me, now);
-        let mut fx = Effects::default();
-        fx.event(
-            "gate.added",
+        journal(
+            tx,
             &me,
-            Some(&format!("gate:{name}")),
+            "gate.added",
+            &format!("gate:{name}"),
             format!("{me} added gate {name}"),
         );
-        tx.apply(fx);
         gate_report(&tx.reg, name)
     })
 }
@@ -679,15 +672,13 @@ pub fn gate_tick(ctx: &Ctx, name: &str, n: usize, note: Option<&str>) -> Result<
         c.note = note.map(str::to_string);
         let text = c.text.clone();
         g.updated = now;
-        touch(&mut tx.reg, &me, now);
-        let mut fx = Effects::default();
-        fx.event(
-            "gate.ticked",
+        journal(
+            tx,
             &me,
-            Some(&format!("gate:{name}")),
+            "gate.ticked",
+            &format!("gate:{name}"),
             format!("{me} ticked {name} check {n}: {text}"),
         );
-        tx.apply(fx);
         gate_report(&tx.reg, name)
     })
 }
@@ -748,17 +739,15 @@ pub fn gate_decide(ctx: &Ctx, name: &str, go: bool, note: &str, force: bool) -> 
             note: note.to_string(),
         });
         g.updated = now;
-        touch(&mut tx.reg, &me, now);
-        let mut fx = Effects::default();
         let word = if go { "GO" } else { "NO-GO" };
         let forced = if force { " (forced)" } else { "" };
-        fx.event(
-            "gate.decided",
+        journal(
+            tx,
             &me,
-            Some(&format!("gate:{name}")),
+            "gate.decided",
+            &format!("gate:{name}"),
             format!("{me} decided {name}: {word}{forced}: {note}"),
         );
-        tx.apply(fx);
         gate_report(&tx.reg, name)
     })
 }
@@ -938,15 +927,13 @@ pub fn reserve(ctx: &Ctx, req: &ReserveRequest) -> Result<ReservationReport> {
         }
         let id = tx.mint('r');
         tx.reg.plan.reservations.insert(id.clone(), r);
-        touch(&mut tx.reg, &me, now);
-        let mut fx = Effects::default();
-        fx.event(
-            "resource.reserved",
+        journal(
+            tx,
             &me,
-            Some(&format!("resource:{}", req.resource)),
+            "resource.reserved",
+            &format!("resource:{}", req.resource),
             format!("{me} reserved {} {}", req.resource, req.window),
         );
-        tx.apply(fx);
         Ok(ReservationReport {
             reservation: reservation_view(&id, &tx.reg.plan.reservations[&id], now, cfg),
         })
@@ -969,18 +956,16 @@ pub fn unreserve(ctx: &Ctx, id: &str, force: bool) -> Result<ReservationReport> 
         }
         let view = reservation_view(id, r, now, cfg);
         tx.reg.plan.reservations.remove(id);
-        touch(&mut tx.reg, &me, now);
-        let mut fx = Effects::default();
-        fx.event(
-            "resource.unreserved",
+        journal(
+            tx,
             &me,
-            Some(&format!("resource:{}", view.resource)),
+            "resource.unreserved",
+            &format!("resource:{}", view.resource),
             format!(
                 "{me} removed {}'s reservation of {} {}-{}",
                 view.holder, view.resource, view.from, view.to
             ),
         );
-        tx.apply(fx);
         Ok(ReservationReport { reservation: view })
     })
 }

@@ -108,6 +108,40 @@ pub struct Task {
     pub extra: Extra,
 }
 
+impl Task {
+    /// An open task with nothing but its title, added by `by` at `now`.
+    pub fn new(by: &str, title: &str, now: Time) -> Task {
+        Task {
+            after: Vec::new(),
+            by: by.to_string(),
+            created: now,
+            done: None,
+            milestone: None,
+            note: None,
+            ready: None,
+            role: None,
+            state: TaskState::Open,
+            title: title.to_string(),
+            updated: now,
+            extra: Extra::new(),
+        }
+    }
+}
+
+/// A plan record's last change: merges keep the later one.
+pub trait Updated {
+    fn updated(&self) -> Time;
+}
+
+macro_rules! updated {
+    ($($t:ty),*) => {$(impl Updated for $t {
+        fn updated(&self) -> Time {
+            self.updated
+        }
+    })*};
+}
+updated!(Task, Milestone, Gate, Reservation, Handoff);
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Milestone {
     pub by: String,

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::core::model::{Claim, Escalation, LostHolder, Registry, Session};
-use crate::core::plan::{HandoffState, Plan};
+use crate::core::plan::{HandoffState, Plan, Updated};
 
 /// A deterministic order for two values of the same record: by their JSON.
 fn key_of<T: Serialize>(v: &T) -> String {
@@ -162,36 +162,36 @@ fn merge_claim(a: &Claim, b: &Claim) -> Claim {
 /// The plan's records: the one changed last wins whole (an accepted
 /// handoff beats an offer whatever the clocks say: the claim has moved).
 fn merge_plan(base: Option<&Plan>, ours: &Plan, theirs: &Plan) -> Plan {
+    fn later<T: Updated + Serialize + Clone>(a: &T, b: &T) -> T {
+        pick(a, b, |r| r.updated()).clone()
+    }
+    let b = base;
     Plan {
-        tasks: merge_map(base.map(|b| &b.tasks), &ours.tasks, &theirs.tasks, |a, b| {
-            pick(a, b, |r| r.updated).clone()
-        }),
+        tasks: merge_map(b.map(|b| &b.tasks), &ours.tasks, &theirs.tasks, later),
         milestones: merge_map(
-            base.map(|b| &b.milestones),
+            b.map(|b| &b.milestones),
             &ours.milestones,
             &theirs.milestones,
-            |a, b| pick(a, b, |r| r.updated).clone(),
+            later,
         ),
-        gates: merge_map(base.map(|b| &b.gates), &ours.gates, &theirs.gates, |a, b| {
-            pick(a, b, |r| r.updated).clone()
-        }),
+        gates: merge_map(b.map(|b| &b.gates), &ours.gates, &theirs.gates, later),
         reservations: merge_map(
-            base.map(|b| &b.reservations),
+            b.map(|b| &b.reservations),
             &ours.reservations,
             &theirs.reservations,
-            |a, b| pick(a, b, |r| r.updated).clone(),
+            later,
         ),
         handoffs: merge_map(
-            base.map(|b| &b.handoffs),
+            b.map(|b| &b.handoffs),
             &ours.handoffs,
             &theirs.handoffs,
-            |a, b| pick(a, b, |r| (r.state == HandoffState::Accepted, r.updated)).clone(),
+            |x, y| pick(x, y, |r| (r.state == HandoffState::Accepted, r.updated)).clone(),
         ),
-        extra: merge_map(base.map(|b| &b.extra), &ours.extra, &theirs.extra, |a, b| {
-            if key_of(a) >= key_of(b) {
-                a.clone()
+        extra: merge_map(b.map(|b| &b.extra), &ours.extra, &theirs.extra, |x, y| {
+            if key_of(x) >= key_of(y) {
+                x.clone()
             } else {
-                b.clone()
+                y.clone()
             }
         }),
     }
@@ -285,20 +285,10 @@ mod tests {
 
     #[test]
     fn plan_records_merge_by_their_last_change_and_an_accepted_handoff_wins() {
-        use crate::core::plan::{Handoff, Task, TaskState};
+        use crate::core::plan::{Handoff, Task};
         let task = |title: &str, at: &str| Task {
-            after: vec![],
-            by: "a".into(),
-            created: t("09:00:00"),
-            done: None,
-            milestone: None,
-            note: None,
-            ready: None,
-            role: None,
-            state: TaskState::Open,
-            title: title.into(),
             updated: t(at),
-            extra: Default::default(),
+            ..Task::new("a", title, t("09:00:00"))
         };
         let offer = |state: HandoffState, at: &str| Handoff {
             accepted_by: None,

@@ -288,17 +288,7 @@ mod tests {
     fn task(after: &[&str]) -> Task {
         Task {
             after: after.iter().map(|s| s.to_string()).collect(),
-            by: "lead".into(),
-            created: t("2026-03-02T09:00:00Z"),
-            done: None,
-            milestone: None,
-            note: None,
-            ready: None,
-            role: None,
-            state: TaskState::Open,
-            title: "t".into(),
-            updated: t("2026-03-02T09:00:00Z"),
-            extra: Default::default(),
+            ..Task::new("lead", "t", t("2026-03-02T09:00:00Z"))
         }
     }
 
