@@ -97,6 +97,14 @@ impl Server {
     }
 }
 
+/// A failed assertion must not leave the server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn team() -> Hub {
     let hub = Hub::new();
     hub.start_role("alice", "backend").ok();

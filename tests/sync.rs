@@ -275,3 +275,65 @@ fn a_message_that_lands_behind_the_read_cursor_is_still_read_once() {
         .stdout;
     assert!(third.is_empty(), "{third}");
 }
+
+#[test]
+fn a_plan_travels_through_git_and_merges_record_by_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clones = three_clones(tmp.path());
+    let (one, two) = (&clones[0], &clones[1]);
+    let t = "2026-03-02T09:00:00Z";
+    one.coord(t, &["start", "--name", "ann", "--role", "lead"]).ok();
+    one.coord(t, &["-s", "ann", "task", "add", "schema", "--title", "Schema"])
+        .ok();
+    one.coord(
+        t,
+        &[
+            "-s", "ann", "task", "add", "api", "--title", "API", "--after", "schema",
+        ],
+    )
+    .ok();
+    one.coord(t, &["sync"]).ok();
+    two.coord(t, &["sync"]).ok();
+    two.coord(t, &["start", "--name", "ben", "--role", "backend"])
+        .ok();
+    // Both sides change the plan before they meet again: ben finishes the
+    // schema and reserves staging; ann adds a gate and renames the API.
+    let later = "2026-03-02T10:00:00Z";
+    two.coord(later, &["-s", "ben", "task", "done", "schema"]).ok();
+    two.coord(later, &["-s", "ben", "reserve", "staging", "15:00-16:00"])
+        .ok();
+    one.coord(
+        "2026-03-02T10:05:00Z",
+        &["-s", "ann", "gate", "add", "prod", "--check", "green"],
+    )
+    .ok();
+    one.coord(
+        "2026-03-02T10:05:00Z",
+        &["-s", "ann", "task", "edit", "api", "--title", "Auth API"],
+    )
+    .ok();
+    for c in [two, one, two] {
+        c.coord("2026-03-02T10:10:00Z", &["sync"]).ok();
+    }
+    assert_eq!(one.hub("REGISTRY.json"), two.hub("REGISTRY.json"));
+    let ready = one
+        .coord("2026-03-02T10:11:00Z", &["--json", "ready"])
+        .ok()
+        .json();
+    assert_eq!(ready["tasks"][0]["id"], "api");
+    assert_eq!(ready["tasks"][0]["title"], "Auth API");
+    let gates = two
+        .coord("2026-03-02T10:11:00Z", &["--json", "gates"])
+        .ok()
+        .json();
+    assert_eq!(gates["gates"][0]["name"], "prod");
+    // The reservation made on two is enforced on one.
+    one.coord("2026-03-02T15:30:00Z", &["start", "--name", "cy"]).ok();
+    let refused = one
+        .coord(
+            "2026-03-02T15:30:00Z",
+            &["-s", "cy", "claim", "resource", "staging"],
+        )
+        .code(3);
+    assert!(refused.stderr.contains("reserved by ben"), "{}", refused.stderr);
+}

@@ -123,11 +123,17 @@ pub fn run_captured(args: impl IntoIterator<Item = OsString>) -> (i32, ui::Captu
 
 fn run_on(args: impl IntoIterator<Item = OsString>, console: ui::Console) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
-    if let Some(line) = stray_option(&args) {
+    // The command tree is built once (it is most of a bare start-up) and
+    // serves both the stray-option check and the parse.
+    let cmd = <Cli as clap::CommandFactory>::command();
+    if let Some(line) = stray_option(&cmd, &args) {
         console.err_line(&line);
         return Kind::Usage.code();
     }
-    let cli = match Cli::try_parse_from(args) {
+    let parsed = cmd
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version.
@@ -248,9 +254,7 @@ fn command_name(command: &Command) -> String {
 /// "-1 on that"`), so clap would store a mistyped option (`--body`,
 /// `--status`) as text. Any `--word` before a bare `--` that is not an
 /// option of coord or of the subcommand is refused instead.
-fn stray_option(args: &[OsString]) -> Option<String> {
-    use clap::CommandFactory;
-    let cmd = Cli::command();
+fn stray_option(cmd: &clap::Command, args: &[OsString]) -> Option<String> {
     let words: Vec<String> = args
         .iter()
         .skip(1)
