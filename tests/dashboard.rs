@@ -262,7 +262,7 @@ fn write_routes_need_write_mode_and_the_token() {
         "POST",
         &format!("/api/decide?token={token}"),
         None,
-        Some(r#"{"name":"prod","go":true,"note":"looks good"}"#),
+        Some(r#"{"name":"prod","go":true,"note":"-0 risk: looks good"}"#),
     );
     assert_eq!(code, 200, "{body}");
     assert_eq!(

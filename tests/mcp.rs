@@ -203,10 +203,15 @@ fn two_agents_claim_message_and_ack_through_their_own_servers() {
 
     a.tool(
         "heartbeat",
-        json!({"action": "editing", "target": "src/db.rs", "progress": "40"}),
+        json!({"action": "editing", "target": "src/db.rs", "progress": "40", "note": "-1 on the old schema"}),
     );
     let bob_sees = b.tool("status", json!({}));
     assert!(text(&bob_sees).contains("src/db.rs"), "{bob_sees}");
+    // A value that starts with a hyphen stays a value.
+    assert_eq!(
+        hub.registry()["sessions"]["alice"]["note"],
+        "-1 on the old schema"
+    );
     let released = a.tool("release", json!({"all": true}));
     assert_eq!(released["isError"], false, "{released}");
     let brief = a.tool("brief", json!({}));

@@ -530,7 +530,7 @@ async fn api_send(
 ) -> Response {
     let mut args = vec!["send".to_string()];
     if let Some(l) = b.level {
-        args.extend(["--level".to_string(), l]);
+        args.push(format!("--level={l}"));
     }
     args.extend(["--".to_string(), b.to, b.subject]);
     args.extend(b.body.filter(|t| !t.is_empty()));
@@ -575,8 +575,7 @@ async fn api_decide(
     let args = vec![
         "gate".to_string(),
         "decide".to_string(),
-        "--note".to_string(),
-        b.note,
+        format!("--note={}", b.note),
         "--".to_string(),
         b.name,
         verdict.to_string(),

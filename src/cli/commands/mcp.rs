@@ -154,11 +154,11 @@ pub struct AckParams {
     pub resolve: bool,
 }
 
-/// `--flag VALUE` when the value is set.
+/// `--flag=VALUE` when the value is set (one word: a value that starts
+/// with a hyphen stays a value).
 fn opt(argv: &mut Vec<String>, flag: &str, value: &Option<impl ToString>) {
     if let Some(v) = value {
-        argv.push(flag.to_string());
-        argv.push(v.to_string());
+        argv.push(format!("{flag}={}", v.to_string()));
     }
 }
 
