@@ -364,3 +364,42 @@ fn a_sign_of_life_within_ten_seconds_of_the_last_writes_nothing() {
         "2026-03-02T09:20:20Z"
     );
 }
+
+#[test]
+fn the_quick_form_of_a_hook_answers_as_the_full_parse_does() {
+    let hub = team();
+    let payload = edit(&hub, "c-bob", "src/login.rs").to_string();
+    // `coord hook EVENT --agent A` is read without clap; `-q` before it goes
+    // through clap. Same answer.
+    let quick = hub
+        .call(&["hook", "pre-tool-use", "--agent", "claude"])
+        .stdin(payload.clone())
+        .run()
+        .ok();
+    let full = hub
+        .call(&["-q", "hook", "pre-tool-use", "--agent", "claude"])
+        .stdin(payload)
+        .run()
+        .ok();
+    assert!(
+        quick.stdout.contains("\"permissionDecision\":\"deny\""),
+        "{}",
+        quick.stdout
+    );
+    assert_eq!(quick.stdout, full.stdout);
+    // Anything the quick form does not know is clap's to refuse.
+    let bad = hub
+        .call(&["hook", "pre-tool-use", "--agent", "vim"])
+        .stdin("{}")
+        .run()
+        .code(2)
+        .one_error_line();
+    assert!(bad.stderr.contains("vim"), "{}", bad.stderr);
+    hub.call(&["hook", "no-such-event"])
+        .stdin("{}")
+        .run()
+        .code(2)
+        .one_error_line();
+    let help = hub.call(&["hook", "--help"]).run().ok();
+    assert!(help.stdout.contains("pre-tool-use"), "{}", help.stdout);
+}

@@ -123,6 +123,15 @@ pub fn run_captured(args: impl IntoIterator<Item = OsString>) -> (i32, ui::Captu
 
 fn run_on(args: impl IntoIterator<Item = OsString>, console: ui::Console) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
+    if let Some((hub, hook_args)) = hook::quick_args(&args) {
+        // The agent hooks run on every tool call: their plain form skips
+        // building the whole command tree (see hook::quick_args).
+        let ui = Ui::detect(None, false, console);
+        return match hook::run(&ui, hub, &hook_args) {
+            Ok(()) => 0,
+            Err(e) => ui.error(&e),
+        };
+    }
     // The command tree is built once (it is most of a bare start-up) and
     // serves both the stray-option check and the parse.
     let cmd = <Cli as clap::CommandFactory>::command();

@@ -96,6 +96,41 @@ impl AgentTool {
 /// is judged in minutes (`liveness.stale_after`), so nothing is lost.
 const BEAT_EVERY_SECONDS: i64 = 10;
 
+/// `coord [--hub DIR] hook EVENT [--agent A] [--role R]` as the installed
+/// hooks write it, read without clap: building the command tree of every
+/// subcommand is a third of a bare start-up, and the hooks run on every
+/// tool call. Values are parsed by the same `ValueEnum`s clap uses; anything
+/// else (help, other options, a bad value) returns `None` and goes through
+/// clap as usual, so errors read the same.
+pub fn quick_args(argv: &[std::ffi::OsString]) -> Option<(Option<PathBuf>, Args)> {
+    use clap::ValueEnum;
+    let words: Vec<&str> = argv.iter().skip(1).map(|a| a.to_str()).collect::<Option<_>>()?;
+    let mut hub = None;
+    let mut rest = words.as_slice();
+    if let ["--hub", dir, tail @ ..] = rest {
+        hub = Some(PathBuf::from(dir));
+        rest = tail;
+    }
+    let ["hook", event, tail @ ..] = rest else {
+        return None;
+    };
+    let mut tail: &[&str] = tail;
+    let mut args = Args {
+        event: Event::from_str(event, false).ok()?,
+        agent: AgentTool::Claude,
+        role: None,
+    };
+    while let [flag, value, more @ ..] = tail {
+        match flag {
+            &"--agent" => args.agent = AgentTool::from_str(value, false).ok()?,
+            &"--role" if !value.starts_with('-') => args.role = Some(value.to_string()),
+            _ => return None,
+        }
+        tail = more;
+    }
+    tail.is_empty().then_some((hub, args))
+}
+
 /// The largest payload read (an apply_patch of a big file fits).
 const MAX_PAYLOAD: u64 = 16 << 20;
 
