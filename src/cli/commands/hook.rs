@@ -121,9 +121,10 @@ pub fn quick_args(argv: &[std::ffi::OsString]) -> Option<(Option<PathBuf>, Args)
         role: None,
     };
     while let [flag, value, more @ ..] = tail {
+        let flag: &str = flag;
         match flag {
-            &"--agent" => args.agent = AgentTool::from_str(value, false).ok()?,
-            &"--role" if !value.starts_with('-') => args.role = Some(value.to_string()),
+            "--agent" => args.agent = AgentTool::from_str(value, false).ok()?,
+            "--role" if !value.starts_with('-') => args.role = Some(value.to_string()),
             _ => return None,
         }
         tail = more;
