@@ -68,7 +68,7 @@ fn refusal(r: &GuardReport) -> crate::core::error::CoordError {
         .hint("or bypass once: COORD_GUARD=off git commit ..., or git commit --no-verify")
 }
 
-/// Wire coord in: `git` (the pre-commit guard), `agents-md` (a section of AGENTS.md)
+/// Wire coord in: `git` (the pre-commit guard), `agents-md` (a section of AGENTS.md), `claude`, `codex`, `cursor` (their hooks)
 #[derive(clap::Args, Debug)]
 pub struct InstallArgs {
     /// What to wire coord into
