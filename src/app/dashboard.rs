@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::plan::{gate_views, reservations_on, GateView, ReservationView};
-use super::status::{status, StatusReport, StatusRequest};
+use super::status::{status_in, StatusReport, StatusRequest};
 use super::views::SessionView;
 use super::Ctx;
 use crate::core::clock::Time;
@@ -78,11 +78,11 @@ fn waiting_word(s: &SessionView) -> bool {
 }
 
 pub fn snapshot(ctx: &Ctx) -> Result<Snapshot> {
-    let st = status(ctx, &StatusRequest { all: true })?;
-    let now = st.now;
+    let now = ctx.now();
     let cfg = &ctx.hub.config;
     let window = now - chrono::Duration::days(7);
     ctx.hub.read(|reg| {
+        let st = status_in(ctx, reg, now, &StatusRequest { all: true })?;
         let emergencies: Vec<OpenEmergency> = reg
             .escalations
             .iter()

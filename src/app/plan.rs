@@ -11,9 +11,7 @@ use crate::core::clock::{format_time, parse_duration, Time};
 use crate::core::config::Config;
 use crate::core::error::{conflict, not_found, usage, Result};
 use crate::core::model::{Level, Message, Registry};
-use crate::core::plan::{
-    Check, Decision, Gate, Handoff, HandoffState, Milestone, Reservation, Task, TaskState,
-};
+use crate::core::plan::{Check, Decision, Gate, Handoff, Milestone, Reservation, Task, TaskState};
 use crate::core::rules::claims::{self, Take};
 use crate::core::rules::plan::{self as rules, gate_of};
 use crate::core::rules::{live_holder, messages, touch, validate, Effects};
@@ -25,23 +23,6 @@ fn journal(tx: &mut crate::store::Tx, me: &str, kind: &'static str, target: &str
     let mut fx = Effects::default();
     fx.event(kind, me, Some(target), text);
     tx.apply(fx);
-}
-
-/// Ids of tasks, milestones, gates and resources: a short plain word.
-pub fn check_id(what: &str, id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && !id.starts_with(['-', '.']);
-    if ok {
-        Ok(())
-    } else {
-        Err(usage(format!(
-            "{what} {id:?} is not an id coord accepts; use 1 to 64 letters, digits, '.', '_' or '-' (not first)"
-        )))
-    }
 }
 
 fn check_text(what: &str, v: &Option<String>) -> Result<()> {
@@ -127,12 +108,12 @@ fn check_fields(f: &TaskFields) -> Result<()> {
     }
     for dep in f.after.iter().flatten() {
         match gate_of(dep) {
-            Some(g) => check_id("gate", g)?,
-            None => check_id("task", dep)?,
+            Some(g) => validate::plain_id("gate", g)?,
+            None => validate::plain_id("task", dep)?,
         }
     }
     if let Some(m) = &f.milestone {
-        check_id("milestone", m)?;
+        validate::plain_id("milestone", m)?;
     }
     if let Some(r) = &f.role {
         validate::text("role", r, validate::MAX_TEXT)?;
@@ -183,7 +164,7 @@ fn check_milestone(reg: &Registry, m: &Option<String>) -> Result<()> {
 }
 
 pub fn task_add(ctx: &Ctx, id: &str, title: &str, f: &TaskFields) -> Result<TaskReport> {
-    check_id("task", id)?;
+    validate::plain_id("task", id)?;
     let f = TaskFields {
         title: Some(title.to_string()),
         ..f.clone()
@@ -229,7 +210,7 @@ fn missing_task(id: &str) -> crate::core::error::CoordError {
 }
 
 pub fn task_edit(ctx: &Ctx, id: &str, f: &TaskFields) -> Result<TaskReport> {
-    check_id("task", id)?;
+    validate::plain_id("task", id)?;
     check_fields(f)?;
     let cfg = &ctx.hub.config;
     ctx.mutate(|tx| {
@@ -276,7 +257,7 @@ pub fn task_edit(ctx: &Ctx, id: &str, f: &TaskFields) -> Result<TaskReport> {
 /// `task done`, `task reopen`, `task drop`. A done or dropped task's claim
 /// is released (whoever held it is told).
 pub fn task_set(ctx: &Ctx, id: &str, to: TaskState) -> Result<TaskReport> {
-    check_id("task", id)?;
+    validate::plain_id("task", id)?;
     let cfg = &ctx.hub.config;
     ctx.mutate(|tx| {
         let me = ctx.me_tx(tx)?;
@@ -384,7 +365,7 @@ pub struct MilestoneReport {
 }
 
 pub fn milestone_add(ctx: &Ctx, id: &str, title: &str, due: Option<&str>) -> Result<MilestoneReport> {
-    check_id("milestone", id)?;
+    validate::plain_id("milestone", id)?;
     validate::text("title", title, validate::MAX_TEXT)?;
     if let Some(d) = due {
         NaiveDate::parse_from_str(d, "%Y-%m-%d")
@@ -581,12 +562,16 @@ fn gate_report(reg: &Registry, name: &str) -> Result<GateReport> {
         .ok_or_else(|| missing_gate(name))
 }
 
+fn gate_mut<'r>(reg: &'r mut Registry, name: &str) -> Result<&'r mut Gate> {
+    reg.plan.gates.get_mut(name).ok_or_else(|| missing_gate(name))
+}
+
 fn missing_gate(name: &str) -> crate::core::error::CoordError {
     not_found(format!("there is no gate {name}")).hint("see the gates with `coord gates`")
 }
 
 pub fn gate_add(ctx: &Ctx, name: &str, checks: &[String], owner: Option<&str>) -> Result<GateReport> {
-    check_id("gate", name)?;
+    validate::plain_id("gate", name)?;
     if checks.is_empty() {
         return Err(usage(format!(
             "a gate needs at least one check; `{}`",
@@ -646,17 +631,12 @@ pub fn gate_add(ctx: &Ctx, name: &str, checks: &[String], owner: Option<&str>) -
 }
 
 pub fn gate_tick(ctx: &Ctx, name: &str, n: usize, note: Option<&str>) -> Result<GateReport> {
-    check_id("gate", name)?;
+    validate::plain_id("gate", name)?;
     check_text("note", &note.map(str::to_string))?;
     ctx.mutate(|tx| {
         let me = ctx.me_tx(tx)?;
         let now = tx.now;
-        let g = tx
-            .reg
-            .plan
-            .gates
-            .get_mut(name)
-            .ok_or_else(|| missing_gate(name))?;
+        let g = gate_mut(&mut tx.reg, name)?;
         let count = g.checks.len();
         let c = n
             .checked_sub(1)
@@ -686,7 +666,7 @@ pub fn gate_tick(ctx: &Ctx, name: &str, n: usize, note: Option<&str>) -> Result<
 /// GO or NO-GO: only the owner (its session, or a session of its role), or
 /// anyone with `force` (journaled as forced).
 pub fn gate_decide(ctx: &Ctx, name: &str, go: bool, note: &str, force: bool) -> Result<GateReport> {
-    check_id("gate", name)?;
+    validate::plain_id("gate", name)?;
     if note.trim().is_empty() {
         return Err(usage("a decision needs --note: say why, for the journal"));
     }
@@ -695,12 +675,7 @@ pub fn gate_decide(ctx: &Ctx, name: &str, go: bool, note: &str, force: bool) -> 
         let me = ctx.me_tx(tx)?;
         let now = tx.now;
         let my_role = tx.reg.sessions.get(&me).and_then(|s| s.role.clone());
-        let g = tx
-            .reg
-            .plan
-            .gates
-            .get_mut(name)
-            .ok_or_else(|| missing_gate(name))?;
+        let g = gate_mut(&mut tx.reg, name)?;
         let owner_ok = match &g.owner {
             None => true,
             Some(o) => *o == me || my_role.as_deref() == Some(o.as_str()),
@@ -795,7 +770,7 @@ fn reservation_view(id: &str, r: &Reservation, now: Time, cfg: &Config) -> Reser
         from: r.from.clone(),
         to: r.to.clone(),
         date: r.date.clone(),
-        every_day: r.every_day,
+        every_day: r.every_day(),
         active: rules::active_window(r, now, cfg.zone).is_some(),
         after: r.after.clone(),
         note: r.note.clone(),
@@ -816,7 +791,7 @@ pub fn reservations_on(
         .reservations
         .iter()
         .filter(|(_, r)| resource.is_none_or(|x| r.resource == x))
-        .filter(|(_, r)| r.every_day || r.date.as_deref() == Some(day.as_str()))
+        .filter(|(_, r)| r.every_day() || r.date.as_deref() == Some(day.as_str()))
         .map(|(id, r)| reservation_view(id, r, now, cfg))
         .collect();
     out.sort_by(|a, b| (&a.resource, &a.from, &a.id).cmp(&(&b.resource, &b.from, &b.id)));
@@ -839,7 +814,7 @@ pub struct ReserveRequest {
 }
 
 pub fn reserve(ctx: &Ctx, req: &ReserveRequest) -> Result<ReservationReport> {
-    check_id("resource", &req.resource)?;
+    validate::plain_id("resource", &req.resource)?;
     check_text("note", &req.note)?;
     let cfg = &ctx.hub.config;
     let bad_window = || {
@@ -870,7 +845,7 @@ pub fn reserve(ctx: &Ctx, req: &ReserveRequest) -> Result<ReservationReport> {
                 "a reservation can only come after a gate (gate:NAME), not {dep:?}"
             ))
         })?;
-        check_id("gate", g)?;
+        validate::plain_id("gate", g)?;
     }
     let now = ctx.now();
     let date = match &req.date {
@@ -894,7 +869,6 @@ pub fn reserve(ctx: &Ctx, req: &ReserveRequest) -> Result<ReservationReport> {
             after: req.after.clone(),
             created: now,
             date: date.map(|d| d.format("%Y-%m-%d").to_string()),
-            every_day: req.every_day,
             from: from.to_string(),
             holder: me.clone(),
             note: req.note.clone(),
@@ -981,7 +955,7 @@ pub struct ReservationsReport {
 
 pub fn reservations(ctx: &Ctx, resource: Option<&str>, date: Option<&str>) -> Result<ReservationsReport> {
     if let Some(r) = resource {
-        check_id("resource", r)?;
+        validate::plain_id("resource", r)?;
     }
     let cfg = &ctx.hub.config;
     let now = ctx.now();
@@ -1119,7 +1093,6 @@ pub fn handoff(ctx: &Ctx, req: &HandoffRequest) -> Result<HandoffReport> {
             from: me.clone(),
             key: key.clone(),
             note: req.note.clone(),
-            state: HandoffState::Offered,
             to: req.to.clone(),
             updated: now,
             extra: Default::default(),
@@ -1243,7 +1216,6 @@ pub fn accept(ctx: &Ctx, id: &str) -> Result<HandoffReport> {
             format!("{me} accepted {} from {} ({id})", h.key, h.from),
         );
         if let Some(rec) = tx.reg.plan.handoffs.get_mut(id) {
-            rec.state = HandoffState::Accepted;
             rec.accepted_by = Some(me.clone());
             rec.updated = now;
         }

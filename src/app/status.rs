@@ -10,6 +10,7 @@ use super::views::{held_claims, sessions, ClaimView, SessionView};
 use super::Ctx;
 use crate::core::clock::Time;
 use crate::core::error::Result;
+use crate::core::model::Registry;
 use crate::core::rules::{claims, messages, Alert, State};
 
 #[derive(Debug, Clone, Default)]
@@ -41,35 +42,39 @@ pub struct StatusReport {
 }
 
 pub fn status(ctx: &Ctx, req: &StatusRequest) -> Result<StatusReport> {
+    let now = ctx.now();
+    ctx.hub.read(|reg| status_in(ctx, reg, now, req))
+}
+
+/// Status from a registry already read (the dashboard's snapshot reads it
+/// once for everything it shows).
+pub fn status_in(ctx: &Ctx, reg: &Registry, now: Time, req: &StatusRequest) -> Result<StatusReport> {
     let hub = &ctx.hub;
     let cfg = &hub.config;
-    let now = ctx.now();
-    hub.read(|reg| {
-        // Status works for anyone; a found session adds its unread count. A
-        // session named outright must exist, though.
-        let me = ctx.me_if_any(reg, now)?;
-        let unread = match &me {
-            Some(id) => Some(unread_count(hub, reg, id)?),
-            None => None,
-        };
-        let mut alerts = messages::escalation_alerts(reg, now);
-        alerts.extend(claims::claim_alerts(reg, now, cfg));
-        // Gone and ended sessions collapse to counts: status must not grow
-        // with everyone who ever worked here.
-        let (shown, hidden): (Vec<_>, Vec<_>) = sessions(reg, now, cfg, true)
-            .into_iter()
-            .partition(|s| req.all || s.state.is_live());
-        let count = |st: State| hidden.iter().filter(|s| s.state == st).count();
-        Ok(StatusReport {
-            now,
-            me,
-            unread,
-            gone: count(State::Gone),
-            ended: count(State::Ended),
-            sessions: shown,
-            claims: held_claims(reg, now, cfg),
-            alerts,
-            plan: summary(reg, now, cfg),
-        })
+    // Status works for anyone; a found session adds its unread count. A
+    // session named outright must exist, though.
+    let me = ctx.me_if_any(reg, now)?;
+    let unread = match &me {
+        Some(id) => Some(unread_count(hub, reg, id)?),
+        None => None,
+    };
+    let mut alerts = messages::escalation_alerts(reg, now);
+    alerts.extend(claims::claim_alerts(reg, now, cfg));
+    // Gone and ended sessions collapse to counts: status must not grow
+    // with everyone who ever worked here.
+    let (shown, hidden): (Vec<_>, Vec<_>) = sessions(reg, now, cfg, true)
+        .into_iter()
+        .partition(|s| req.all || s.state.is_live());
+    let count = |st: State| hidden.iter().filter(|s| s.state == st).count();
+    Ok(StatusReport {
+        now,
+        me,
+        unread,
+        gone: count(State::Gone),
+        ended: count(State::Ended),
+        sessions: shown,
+        claims: held_claims(reg, now, cfg),
+        alerts,
+        plan: summary(reg, now, cfg),
     })
 }

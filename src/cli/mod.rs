@@ -121,6 +121,21 @@ pub fn run_captured(args: impl IntoIterator<Item = OsString>) -> (i32, ui::Captu
     (code, captured)
 }
 
+/// Run coord in-process on `hub` as `session` (when given), captured: what
+/// the MCP server and the dashboard do for each call, so that they check,
+/// refuse and answer exactly as the CLI does.
+pub fn run_as(hub: Option<&std::path::Path>, session: Option<&str>, args: &[&str]) -> (i32, ui::Captured) {
+    let mut argv: Vec<OsString> = vec!["coord".into()];
+    if let Some(hub) = hub {
+        argv.extend(["--hub".into(), hub.into()]);
+    }
+    if let Some(s) = session {
+        argv.extend(["--session".into(), s.into()]);
+    }
+    argv.extend(args.iter().map(OsString::from));
+    run_captured(argv)
+}
+
 fn run_on(args: impl IntoIterator<Item = OsString>, console: ui::Console) -> i32 {
     let args: Vec<OsString> = args.into_iter().collect();
     if let Some((hub, hook_args)) = hook::quick_args(&args) {

@@ -44,6 +44,17 @@ pub struct Captured {
     pub structured: Option<serde_json::Value>,
 }
 
+impl Captured {
+    /// What the command printed, stdout then stderr, trimmed.
+    pub fn text(&self) -> String {
+        [self.stdout.trim_end(), self.stderr.trim_end()]
+            .into_iter()
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 impl Console {
     pub fn err_line(&self, line: &str) {
         match self {

@@ -70,11 +70,15 @@ fn base32(mut n: u64, width: usize) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
+/// Fill `buf` from the system's randomness (/dev/urandom): ids, and the
+/// dashboard's write token.
+pub fn os_random_bytes(buf: &mut [u8]) -> std::io::Result<()> {
+    std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(buf))
+}
+
 fn os_random() -> Option<u64> {
     let mut bytes = [0u8; 8];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .ok()?;
+    os_random_bytes(&mut bytes).ok()?;
     Some(u64::from_le_bytes(bytes))
 }
 

@@ -225,11 +225,9 @@ pub struct Reservation {
     pub after: Vec<String>,
     #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
     pub created: Time,
-    /// `YYYY-MM-DD` in the hub's time zone; absent when daily.
+    /// `YYYY-MM-DD` in the hub's time zone; absent: every day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    #[serde(default, skip_serializing_if = "no")]
-    pub every_day: bool,
     /// `HH:MM` in the hub's time zone.
     pub from: String,
     pub holder: String,
@@ -244,16 +242,17 @@ pub struct Reservation {
     pub extra: Extra,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum HandoffState {
-    Offered,
-    Accepted,
+impl Reservation {
+    /// A reservation without a date holds its window every day.
+    pub fn every_day(&self) -> bool {
+        self.date.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Handoff {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Who took it: an offer with a taker is accepted.
     pub accepted_by: Option<String>,
     #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
     pub created: Time,
@@ -265,7 +264,6 @@ pub struct Handoff {
     pub key: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    pub state: HandoffState,
     /// A session id, or `@role`.
     pub to: String,
     #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
@@ -277,10 +275,10 @@ pub struct Handoff {
 impl Handoff {
     /// offered, accepted, or lapsed (an offer past its time).
     pub fn status(&self, now: Time) -> &'static str {
-        match self.state {
-            HandoffState::Accepted => "accepted",
-            HandoffState::Offered if now >= self.expires => "lapsed",
-            HandoffState::Offered => "offered",
+        match &self.accepted_by {
+            Some(_) => "accepted",
+            None if now >= self.expires => "lapsed",
+            None => "offered",
         }
     }
 }

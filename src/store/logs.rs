@@ -310,7 +310,9 @@ impl Hub {
         let mut events: Vec<Event> = Vec::new();
         let torn = fsio::scan_lines(&self.path(EVENTS), |offset, line| {
             let recent = line_ts(line).is_some_and(|ts| ts >= cutoff.as_bytes());
-            if recent && raw_field(line, "kind").is_some_and(|k| kinds.iter().any(|w| w.as_bytes() == k)) {
+            if recent
+                && raw_field(line, b"\"kind\":\"").is_some_and(|k| kinds.iter().any(|w| w.as_bytes() == k))
+            {
                 events.extend(self.parse_line::<Event>(EVENTS, offset, line));
             }
             Ok(())
@@ -329,7 +331,7 @@ impl Hub {
                 return Ok(());
             }
             let wanted = contains(line, b"\"reply_to\":\"")
-                || (!named.is_empty() && raw_field(line, "id").is_some_and(|id| named.contains(id)));
+                || (!named.is_empty() && raw_field(line, b"\"id\":\"").is_some_and(|id| named.contains(id)));
             if wanted {
                 messages.extend(self.parse_line::<Message>(MESSAGES, offset, line));
             }
@@ -435,12 +437,12 @@ impl Stamp {
     }
 }
 
-/// The raw string value of `key` in a log line, without parsing it (the
-/// first occurrence: keys are sorted, and `"id"` and `"kind"` come before
-/// any free text in messages and events).
-fn raw_field<'a>(line: &'a [u8], key: &str) -> Option<&'a [u8]> {
-    let needle = format!("\"{key}\":\"");
-    let at = line.windows(needle.len()).position(|w| w == needle.as_bytes())? + needle.len();
+/// The raw string value after `key` (`b"\"id\":\""`) in a log line, without
+/// parsing it (the first occurrence: keys are sorted, and `"id"` and
+/// `"kind"` come before any free text in messages and events, which is
+/// escaped anyway).
+fn raw_field<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    let at = line.windows(key.len()).position(|w| w == key)? + key.len();
     let len = line[at..].iter().position(|b| *b == b'"')?;
     Some(&line[at..at + len])
 }

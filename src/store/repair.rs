@@ -437,7 +437,7 @@ fn check_plan(reg: &Registry, text: &str, now: Time, cfg: &Config, out: &mut Vec
     }
     let today = rules::today(now, cfg.zone).format("%Y-%m-%d").to_string();
     for (id, r) in &plan.reservations {
-        if let Some(d) = r.date.as_deref().filter(|d| !r.every_day && *d < today.as_str()) {
+        if let Some(d) = r.date.as_deref().filter(|d| *d < today.as_str()) {
             out.push(finding(
                 REGISTRY,
                 line(&format!("\"{id}\": {{")),

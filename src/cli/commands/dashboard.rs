@@ -7,7 +7,6 @@
 //! only this command and `coord mcp` start.
 
 use std::convert::Infallible;
-use std::ffi::OsString;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,23 +95,15 @@ type App = Arc<Shared>;
 
 /// A token nobody else can guess: 128 bits from the system's randomness.
 fn token() -> Result<String> {
-    use std::io::Read;
     let mut bytes = [0u8; 16];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
+    crate::core::ids::os_random_bytes(&mut bytes)
         .map_err(|e| failure(format!("cannot read /dev/urandom for the write token: {e}")))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Run coord in-process against the hub, as `session` when given.
 fn coord(hub: &Path, session: Option<&str>, args: &[&str]) -> (i32, crate::cli::ui::Captured) {
-    let mut argv: Vec<OsString> = vec!["coord".into(), "--hub".into(), hub.into()];
-    if let Some(s) = session {
-        argv.push("--session".into());
-        argv.push(s.into());
-    }
-    argv.extend(args.iter().map(OsString::from));
-    crate::cli::run_captured(argv)
+    crate::cli::run_as(Some(hub), session, args)
 }
 
 /// The page's snapshot as JSON: the state, its version, and what the page
@@ -492,11 +483,7 @@ async fn write(s: &Shared, q: &TokenQuery, headers: &HeaderMap, args: Vec<String
     .await;
     match run {
         Ok((code, out)) => {
-            let text = [out.stdout.trim(), out.stderr.trim()]
-                .into_iter()
-                .filter(|t| !t.is_empty())
-                .collect::<Vec<_>>()
-                .join("\n");
+            let text = out.text();
             let status = if code == 0 {
                 StatusCode::OK
             } else {

@@ -5,7 +5,6 @@
 //! holds the session: `start` binds it, and every later call acts as it.
 //! Nothing but the protocol reaches stdout.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -194,28 +193,13 @@ impl Server {
     /// Run `coord ARGS` in-process as this server's session.
     fn call(&self, args: Vec<String>) -> CallToolResult {
         let session = self.session.lock().map(|s| s.clone()).unwrap_or_default();
-        let mut argv: Vec<OsString> = vec!["coord".into()];
-        if let Some(hub) = &self.hub {
-            argv.push("--hub".into());
-            argv.push(hub.into());
-        }
-        if let Some(id) = session {
-            argv.push("--session".into());
-            argv.push(id.into());
-        }
-        argv.extend(args.into_iter().map(OsString::from));
-        let (code, out) = crate::cli::run_captured(argv);
-        let mut text = out.stdout.trim_end().to_string();
-        let status = out.stderr.trim_end();
-        if !status.is_empty() {
-            if !text.is_empty() {
-                text.push('\n');
-            }
-            text.push_str(status);
-        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out) = crate::cli::run_as(self.hub.as_deref(), session.as_deref(), &args);
+        let text = out.text();
         if code != 0 {
             let mut r = CallToolResult::error(vec![ContentBlock::text(text)]);
-            r.structured_content = Some(serde_json::json!({ "error": status, "exit_code": code }));
+            r.structured_content =
+                Some(serde_json::json!({ "error": out.stderr.trim_end(), "exit_code": code }));
             return r;
         }
         let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);

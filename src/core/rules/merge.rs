@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::core::model::{Claim, Escalation, LostHolder, Registry, Session};
-use crate::core::plan::{HandoffState, Plan, Updated};
+use crate::core::plan::{Plan, Updated};
 
 /// A deterministic order for two values of the same record: by their JSON.
 fn key_of<T: Serialize>(v: &T) -> String {
@@ -185,7 +185,7 @@ fn merge_plan(base: Option<&Plan>, ours: &Plan, theirs: &Plan) -> Plan {
             b.map(|b| &b.handoffs),
             &ours.handoffs,
             &theirs.handoffs,
-            |x, y| pick(x, y, |r| (r.state == HandoffState::Accepted, r.updated)).clone(),
+            |x, y| pick(x, y, |r| (r.accepted_by.is_some(), r.updated)).clone(),
         ),
         extra: merge_map(b.map(|b| &b.extra), &ours.extra, &theirs.extra, |x, y| {
             if key_of(x) >= key_of(y) {
@@ -290,14 +290,13 @@ mod tests {
             updated: t(at),
             ..Task::new("a", title, t("09:00:00"))
         };
-        let offer = |state: HandoffState, at: &str| Handoff {
-            accepted_by: None,
+        let offer = |accepted_by: Option<&str>, at: &str| Handoff {
+            accepted_by: accepted_by.map(str::to_string),
             created: t("09:00:00"),
             expires: t("10:00:00"),
             from: "a".into(),
             key: "task:x".into(),
             note: None,
-            state,
             to: "b".into(),
             updated: t(at),
             extra: Default::default(),
@@ -305,9 +304,7 @@ mod tests {
         let mut base = Registry::new();
         base.plan.tasks.insert("x".into(), task("old", "09:00:00"));
         base.plan.tasks.insert("gone".into(), task("gone", "09:00:00"));
-        base.plan
-            .handoffs
-            .insert("h".into(), offer(HandoffState::Offered, "09:00:00"));
+        base.plan.handoffs.insert("h".into(), offer(None, "09:00:00"));
         let mut ours = base.clone();
         let mut theirs = base.clone();
         ours.plan.tasks.insert("x".into(), task("ours", "09:30:00"));
@@ -316,11 +313,8 @@ mod tests {
         ours.plan.tasks.remove("gone");
         ours.plan
             .handoffs
-            .insert("h".into(), offer(HandoffState::Accepted, "09:05:00"));
-        theirs
-            .plan
-            .handoffs
-            .insert("h".into(), offer(HandoffState::Offered, "09:50:00"));
+            .insert("h".into(), offer(Some("b"), "09:05:00"));
+        theirs.plan.handoffs.insert("h".into(), offer(None, "09:50:00"));
         for (a, b) in [(&ours, &theirs), (&theirs, &ours)] {
             let m = merge_registry(Some(&base), a, b);
             assert_eq!(m.plan.tasks["x"].title, "ours");
@@ -329,7 +323,7 @@ mod tests {
                 !m.plan.tasks.contains_key("gone"),
                 "removed on one side, untouched on the other"
             );
-            assert_eq!(m.plan.handoffs["h"].state, HandoffState::Accepted);
+            assert_eq!(m.plan.handoffs["h"].accepted_by.as_deref(), Some("b"), "accepted");
         }
     }
 

@@ -240,11 +240,9 @@ pub fn window_on(r: &Reservation, date: NaiveDate, zone: FixedOffset) -> Option<
 
 /// The reservation's window that contains `now`, if it is on now.
 pub fn active_window(r: &Reservation, now: Time, zone: FixedOffset) -> Option<(Time, Time)> {
-    let today = today(now, zone);
-    let date = match (&r.date, r.every_day) {
-        (_, true) => today,
-        (Some(d), false) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?,
-        (None, false) => return None,
+    let date = match &r.date {
+        None => today(now, zone),
+        Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?,
     };
     window_on(r, date, zone).filter(|(from, to)| *from <= now && now < *to)
 }
@@ -252,7 +250,7 @@ pub fn active_window(r: &Reservation, now: Time, zone: FixedOffset) -> Option<(T
 /// Whether two reservations of one resource can be on at the same time: a
 /// daily one meets every date; the times of day overlap.
 pub fn overlap(a: &Reservation, b: &Reservation) -> bool {
-    let same_day = a.every_day || b.every_day || a.date == b.date;
+    let same_day = a.every_day() || b.every_day() || a.date == b.date;
     let (Some(af), Some(at), Some(bf), Some(bt)) =
         (minutes(&a.from), minutes(&a.to), minutes(&b.from), minutes(&b.to))
     else {
@@ -383,11 +381,10 @@ mod tests {
         assert_eq!(minutes("15:00"), Some(900));
         assert_eq!(minutes("24:00"), Some(1440));
         assert_eq!(minutes("24:01"), None);
-        let r = |from: &str, to: &str, date: Option<&str>, daily: bool| Reservation {
+        let r = |from: &str, to: &str, date: Option<&str>| Reservation {
             after: vec![],
             created: t("2026-03-02T09:00:00Z"),
             date: date.map(str::to_string),
-            every_day: daily,
             from: from.into(),
             holder: "a".into(),
             note: None,
@@ -396,11 +393,11 @@ mod tests {
             updated: t("2026-03-02T09:00:00Z"),
             extra: Default::default(),
         };
-        let a = r("15:00", "18:00", Some("2026-03-02"), false);
-        assert!(overlap(&a, &r("17:00", "19:00", Some("2026-03-02"), false)));
-        assert!(!overlap(&a, &r("18:00", "21:00", Some("2026-03-02"), false)));
-        assert!(!overlap(&a, &r("15:00", "18:00", Some("2026-03-03"), false)));
-        assert!(overlap(&a, &r("16:00", "16:30", None, true)));
+        let a = r("15:00", "18:00", Some("2026-03-02"));
+        assert!(overlap(&a, &r("17:00", "19:00", Some("2026-03-02"))));
+        assert!(!overlap(&a, &r("18:00", "21:00", Some("2026-03-02"))));
+        assert!(!overlap(&a, &r("15:00", "18:00", Some("2026-03-03"))));
+        assert!(overlap(&a, &r("16:00", "16:30", None)));
         // In +02:00, 15:00-18:00 is 13:00-16:00 UTC.
         let z = parse_zone("+02:00").unwrap();
         assert_eq!(active_window(&a, t("2026-03-02T12:59:59Z"), z), None);
@@ -409,7 +406,7 @@ mod tests {
             Some((t("2026-03-02T13:00:00Z"), t("2026-03-02T16:00:00Z")))
         );
         assert_eq!(active_window(&a, t("2026-03-02T16:00:00Z"), z), None);
-        let daily = r("09:00", "10:00", None, true);
+        let daily = r("09:00", "10:00", None);
         assert!(active_window(&daily, t("2026-04-10T07:30:00Z"), z).is_some());
     }
 

@@ -108,6 +108,23 @@ pub fn body(value: &str, max_bytes: usize) -> Result<(), CoordError> {
 }
 
 /// A claim type: one lowercase word.
+/// Ids of tasks, milestones, gates and resources: a short plain word.
+pub fn plain_id(what: &str, id: &str) -> Result<(), CoordError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !id.starts_with(['-', '.']);
+    if ok {
+        Ok(())
+    } else {
+        Err(usage(format!(
+            "{what} {id:?} is not an id coord accepts; use 1 to 64 letters, digits, '.', '_' or '-' (not first)"
+        )))
+    }
+}
+
 pub fn claim_type(t: &str) -> Result<(), CoordError> {
     let ok = !t.is_empty()
         && t.len() <= 32
