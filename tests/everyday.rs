@@ -193,17 +193,23 @@ fn mistakes_agents_make_are_caught_with_the_fix() {
 }
 
 #[test]
-fn doctor_says_how_to_restore_a_broken_file_from_git() {
+fn a_broken_registry_names_doctor_and_doctor_says_what_can_be_done() {
     let hub = Hub::new();
+    hub.run(&["start", "--name", "alice"]).ok();
     std::fs::write(hub.dir.join("REGISTRY.json"), "{ broken").unwrap();
     let out = hub.run(&["status"]).code(5).one_error_line();
     assert!(
-        out.stderr.contains("git -C ") && out.stderr.contains("checkout -- REGISTRY.json"),
+        out.stderr.contains("REGISTRY.json line 1 is corrupt") && out.stderr.contains("`coord doctor`"),
         "{}",
         out.stderr
     );
-    let out = hub.run(&["doctor"]).code(5);
-    assert!(out.stdout.contains("checkout -- REGISTRY.json"), "{}", out.stdout);
+    // No sync and no backup yet: doctor says so and what a human can do.
+    let out = hub.run(&["doctor", "--fix"]).code(5);
+    assert!(out.stdout.contains("no good copy is kept here"), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(hub.dir.join("REGISTRY.json")).unwrap(),
+        "{ broken"
+    );
 }
 
 #[test]

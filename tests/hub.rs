@@ -18,8 +18,8 @@ fn init_creates_every_file_and_is_idempotent() {
     }
     assert!(hub.read(".gitignore").lines().any(|l| l == ".lock"));
     assert!(hub.read(".gitignore").lines().any(|l| l == ".bindings.json"));
-    assert!(hub.read(".gitattributes").contains("MESSAGES.jsonl merge=union"));
-    assert!(hub.read(".gitattributes").contains("EVENTS.jsonl merge=union"));
+    assert!(hub.read(".gitattributes").contains("MESSAGES.jsonl merge=coord"));
+    assert!(hub.read(".gitattributes").contains("EVENTS.jsonl merge=coord"));
     assert_eq!(hub.registry()["schema"], 1);
     // Every setting is written, commented, at its default.
     let toml = hub.read("coord.toml");
@@ -35,7 +35,7 @@ fn init_creates_every_file_and_is_idempotent() {
         "durability",
         "lock_timeout",
     ] {
-        assert!(toml.contains(&format!("\n{key} = ")), "coord.toml lacks {key}");
+        assert!(toml.contains(&format!("\n# {key} = ")), "coord.toml lacks {key}");
     }
     assert!(toml.lines().filter(|l| l.starts_with('#')).count() >= 10);
 

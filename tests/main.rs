@@ -27,3 +27,4 @@ mod security;
 mod sessions;
 mod stress;
 mod sync;
+mod sync_hostile;

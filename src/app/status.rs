@@ -60,6 +60,16 @@ pub fn status_in(ctx: &Ctx, reg: &Registry, now: Time, req: &StatusRequest) -> R
     };
     let mut alerts = messages::escalation_alerts(reg, now);
     alerts.extend(claims::claim_alerts(reg, now, cfg));
+    if !cfg.overrides.is_empty() {
+        alerts.push(Alert {
+            kind: "settings_override",
+            target: None,
+            text: format!(
+                "this clone's hub coord.toml sets {} other than the team's coord.toml",
+                cfg.overrides.join(", ")
+            ),
+        });
+    }
     // Gone and ended sessions collapse to counts: status must not grow
     // with everyone who ever worked here.
     let (shown, hidden): (Vec<_>, Vec<_>) = sessions(reg, now, cfg, true)

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::brief::{gather, render};
 use super::Ctx;
 use crate::core::error::Result;
-use crate::store::Synced;
+use crate::store::{SyncPlan, Synced};
 
 #[derive(Debug, Clone, Default)]
 pub struct SyncRequest {
@@ -13,6 +13,8 @@ pub struct SyncRequest {
     pub remote: Option<String>,
     /// Default: `sync.branch` in coord.toml (`coord`).
     pub branch: Option<String>,
+    /// Remote commits whose state is not taken (a broken or hostile push).
+    pub skip: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -30,8 +32,14 @@ pub fn sync(ctx: &Ctx, req: &SyncRequest) -> Result<SyncReport> {
     crate::core::rules::validate::text("branch", &branch, 100)?;
     let now = ctx.now();
     let since = ctx.hub.config.brief_since;
-    let synced = ctx.hub.sync(&remote, &branch, &|hub, reg| {
-        Ok(render(&gather(hub, reg, now, since)?))
-    })?;
+    let plan = SyncPlan {
+        remote: &remote,
+        branch: &branch,
+        skip: &req.skip,
+        now,
+    };
+    let synced = ctx
+        .hub
+        .sync(&plan, &|hub, reg| Ok(render(&gather(hub, reg, now, since)?)))?;
     Ok(SyncReport { synced })
 }

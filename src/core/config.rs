@@ -1,6 +1,10 @@
-//! coord.toml: the hub's settings. Every key has a default, written out with
-//! a comment by `coord init`; a missing key takes its default, a bad value is
-//! a hub problem (exit 5) naming the file.
+//! coord.toml: the settings. Every key has a default. Two files may set
+//! keys: the team's `coord.toml` at the top of the repository (committed, so
+//! code review governs it) and the hub's own `coord.toml` (this clone's,
+//! written by `coord init` with every key commented out), whose keys
+//! override the team's. Neither travels through `coord sync`: settings that
+//! govern safety and authority are never a peer's to change. A missing key
+//! takes its default, a bad value is a hub problem (exit 5) naming the file.
 
 use std::path::Path;
 
@@ -13,76 +17,79 @@ use crate::core::error::{hub, CoordError, Result};
 pub const FILE: &str = "coord.toml";
 
 /// The file `coord init` writes: every setting at its default, explained.
-pub const DEFAULT_TOML: &str = r#"# coord settings for this hub. Every key is shown at its default;
-# change a value here, or delete the line to go back to the default.
+pub const DEFAULT_TOML: &str = r#"# coord settings for this clone. Every key is shown, commented out, at its
+# default. The team's settings are in coord.toml at the top of the
+# repository (committed, so code review governs them); a key set here
+# overrides the team's value for this clone only (`coord status` says so).
+# Settings never travel through `coord sync`.
 
 [liveness]
 # A session with no sign of life for this long is shown as stale.
-stale_after = "30m"
+# stale_after = "30m"
 # After this long it is gone: its claims lapse and anyone may take them.
-gone_after = "2h"
+# gone_after = "2h"
 
 [claims]
 # How long a claim lasts when neither --hours nor --for is given: "lease"
 # (as long as its holder is live), or a length such as "2h".
-default_for = "lease"
+# default_for = "lease"
 # The longest claim anyone may take or renew in one go.
-max_for = "24h"
+# max_for = "24h"
 
 [messages]
 # Largest message body, in bytes.
-max_body = 65536
+# max_body = 65536
 
 [brief]
 # How far back CURRENT_STATE.md looks when --since is not given.
-since = "24h"
+# since = "24h"
 # At most this many recent messages and activity lines are listed; the rest
 # are counted, so the page stays readable however long the logs grow.
-max_messages = 30
-max_events = 60
+# max_messages = 30
+# max_events = 60
 # The sessions and claims tables list at most this many rows each.
-max_rows = 100
+# max_rows = 100
 
 [roles]
 # Sessions with one of these roles may resolve any escalation.
-lead = ["lead"]
+# lead = ["lead"]
 
 [time]
 # Times read from the hub more than this far in the future are not trusted:
 # the next change brings them back to now (a skewed or hostile clock).
-max_skew = "10m"
+# max_skew = "10m"
 # The zone reservations are written and shown in: "UTC", or a fixed offset
 # such as "+02:00" (no daylight-saving rules).
-zone = "UTC"
+# zone = "UTC"
 
 [prune]
 # `coord prune` and `coord archive` act on what is older than this.
-older_than = "30d"
+# older_than = "30d"
 # Prune on every change (ended and gone sessions, released claims).
-auto = false
+# auto = false
 
 [sync]
 # The branch `coord sync` carries the hub on, in every clone and the remote.
-branch = "coord"
+# branch = "coord"
 
 [hooks]
 # `coord hook pre-tool-use` also denies an agent's edits to files its session
 # has not claimed (naming the `coord claim file PATH` to run).
-require_claim = false
+# require_claim = false
 
 [limits]
 # The hub refuses to grow past these (one hostile or runaway writer must not
 # make every command slow for everyone).
-sessions = 10000
-claims = 100000
+# sessions = 10000
+# claims = 100000
 
 [storage]
 # "full": fsync every file and its folder (survives power loss).
 # "normal": fsync files, not folders. "none": leave it to the OS
 # (survives coord being killed, not the machine losing power).
-durability = "full"
+# durability = "full"
 # How long a command waits for another coord to finish with the hub (exit 6).
-lock_timeout = "10s"
+# lock_timeout = "10s"
 "#;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +124,8 @@ pub struct Config {
     pub require_claim: bool,
     pub durability: Durability,
     pub lock_timeout: std::time::Duration,
+    /// Keys this clone's file sets to a value other than the team file's.
+    pub overrides: Vec<String>,
 }
 
 impl Default for Config {
@@ -144,6 +153,7 @@ impl Default for Config {
             require_claim: false,
             durability: Durability::Full,
             lock_timeout: std::time::Duration::from_secs(10),
+            overrides: Vec::new(),
         }
     }
 }
@@ -240,21 +250,42 @@ struct RawStorage {
 }
 
 impl Config {
-    /// Settings from the bytes of `coord.toml` at `path` (for messages);
-    /// `None` (no file) means all defaults.
+    /// Settings from the bytes of one `coord.toml` at `path` (for
+    /// messages); `None` (no file) means all defaults.
     pub fn from_file(path: &Path, bytes: Option<Vec<u8>>) -> Result<Config> {
-        let Some(bytes) = bytes else {
-            return Ok(Config::default());
+        Self::layered(None, bytes.map(|b| (path, b)))
+    }
+
+    /// Settings from the team's file, then this clone's file over it (each
+    /// key the clone's file sets wins). Each file must be valid on its own;
+    /// an error names the file and line.
+    pub fn layered(team: Option<(&Path, Vec<u8>)>, local: Option<(&Path, Vec<u8>)>) -> Result<Config> {
+        let read = |path: &Path, bytes: Vec<u8>| -> Result<toml::Table> {
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                hub(format!(
+                    "{} line {} is not valid UTF-8; fix or delete the file",
+                    path.display(),
+                    upto.iter().filter(|b| **b == b'\n').count() + 1
+                ))
+            })?;
+            Self::parse_text(&text).map_err(|e| hub(format!("{}: {e}", path.display())))?;
+            toml::from_str(&text).map_err(|e| hub(format!("{}: {}", path.display(), e.message())))
         };
-        let text = String::from_utf8(bytes).map_err(|e| {
-            let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            hub(format!(
-                "{} line {} is not valid UTF-8; fix or delete the file",
-                path.display(),
-                upto.iter().filter(|b| **b == b'\n').count() + 1
-            ))
-        })?;
-        Self::parse(&text).map_err(|e| hub(format!("{}: {}", path.display(), e.message)))
+        let team = team.map(|(p, b)| read(p, b)).transpose()?;
+        let local = local.map(|(p, b)| read(p, b)).transpose()?;
+        let (merged, overrides) = match (team, local) {
+            (None, None) => return Ok(Config::default()),
+            (Some(t), None) => (t, Vec::new()),
+            (None, Some(l)) => (l, Vec::new()),
+            (Some(t), Some(l)) => overlay(t, l),
+        };
+        let raw: RawFile = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| hub(e.message().to_string()))?;
+        let mut c = Self::from_raw(raw).map_err(hub)?;
+        c.overrides = overrides;
+        Ok(c)
     }
 
     /// Parse settings text; the error (a hub error, without the file's
@@ -274,6 +305,10 @@ impl Config {
                 None => format!("{first}; fix it or delete the line to use the default"),
             }
         })?;
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawFile) -> std::result::Result<Config, String> {
         let mut c = Config::default();
         let dur =
             |key: &str, v: &Option<String>, into: &mut chrono::Duration| -> std::result::Result<(), String> {
@@ -396,9 +431,52 @@ impl Config {
     }
 }
 
+/// `top` over `base`, section by section; the keys `top` sets to another
+/// value than `base` does (`section.key`).
+fn overlay(mut base: toml::Table, top: toml::Table) -> (toml::Table, Vec<String>) {
+    let mut overrides = Vec::new();
+    for (section, value) in top {
+        match (base.get_mut(&section), value) {
+            (Some(toml::Value::Table(into)), toml::Value::Table(keys)) => {
+                for (key, v) in keys {
+                    if into.get(&key).is_some_and(|old| *old != v) {
+                        overrides.push(format!("{section}.{key}"));
+                    }
+                    into.insert(key, v);
+                }
+            }
+            (_, value) => {
+                base.insert(section, value);
+            }
+        }
+    }
+    (base, overrides)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clone_file_overrides_the_team_file_key_by_key_and_says_which() {
+        let team = "[hooks]\nrequire_claim = true\n[roles]\nlead = [\"lead\", \"owner\"]\n";
+        let local = "[hooks]\nrequire_claim = false\n[liveness]\nstale_after = \"10m\"\n";
+        let p = Path::new("coord.toml");
+        let c = Config::layered(Some((p, team.into())), Some((p, local.into()))).unwrap();
+        assert!(!c.require_claim);
+        assert_eq!(c.lead_roles, ["lead", "owner"]);
+        assert_eq!(c.stale_after, chrono::Duration::minutes(10));
+        assert_eq!(c.overrides, ["hooks.require_claim"]);
+        let c = Config::layered(Some((p, team.into())), Some((p, DEFAULT_TOML.into()))).unwrap();
+        assert!(c.require_claim, "the commented template overrides nothing");
+        assert!(c.overrides.is_empty());
+        let e = Config::layered(
+            Some((Path::new("team.toml"), b"[hooks]\nrequire_claim = 3\n".to_vec())),
+            None,
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("team.toml: line 2"), "{}", e.message);
+    }
 
     #[test]
     fn default_file_parses_to_defaults() {

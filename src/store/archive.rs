@@ -30,7 +30,7 @@ pub struct Archived {
 
 impl Hub {
     /// The archive folder, which must be a real folder when it exists.
-    fn archive_dir(&self) -> Result<std::path::PathBuf> {
+    pub(super) fn archive_dir(&self) -> Result<std::path::PathBuf> {
         let dir = self.path(ARCHIVE_DIR);
         match std::fs::symlink_metadata(&dir) {
             Ok(m) if !m.is_dir() || m.file_type().is_symlink() => Err(hub(format!(
@@ -50,9 +50,9 @@ impl Hub {
                 .flatten()
                 .map(|e| e.path())
                 .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with(&format!("{stem}-")) && n.ends_with(".jsonl"))
+                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                        n.starts_with(&format!("{stem}-")) && super::incoming::archive_name(n)
+                    })
                 })
                 .collect(),
             Err(_) => Vec::new(),

@@ -205,35 +205,29 @@ pub(super) fn open_log(path: &Path) -> Result<Option<File>> {
     open_read(path)
 }
 
-/// Parse a whole JSON file; the error names the file, line and column.
+/// Parse a whole JSON file; the error names the file, line and column, and
+/// how to get a good copy back.
 pub(super) fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T> {
+    let remedy = if path.file_name().is_some_and(|n| n == super::REGISTRY) {
+        "run `coord doctor` to see how to put back its last good copy"
+    } else {
+        "it is this machine's alone: delete it, and sessions bind again at their next `coord start`"
+    };
     if let Err(e) = std::str::from_utf8(bytes) {
         let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
         return Err(hub(format!(
-            "{} line {line} is not valid UTF-8; it was left untouched: restore the last committed version with `{}`",
+            "{} line {line} is not valid UTF-8; it was left untouched: {remedy}",
             path.display(),
-            git_restore(path)
         )));
     }
     serde_json::from_slice(bytes).map_err(|e| {
         hub(format!(
-            "{} line {} is corrupt ({}); it was left untouched: restore the last committed version with `{}`",
+            "{} line {} is corrupt ({}); it was left untouched: {remedy}",
             path.display(),
             e.line(),
             e.to_string().split(" at line").next().unwrap_or("invalid JSON"),
-            git_restore(path)
         ))
     })
-}
-
-/// The git command that restores a hub file's last committed version.
-pub(super) fn git_restore(path: &Path) -> String {
-    let dir = path.parent().map(|d| d.display().to_string()).unwrap_or_default();
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    crate::core::text::shell_line(&["git", "-C", &dir, "checkout", "--", &name])
 }
 
 /// Lines read from a log, starting at byte `start`.

@@ -39,28 +39,38 @@ pub(crate) fn run(mut c: Command, what: &str) -> Result<String> {
 }
 
 /// Run git with `input` on stdin.
-pub(crate) fn run_with(mut c: Command, input: &[u8], what: &str) -> Result<String> {
+pub(crate) fn run_with(c: Command, input: &[u8], what: &str) -> Result<String> {
+    run_raw(c, input, what).map(|out| String::from_utf8_lossy(&out).trim().to_string())
+}
+
+/// Run git with `input` on stdin; its stdout as bytes.
+pub(crate) fn run_raw(mut c: Command, input: &[u8], what: &str) -> Result<Vec<u8>> {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = c
         .spawn()
         .map_err(|e| failure(format!("cannot run git to {what}: {e}; is git installed?")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(input)
-            .map_err(|e| failure(format!("cannot feed git to {what}: {e}")))?;
-    }
+    // Fed from a thread: git may fill its stdout pipe before it has read
+    // all of its input (cat-file --batch answers as it reads).
+    let feeder = child.stdin.take().map(|mut stdin| {
+        let input = input.to_vec();
+        std::thread::spawn(move || stdin.write_all(&input))
+    });
     let out = child
         .wait_with_output()
         .map_err(|e| failure(format!("git could not {what}: {e}")))?;
+    let fed = feeder.map(|f| f.join());
     if !out.status.success() {
         return Err(failure(format!(
             "git could not {what}: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    if let Some(Ok(Err(e))) = fed {
+        return Err(failure(format!("cannot feed git to {what}: {e}")));
+    }
+    Ok(out.stdout)
 }
 
 /// The top of the work tree `dir` is in.

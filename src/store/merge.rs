@@ -1,7 +1,10 @@
 //! The git merge driver: `coord merge-driver %O %A %B %P` merges two
 //! versions of a hub file (with their base) record by record and writes the
 //! result over "ours", as git expects. REGISTRY.json goes through the
-//! registry merge; the logs through the union by id in (time, id) order.
+//! registry merge; the logs (and archive files) through the union by id in
+//! (time, id) order, the same bytes whichever side is ours. Only the hub's
+//! own file names are merged, and a registry that doctor would refuse (on
+//! either side) is not: git then leaves the conflict for a human.
 //! Also registering the driver in a clone's git config (git cannot commit
 //! driver definitions, and an undefined driver falls back to a line merge
 //! with conflict markers).
@@ -10,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::fsio;
+use crate::core::clock::Time;
 use crate::core::error::{failure, hub, CoordError, Result};
 use crate::core::model::{sorted_json_pretty, Registry};
 use crate::core::rules::merge::{merge_log, merge_registry};
@@ -20,14 +24,18 @@ enum Kind {
     Log,
 }
 
+/// A hub data name, on the hub branch (`REGISTRY.json`) or in a work tree
+/// that tracks the old in-tree hub (`coordination/REGISTRY.json`).
 fn kind_of(path: &str) -> Option<Kind> {
-    let name = Path::new(path).file_name()?.to_str()?;
-    if name == super::REGISTRY {
-        Some(Kind::Registry)
-    } else if name.ends_with(".jsonl") {
-        Some(Kind::Log)
-    } else {
+    let rel = path
+        .strip_prefix(&format!("{}/", super::DIR_NAME))
+        .unwrap_or(path);
+    if !super::incoming::data_name(rel) {
         None
+    } else if rel == super::REGISTRY {
+        Some(Kind::Registry)
+    } else {
+        Some(Kind::Log)
     }
 }
 
@@ -36,7 +44,19 @@ fn read(path: &Path) -> Result<String> {
     String::from_utf8(bytes).map_err(|_| hub(format!("{} is not UTF-8 text", path.display())))
 }
 
-fn registry(path: &Path, text: &str) -> Result<Registry> {
+/// A registry fit to merge: parsed, and nothing doctor would refuse.
+fn registry(path: &Path, text: &str, now: Time, skew: chrono::Duration) -> Result<Registry> {
+    if let Some(f) = super::repair::registry_problems(text.as_bytes(), now, skew)
+        .into_iter()
+        .next()
+    {
+        let at = f.line.map(|l| format!(" line {l}")).unwrap_or_default();
+        return Err(hub(format!(
+            "{}{at} is not a registry coord merges ({}); resolve this file by hand",
+            path.display(),
+            crate::core::text::sanitize(&f.problem, false)
+        )));
+    }
     serde_json::from_str(text).map_err(|e| {
         hub(format!(
             "{} is not a registry ({e}); merge it by hand",
@@ -47,19 +67,26 @@ fn registry(path: &Path, text: &str) -> Result<Registry> {
 
 /// Merge `ours` and `theirs` (with `base`) for the hub file named `name`,
 /// writing the result over `ours`.
-pub fn merge_files(base: &Path, ours: &Path, theirs: &Path, name: &str) -> Result<()> {
+pub fn merge_files(base: &Path, ours: &Path, theirs: &Path, name: &str, now: Time) -> Result<()> {
     let kind = kind_of(name).ok_or_else(|| {
         failure(format!(
-            "{name} is not a file coord merges (REGISTRY.json and the .jsonl logs are); merge it by hand"
+            "{:?} is not a file coord merges (REGISTRY.json, MESSAGES.jsonl, EVENTS.jsonl and archive/ are); merge it by hand",
+            crate::core::text::sanitize(name, false)
         ))
     })?;
+    let skew = crate::core::config::Config::default().max_skew;
     let (a, b) = (read(ours)?, read(theirs)?);
     let merged = match kind {
         Kind::Registry => {
             // A missing or empty base (a file both sides added) is no base.
+            // A base coord would refuse is no base (the merge keeps both sides' records).
             let base_text = read(base).ok().filter(|t| !t.trim().is_empty());
-            let base = base_text.as_deref().map(|t| registry(base, t)).transpose()?;
-            let m = merge_registry(base.as_ref(), &registry(ours, &a)?, &registry(theirs, &b)?);
+            let base = base_text.and_then(|t| registry(base, &t, now, skew).ok());
+            let m = merge_registry(
+                base.as_ref(),
+                &registry(ours, &a, now, skew)?,
+                &registry(theirs, &b, now, skew)?,
+            );
             sorted_json_pretty(&m) + "\n"
         }
         Kind::Log => merge_log(&a, &b),
@@ -74,17 +101,12 @@ pub fn merge_files(base: &Path, ours: &Path, theirs: &Path, name: &str) -> Resul
     )
 }
 
-/// The repository a hub folder is in, when it is in one.
+/// The repository a hub folder is in, when it is in one: its work tree's
+/// top, or for the live hub inside the git directory (`.git/coord/`, where
+/// git has no work tree) the common git directory, where `git config`
+/// works the same.
 pub fn repository_of(dir: &Path) -> Option<std::path::PathBuf> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--show-toplevel"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    super::git::work_tree(dir).or_else(|| super::git::require_repo(dir).ok())
 }
 
 /// The driver line git runs.

@@ -22,6 +22,7 @@ mod archive;
 mod discover;
 mod fsio;
 pub mod git;
+mod incoming;
 mod lock;
 mod logs;
 pub mod merge;
@@ -44,7 +45,7 @@ pub use archive::{Archived, ARCHIVE_DIR};
 pub use discover::{common_dir, locate, LIVE_DIR};
 pub use logs::{Tail, Unread};
 pub use repair::{Finding, Repair};
-pub use sync::{Flow, Synced};
+pub use sync::{Flow, SyncPlan, Synced};
 pub use tx::Tx;
 
 pub const DIR_NAME: &str = "coordination";
@@ -59,7 +60,7 @@ const BINDINGS: &str = ".bindings.json";
 const GITIGNORE: &str =
     "# coord: machine-local files, never shared through git\n.lock\n.bindings.json\n.*.tmp\n*.bak\n";
 const GITATTRIBUTES: &str =
-    "# coord: the registry merges record by record through coord's merge driver\n# (registered by `coord init`); the append-only logs keep both sides' lines\nREGISTRY.json merge=coord\nMESSAGES.jsonl merge=union\nEVENTS.jsonl merge=union\narchive/*.jsonl merge=union\n";
+    "# coord: every hub file merges record by record through coord's merge\n# driver (registered by `coord init` and `coord sync`)\nREGISTRY.json merge=coord\nMESSAGES.jsonl merge=coord\nEVENTS.jsonl merge=coord\narchive/*.jsonl merge=coord\n";
 
 /// Told, with a sentence, when a lock wait lasts more than a moment.
 type WaitNotice = Box<dyn Fn(&str)>;
@@ -242,7 +243,36 @@ impl Hub {
 
 fn read_settings(dir: &Path) -> Result<Config> {
     let path = dir.join(crate::core::config::FILE);
-    Config::from_file(&path, fsio::read_optional(&path)?)
+    let team = team_settings(dir);
+    let team = match &team {
+        Some(p) => fsio::read_optional(p)?.map(|b| (p.as_path(), b)),
+        None => None,
+    };
+    Config::layered(team, fsio::read_optional(&path)?.map(|b| (path.as_path(), b)))
+}
+
+/// The team's settings file for the hub in `dir`: `coord.toml` at the top of
+/// the repository's main work tree (the hub is `.git/coord/` there), or
+/// beside a `coordination/` hub. A hub elsewhere (`--hub`) has none.
+pub fn team_settings(dir: &Path) -> Option<PathBuf> {
+    let top = match live_top(dir) {
+        Some(top) => top,
+        None => dir
+            .parent()
+            .filter(|_| dir.file_name().is_some_and(|n| n == DIR_NAME))?
+            .to_path_buf(),
+    };
+    Some(top.join(crate::core::config::FILE))
+}
+
+/// The main work tree's top, for the live hub `<top>/.git/coord`.
+fn live_top(dir: &Path) -> Option<PathBuf> {
+    let git = dir.parent()?;
+    if dir.file_name()? == LIVE_DIR && git.file_name()? == ".git" {
+        git.parent().map(Path::to_path_buf)
+    } else {
+        None
+    }
 }
 
 /// Every file a new hub gets, with its initial text.

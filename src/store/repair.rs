@@ -37,9 +37,6 @@ pub struct Repair {
     pub backups: Vec<String>,
 }
 
-/// How far ahead of `now` a timestamp may be before it counts as skewed.
-const SKEW_SECS: i64 = 300;
-
 impl Hub {
     /// Check every hub file under the lock; with `fix`, repair what is safe
     /// (under the exclusive lock) and check again.
@@ -132,7 +129,7 @@ fn finding(file: &str, line: Option<usize>, problem: String, fixable: bool) -> F
 /// Every finding, read-only.
 fn check(hub: &Hub, now: Time) -> Vec<Finding> {
     let mut out = Vec::new();
-    let skew = now + chrono::Duration::seconds(SKEW_SECS);
+    let skew = now + hub.config.max_skew;
     for name in [
         REGISTRY,
         MESSAGES,
@@ -158,7 +155,7 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
             out.push(finding(
                 name,
                 None,
-                format!("{name} is {what}; coord never follows or writes through it: delete it and restore the file (`git checkout -- {name}`)"),
+                format!("{name} is {what}; coord never follows or writes through it: delete it, then run `coord doctor --fix` (it puts back the registry's last good copy and recreates the other files)"),
                 false,
             ));
         }
@@ -166,18 +163,26 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
     for (name, _) in hub.missing_files() {
         out.push(finding(name, None, format!("{name} is missing"), true));
     }
-    if let Some(top) = super::git::work_tree(&hub.dir) {
-        let rel = hub
+    // The old in-tree hub still tracked on the code branch: the hub itself
+    // (old layout), or a stale copy beside the live one in `.git/coord/`.
+    let tracked_hub = match super::git::work_tree(&hub.dir) {
+        Some(top) => hub
             .dir
             .strip_prefix(&top)
             .ok()
             .and_then(|p| p.to_str())
-            .unwrap_or("");
-        if !rel.is_empty() && super::git::tracked(&top, rel) {
+            .filter(|rel| !rel.is_empty())
+            .map(|rel| (top.clone(), rel.to_string(), "the hub")),
+        None => {
+            super::live_top(&hub.dir).map(|top| (top, super::DIR_NAME.to_string(), "an old copy of the hub"))
+        }
+    };
+    if let Some((top, rel, what)) = tracked_hub {
+        if super::git::tracked(&top, &rel) {
             out.push(finding(
-                REGISTRY,
+                &format!("{rel}/"),
                 None,
-                format!("the hub ({rel}/) is tracked on the code branch, so checkout, stash, reset and pull can roll it back; run `coord init` to move it into the git directory"),
+                format!("{what} ({rel}/) is tracked on the code branch, so checkout, stash, reset and pull can roll it back or mistake it for the live hub; run `coord init` to move it into the git directory and untrack it"),
                 false,
             ));
         }
@@ -219,6 +224,7 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
         Err(problem) => out.push(finding(REGISTRY, problem.0, problem.1, false)),
         Ok((reg, text)) => {
             check_contents(&reg, &text, &mut out);
+            check_times(&reg, &text, skew, &mut out);
             check_plan(&reg, &text, now, &hub.config, &mut out);
             let line = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
             for (key, c) in &reg.claims {
@@ -228,33 +234,6 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
                             REGISTRY,
                             line(&format!("\"{key}\"")),
                             format!("claim {key} is held by unknown session {h}"),
-                            true,
-                        ));
-                    }
-                }
-                // An expiry in the future is normal; a start in the future is a skewed clock.
-                if let Some(since) = c.since.filter(|t| *t > skew) {
-                    out.push(finding(
-                        REGISTRY,
-                        line(&format!("\"{key}\"")),
-                        format!(
-                            "claim {key} has since {} in the future (a skewed clock)",
-                            format_time(since)
-                        ),
-                        true,
-                    ));
-                }
-            }
-            for (id, s) in &reg.sessions {
-                for (what, t) in [("last_seen", s.last_seen), ("started", s.started)] {
-                    if t > skew {
-                        out.push(finding(
-                            REGISTRY,
-                            line(&format!("\"{id}\": {{")),
-                            format!(
-                                "session {id} has {what} {} in the future (a skewed clock)",
-                                format_time(t)
-                            ),
                             true,
                         ));
                     }
@@ -270,6 +249,7 @@ fn check(hub: &Hub, now: Time) -> Vec<Finding> {
             }
         }
     }
+    offer_restore(hub, now, &mut out);
     out
 }
 
@@ -283,7 +263,7 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
         out.push(finding(
             REGISTRY,
             line("\"schema\""),
-            format!("schema {} is not one this coord knows (1 to {SCHEMA}); restore the file from git or upgrade coord", reg.schema),
+            format!("schema {} is not one this coord knows (1 to {SCHEMA}); restore the last good copy or upgrade coord", reg.schema),
             false,
         ));
     }
@@ -309,7 +289,7 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
             out.push(finding(
                 REGISTRY,
                 at(),
-                format!("claim key {key} does not match its record ({expected}); restore the file from git"),
+                format!("claim key {key} does not match its record ({expected})"),
                 false,
             ));
         }
@@ -320,7 +300,7 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
             out.push(finding(
                 REGISTRY,
                 at(),
-                format!("claim {key} has a type or name coord would refuse (hidden characters, or a path outside the repository); restore the file from git"),
+                format!("claim {key} has a type or name coord would refuse (hidden characters, or a path outside the repository)"),
                 false,
             ));
         }
@@ -329,6 +309,14 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
                 REGISTRY,
                 at(),
                 format!("claim {key} has an exhausted fencing token ({})", c.token),
+                false,
+            ));
+        }
+        if c.token == 0 {
+            out.push(finding(
+                REGISTRY,
+                at(),
+                format!("claim {key} has fencing token 0, which coord never issues (tokens start at 1)"),
                 false,
             ));
         }
@@ -347,7 +335,7 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
             out.push(finding(
                 REGISTRY,
                 at(),
-                format!("session id {id:?} is not one coord would accept; restore the file from git"),
+                format!("session id {id:?} is not one coord would accept"),
                 false,
             ));
         }
@@ -371,11 +359,77 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
             out.push(finding(
                 REGISTRY,
                 line(&format!("\"{id}\"")),
-                format!("escalation {id} has fields with control or invisible characters; restore the file from git"),
+                format!("escalation {id} has fields with control or invisible characters"),
                 false,
             ));
         }
     }
+}
+
+/// Times further ahead than `skew` (a clock that is wrong, or a record made
+/// to win every merge).
+fn check_times(reg: &Registry, text: &str, skew: Time, out: &mut Vec<Finding>) {
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).map(|i| i + 1);
+    for (key, c) in &reg.claims {
+        // An expiry in the future is normal; a start in the future is a skewed clock.
+        if let Some(since) = c.since.filter(|t| *t > skew) {
+            out.push(finding(
+                REGISTRY,
+                line(&format!("\"{key}\"")),
+                format!(
+                    "claim {key} has since {} in the future (a skewed clock)",
+                    format_time(since)
+                ),
+                true,
+            ));
+        }
+    }
+    for (id, s) in &reg.sessions {
+        for (what, t) in [("last_seen", s.last_seen), ("started", s.started)] {
+            if t > skew {
+                out.push(finding(
+                    REGISTRY,
+                    line(&format!("\"{id}\": {{")),
+                    format!(
+                        "session {id} has {what} {} in the future (a skewed clock)",
+                        format_time(t)
+                    ),
+                    true,
+                ));
+            }
+        }
+    }
+}
+
+/// What makes a registry unfit to take from a peer or to push to one: it
+/// is not UTF-8, does not parse, or says what doctor reports as broken
+/// (schema, duplicate keys, claim keys, names coord would refuse, tokens out
+/// of range, times beyond the skew limit). Empty when it is fit.
+pub(super) fn registry_problems(bytes: &[u8], now: Time, max_skew: chrono::Duration) -> Vec<Finding> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            return vec![finding(REGISTRY, Some(line), "is not valid UTF-8".into(), false)];
+        }
+    };
+    let reg = match serde_json::from_str::<Registry>(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let why = e.to_string();
+            let why = why.split(" at line").next().unwrap_or("invalid JSON");
+            return vec![finding(
+                REGISTRY,
+                Some(e.line()),
+                format!("does not parse ({why})"),
+                false,
+            )];
+        }
+    };
+    let mut out = Vec::new();
+    check_contents(&reg, text, &mut out);
+    check_times(&reg, text, now + max_skew, &mut out);
+    out
 }
 
 /// The plan's loose ends: dependencies on tasks or gates that do not
@@ -583,7 +637,7 @@ fn parse_record(log: &str, line: &[u8]) -> Result<(String, Time), String> {
 fn read_registry(hub: &Hub) -> Result<(Registry, String), (Option<usize>, String)> {
     let bytes = match hub.read_bytes(REGISTRY) {
         Ok(Some(b)) => b,
-        Ok(None) => return Err((None, "is missing; restore it from git or run `coord init`".into())),
+        Ok(None) => return Err((None, "is missing".into())),
         Err(e) => return Err((None, e.message)),
     };
     let text = String::from_utf8(bytes).map_err(|e| {
@@ -592,24 +646,73 @@ fn read_registry(hub: &Hub) -> Result<(Registry, String), (Option<usize>, String
             .filter(|b| **b == b'\n')
             .count()
             + 1;
-        (
-            Some(line),
-            format!(
-                "not valid UTF-8; restore the last committed version with `{}`",
-                fsio::git_restore(&hub.path(REGISTRY))
-            ),
-        )
+        (Some(line), "is not valid UTF-8".to_string())
     })?;
-    let reg = serde_json::from_str::<Registry>(&text).map_err(|e| {
-        (
-            Some(e.line()),
-            format!(
-                "does not parse ({e}); restore the last committed version with `{}`",
-                fsio::git_restore(&hub.path(REGISTRY))
-            ),
-        )
-    })?;
+    let reg = serde_json::from_str::<Registry>(&text)
+        .map_err(|e| (Some(e.line()), format!("does not parse ({e})")))?;
     Ok((reg, text))
+}
+
+/// The last good copy of the registry, and where it is from: the hub
+/// branch's (the last `coord sync`), else the newest backup doctor made
+/// that is fit. Read as a peer's would be: only the registry blob, checked.
+fn last_good(hub: &Hub, now: Time) -> Option<(String, Vec<u8>)> {
+    let fit = |bytes: &[u8]| {
+        registry_problems(bytes, now, hub.config.max_skew)
+            .iter()
+            .all(|f| f.fixable)
+    };
+    let branch = &hub.config.sync_branch;
+    let from_branch = super::git::require_repo(&hub.dir).ok().and_then(|repo| {
+        let commit = super::sync::rev(&repo, &format!("refs/heads/{branch}")).ok()??;
+        let mut files = super::incoming::read_hub(&repo, &commit).ok()?.files;
+        let bytes = files.remove(REGISTRY).filter(|b| fit(b))?;
+        Some((
+            format!("the {branch} branch at {}", &commit[..commit.len().min(12)]),
+            bytes,
+        ))
+    });
+    from_branch.or_else(|| {
+        let mut backups: Vec<_> = std::fs::read_dir(&hub.dir)
+            .ok()?
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|n| n.starts_with(&format!("{REGISTRY}.")) && n.ends_with(".bak"))
+            .collect();
+        backups.sort();
+        backups.into_iter().rev().find_map(|name| {
+            let bytes = hub.read_bytes(&name).ok()??;
+            fit(&bytes).then(|| (format!("the backup {name}"), bytes))
+        })
+    })
+}
+
+/// Registry findings that only a restore can mend become fixable when a
+/// good copy exists, and say where it is from; otherwise they say what a
+/// human can do.
+fn offer_restore(hub: &Hub, now: Time, out: &mut [Finding]) {
+    let broken = |f: &Finding| f.file == REGISTRY && !f.fixable;
+    if !out.iter().any(broken) {
+        return;
+    }
+    let good = last_good(hub, now);
+    for f in out.iter_mut().filter(|f| broken(f)) {
+        match &good {
+            Some((from, _)) => {
+                f.fixable = true;
+                f.problem = format!(
+                    "{}; --fix puts back the last good copy ({from}), keeping this one as a backup",
+                    f.problem
+                );
+            }
+            None => {
+                f.problem = format!(
+                    "{}; no good copy is kept here (no sync yet, no backup): fix it by hand, or move it aside and run `coord init` for an empty registry (the logs are kept)",
+                    f.problem
+                );
+            }
+        }
+    }
 }
 
 /// Repair what is safe; return the backups made.
@@ -620,6 +723,20 @@ fn repair(hub: &Hub, now: Time) -> Result<Vec<String>> {
         backups.push(hub.backup(name, &stamp)?);
         Ok(())
     };
+    let bytes = hub.read_bytes(REGISTRY).ok().flatten();
+    let unfit = bytes.as_deref().is_none_or(|b| {
+        registry_problems(b, now, hub.config.max_skew)
+            .iter()
+            .any(|f| !f.fixable)
+    });
+    if unfit {
+        if let Some((_, good)) = last_good(hub, now) {
+            if bytes.is_some() {
+                backup(REGISTRY)?;
+            }
+            hub.write_atomic(REGISTRY, &good)?;
+        }
+    }
     for (name, text) in hub.missing_files() {
         hub.write_atomic(name, text.as_bytes())?;
     }

@@ -2,33 +2,35 @@
 //! of its own (`coord`), built with plumbing only (hash-object, mktree,
 //! commit-tree, update-ref, fetch, push): HEAD, the index, the work tree and
 //! the user's branches are never touched, and code history gets no
-//! coordination commits. Under the hub lock: commit the local hub, fetch the
-//! remote branch, merge record by record (with the common ancestor), write
-//! the result into the live hub, commit it with both parents, push; a
+//! coordination commits. Under the hub lock: check the local hub (a broken
+//! one is never pushed), commit it, fetch the remote branch, take from it
+//! only the hub's data and check it as doctor would (see `incoming`), merge
+//! record by record (with the common ancestor), write the result into the
+//! live hub, regenerate the briefing here, commit with both parents, push; a
 //! rejected push (someone pushed meanwhile) is retried a few times.
+//!
+//! The only ref moved here is `refs/heads/BRANCH` (and the remote's copy of
+//! it under `refs/coord/remotes/`), and only when it is a hub branch; the
+//! branch name comes from this clone's settings or `--branch`, never from a
+//! peer. Settings never travel: the branch carries the data, the briefing
+//! and coord's merge attributes.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::archive::ARCHIVE_DIR;
 use super::git::{git, run, run_with};
-use super::{fsio, Hub, EVENTS, MESSAGES, REGISTRY, STATE};
-use crate::core::error::{failure, hub, Result};
+use super::incoming::{data_name, read_hub, Files, Incoming};
+use super::repair::registry_problems;
+use super::{fsio, Hub, EVENTS, GITATTRIBUTES, MESSAGES, REGISTRY, STATE};
+use crate::core::clock::Time;
+use crate::core::error::{failure, hub, usage, CoordError, Result};
 use crate::core::model::{sorted_json_pretty, Cursor, Message, Registry};
 use crate::core::rules::merge::{merge_log, merge_registry};
-
-/// The hub's shared files: what the branch carries. Machine-local files
-/// (the lock, the bindings) never travel.
-const SHARED: [&str; 6] = [
-    REGISTRY,
-    MESSAGES,
-    EVENTS,
-    STATE,
-    crate::core::config::FILE,
-    ".gitattributes",
-];
+use crate::core::text::{command_line, shell_line};
 
 /// How many times a rejected push is retried after merging again.
 const RETRIES: usize = 3;
@@ -54,15 +56,31 @@ pub struct Synced {
     pub commit: String,
     /// Pushes rejected (someone pushed meanwhile) and retried.
     pub retries: usize,
+    /// Entries of the remote's hub commit that are not hub data and were
+    /// left out (sanitised names), and log lines that were not records.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }
 
-/// The hub's files as a map from path (relative to the hub) to bytes.
-type Files = BTreeMap<String, Vec<u8>>;
+/// What one sync is asked to do.
+pub struct SyncPlan<'a> {
+    pub remote: &'a str,
+    pub branch: &'a str,
+    /// Commits of the remote branch whose state is not taken (`--skip`).
+    pub skip: &'a [String],
+    pub now: Time,
+}
+
+/// A commit abbreviated for a sentence.
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
 
 impl Hub {
-    fn shared_files(&self) -> Result<Files> {
+    /// The hub's shared data as it is on disk.
+    fn data_files(&self) -> Result<Files> {
         let mut files = Files::new();
-        for name in SHARED {
+        for name in [REGISTRY, MESSAGES, EVENTS] {
             if let Some(bytes) = fsio::read_optional(&self.path(name))? {
                 files.insert(name.to_string(), bytes);
             }
@@ -82,37 +100,124 @@ impl Hub {
         Ok(files)
     }
 
-    /// Replace the live hub's shared files with `files` (the lock is held).
+    /// Write `files` into the live hub (the lock is held): only the hub's
+    /// data names, each replaced atomically (a random temporary name created
+    /// exclusively, then renamed), the archive folder made here and never
+    /// followed if it is a link.
     fn write_files(&self, files: &Files) -> Result<()> {
         for (name, bytes) in files {
-            let path = self.path(name);
-            let dir = path.parent().unwrap_or(&self.dir).to_path_buf();
-            if name.starts_with(ARCHIVE_DIR) {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| crate::core::error::CoordError::io("create", &dir, e))?;
+            if !data_name(name) {
+                return Err(failure(format!(
+                    "refused to write {name:?} into the hub: not a hub file (a bug in coord)"
+                )));
             }
-            let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let (dir, file) = match name.split_once('/') {
+                Some((_, file)) => {
+                    let dir = self.archive_dir()?;
+                    if !dir.exists() {
+                        std::fs::DirBuilder::new()
+                            .mode(0o755)
+                            .create(&dir)
+                            .map_err(|e| CoordError::io("create", &dir, e))?;
+                    }
+                    (dir, file)
+                }
+                None => (self.dir.clone(), name.as_str()),
+            };
             fsio::write_atomic(&dir, file, bytes, self.config.durability)?;
         }
         Ok(())
     }
 
-    /// Sync with `remote`'s `branch`. `brief` renders the briefing of a
-    /// merged registry (the git host shows it on the branch).
-    pub fn sync(
+    /// The first thing that makes `files` unfit to push or to take.
+    fn unfit(&self, files: &Files, now: Time) -> Option<super::Finding> {
+        match files.get(REGISTRY) {
+            None => Some(super::Finding {
+                file: REGISTRY.to_string(),
+                line: None,
+                problem: "is missing".to_string(),
+                fixable: false,
+            }),
+            Some(bytes) => registry_problems(bytes, now, self.config.max_skew)
+                .into_iter()
+                .next(),
+        }
+    }
+
+    /// The hub state a remote commit stands for: its data, checked. A
+    /// skipped commit stands for what its parents stand for (their union).
+    fn state_of(
         &self,
-        remote: &str,
-        branch: &str,
-        brief: &dyn Fn(&Hub, &Registry) -> Result<String>,
-    ) -> Result<Synced> {
+        repo: &Path,
+        commit: &str,
+        plan: &SyncPlan,
+        skip: &BTreeSet<String>,
+    ) -> Result<Incoming> {
+        let (remote, branch) = (plan.remote, plan.branch);
+        if skip.contains(commit) {
+            let mut c = git(repo);
+            c.args(["rev-list", "--parents", "-n", "1", commit]);
+            let line = run(c, "read a hub commit's parents")?;
+            let mut out = Incoming {
+                files: Files::new(),
+                ignored: Vec::new(),
+                dropped_lines: 0,
+            };
+            for parent in line.split_whitespace().skip(1) {
+                let s = self.state_of(repo, parent, plan, skip)?;
+                out.files = merge_files(None, &out.files, &s.files)?.0;
+                out.ignored.extend(s.ignored);
+                out.dropped_lines += s.dropped_lines;
+            }
+            return Ok(out);
+        }
+        let got = read_hub(repo, commit)?;
+        if !got.files.contains_key(REGISTRY) {
+            return Err(foreign(remote, branch, commit));
+        }
+        if let Some(f) = self.unfit(&got.files, plan.now) {
+            let at = f.line.map(|l| format!(" line {l}")).unwrap_or_default();
+            return Err(hub(format!(
+                "{remote}/{branch} at {} brings a {}{at} that coord refuses ({}); nothing was changed here",
+                short(commit),
+                f.file,
+                crate::core::text::sanitize(&f.problem, false)
+            ))
+            .hint(format!(
+                "skip that commit (its state is not taken, the branch moves past it): `{}`",
+                command_line(&["sync", "--remote", remote, "--skip", short(commit)])
+            ))
+            .hint("ask whoever pushed it to run `coord doctor`"));
+        }
+        Ok(got)
+    }
+
+    /// Sync with the remote's hub branch. `brief` renders the briefing of a
+    /// merged registry (the git host shows it on the branch).
+    pub fn sync(&self, plan: &SyncPlan, brief: &dyn Fn(&Hub, &Registry) -> Result<String>) -> Result<Synced> {
+        let (remote, branch) = (plan.remote, plan.branch);
         let repo = super::git::require_repo(&self.dir)?;
         let mut check = git(&repo);
-        check.args(["remote", "get-url", remote]);
+        check.args(["remote", "get-url", "--", remote]);
         run(check, "find the remote").map_err(|_| {
-            hub(format!("this clone has no git remote {remote:?}")).hint(format!(
-                "add one with `git remote add {remote} URL`, or pass --remote NAME"
+            hub(format!(
+                "this clone has no git remote {:?}",
+                crate::core::text::sanitize(remote, false)
+            ))
+            .hint(format!(
+                "add one with `{}`, or pass --remote NAME",
+                shell_line(&["git", "remote", "add", remote, "URL"])
             ))
         })?;
+        check_branch(&repo, branch)?;
+        for s in plan.skip {
+            if s.len() < 4 || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(usage(format!(
+                    "--skip {:?} is not a commit id; give the one sync named",
+                    crate::core::text::sanitize(s, false)
+                )));
+            }
+        }
         // git must know how to merge the registry (a manual `git merge` of
         // the hub branch, a clone that still tracks the old in-tree hub).
         if !super::merge::driver_registered(&repo) {
@@ -121,97 +226,126 @@ impl Hub {
         let local_ref = format!("refs/heads/{branch}");
         let remote_ref = format!("refs/coord/remotes/{remote}/{branch}");
         let _lock = self.lock(true)?;
-        let before = self.shared_files()?;
-        let mut commit = commit_files(
-            &repo,
-            &self.dir,
-            &before,
-            rev(&repo, &local_ref)?.as_deref(),
-            "coord: local hub",
-        )?;
+        let before = self.data_files()?;
+        if let Some(f) = self.unfit(&before, plan.now) {
+            let at = f.line.map(|l| format!(" line {l}")).unwrap_or_default();
+            return Err(hub(format!(
+                "this clone's hub is broken ({}{at}: {}), so it is not synced: nothing was pushed or taken",
+                self.path(&f.file).display(),
+                crate::core::text::sanitize(&f.problem, false)
+            ))
+            .hint("run `coord doctor` to see what is wrong, then `coord doctor --fix`"));
+        }
+        let parent = rev(&repo, &local_ref)?;
+        if let Some(p) = &parent {
+            if !read_hub(&repo, p)?.files.contains_key(REGISTRY) {
+                return Err(hub(format!(
+                    "the branch {branch:?} here is not a hub branch (its last commit has no {REGISTRY}: code?); sync moves only a hub branch, so nothing was changed"
+                ))
+                .hint("pick the hub's branch with `coord sync --branch NAME` or sync.branch in this clone's coord.toml"));
+            }
+        }
+        let mut commit = self.commit_local(&repo, &before, parent.as_deref())?;
         let mut files = before.clone();
         let mut retries = 0;
+        let mut ignored: Vec<String> = Vec::new();
         let (mut incoming, mut outgoing, mut arbitrated) = (Flow::default(), Flow::default(), 0);
         loop {
             let mut fetch = git(&repo);
-            fetch.args(["fetch", "-q", remote, &format!("+{local_ref}:{remote_ref}")]);
+            // An empty refmap: git updates no remote-tracking ref of its own.
+            fetch.args([
+                "fetch",
+                "-q",
+                "--no-tags",
+                "--refmap=",
+                "--",
+                remote,
+                &format!("+{local_ref}:{remote_ref}"),
+            ]);
             let theirs = match run(fetch, "fetch") {
                 Ok(_) => rev(&repo, &remote_ref)?,
                 Err(e) if e.message.contains("couldn't find remote ref") => None,
                 Err(e) => {
                     return Err(e.hint(format!(
-                        "nothing was lost: the hub is as it was; check the network and `git remote -v`, then run `coord sync --remote {remote}` again"
+                        "nothing was lost: the hub is as it was; check the network and `git remote -v`, then run `{}` again",
+                        command_line(&["sync", "--remote", remote])
                     )))
                 }
             };
-            if let Some(theirs) = theirs.as_ref().filter(|t| **t != commit) {
-                if ancestor(&repo, &commit, theirs) {
-                    // Fast forward: theirs already has everything ours has.
-                    let remote_files = read_commit(&repo, theirs)?;
-                    if !remote_files.contains_key(REGISTRY) {
-                        return Err(foreign(remote, branch));
-                    }
-                    incoming = flow(&files, &remote_files);
-                    files = remote_files;
-                    commit = theirs.clone();
-                } else if !ancestor(&repo, theirs, &commit) {
-                    let remote_files = read_commit(&repo, theirs)?;
-                    if !remote_files.contains_key(REGISTRY) {
-                        return Err(foreign(remote, branch));
-                    }
-                    let base = merge_base(&repo, &commit, theirs)?
-                        .map(|b| read_commit(&repo, &b))
-                        .transpose()?;
-                    let (mut merged, lost) = merge_files(base.as_ref(), &files, &remote_files)?;
-                    // The briefing of the merged hub, for the git host.
-                    self.write_files(&merged)?;
-                    if let Some(reg) = registry_of(&merged)? {
-                        let page = brief(self, &reg)?.into_bytes();
-                        fsio::write_atomic(&self.dir, STATE, &page, self.config.durability)?;
-                        merged.insert(STATE.to_string(), page);
-                    }
-                    incoming = flow(&files, &merged);
-                    outgoing = flow(&remote_files, &merged);
-                    arbitrated += lost;
-                    files = merged;
-                    let tree = write_tree(&repo, &self.dir, &files)?;
-                    let mut c = git(&repo);
-                    c.args([
-                        "commit-tree",
-                        &tree,
-                        "-p",
-                        &commit,
-                        "-p",
-                        theirs,
-                        "-m",
-                        "coord: merged hubs",
-                    ]);
-                    commit = run(c, "commit the merged hub")?;
-                } else {
-                    outgoing = flow(&read_commit(&repo, theirs)?, &files);
+            let skip = resolve_skips(&repo, plan.skip, remote)?;
+            match theirs.as_ref().filter(|t| **t != commit) {
+                Some(theirs) if ancestor(&repo, theirs, &commit) => {
+                    // We are ahead: theirs has nothing we lack.
+                    outgoing = flow(&read_hub(&repo, theirs)?.files, &files);
                 }
-            } else if theirs.is_none() {
-                outgoing = flow(&Files::new(), &files);
+                Some(theirs) => {
+                    let got = self.state_of(&repo, theirs, plan, &skip)?;
+                    ignored = summarise(&got);
+                    if ancestor(&repo, &commit, theirs) && !skip.contains(theirs.as_str()) {
+                        // Fast forward: theirs already has everything ours has.
+                        incoming = flow(&files, &got.files);
+                        files = got.files;
+                        commit = theirs.clone();
+                    } else {
+                        // The common ancestor, when it is a state coord takes.
+                        let base = merge_base(&repo, &commit, theirs)?
+                            .and_then(|b| self.state_of(&repo, &b, plan, &skip).ok())
+                            .map(|s| s.files);
+                        let (merged, lost) = merge_files(base.as_ref(), &files, &got.files)?;
+                        incoming = flow(&files, &merged);
+                        outgoing = flow(&got.files, &merged);
+                        arbitrated += lost;
+                        files = merged;
+                        self.write_files(&files)?;
+                        self.write_briefing(&files, brief)?;
+                        let tree = self.tree(&repo, &files)?.0;
+                        let mut c = git(&repo);
+                        c.args([
+                            "commit-tree",
+                            &tree,
+                            "-p",
+                            &commit,
+                            "-p",
+                            theirs,
+                            "-m",
+                            "coord: merged hubs",
+                        ]);
+                        commit = run(c, "commit the merged hub")?;
+                    }
+                }
+                None if theirs.is_none() => outgoing = flow(&Files::new(), &files),
+                None => {}
             }
             if files != before {
                 self.write_files(&files)?;
+                self.write_briefing(&files, brief)?;
             }
             let mut update = git(&repo);
             update.args(["update-ref", &local_ref, &commit]);
             run(update, "move the hub branch")?;
             let mut push = git(&repo);
-            push.args(["push", "-q", remote, &format!("{commit}:{local_ref}")]);
+            push.args(["push", "-q", "--", remote, &format!("{commit}:{local_ref}")]);
             match run(push, "push") {
                 Ok(_) => break,
-                Err(e) if retries < RETRIES && (e.message.contains("rejected") || e.message.contains("fetch first")) => {
+                Err(e)
+                    if retries < RETRIES
+                        && (e.message.contains("rejected") || e.message.contains("fetch first")) =>
+                {
                     retries += 1;
                 }
                 Err(e) => {
                     return Err(e.hint(format!(
-                        "the merged hub is saved here and on {local_ref}; run `coord sync --remote {remote}` again to push it"
+                        "the merged hub is saved here and on {local_ref}; run `{}` again to push it",
+                        command_line(&["sync", "--remote", remote])
                     )))
                 }
             }
+        }
+        if !ignored.is_empty() {
+            self.warn(format!(
+                "left out of {remote}/{branch}, which only a hub's data may come from: {}",
+                ignored.join(", ")
+            ));
         }
         Ok(Synced {
             remote: remote.to_string(),
@@ -221,20 +355,154 @@ impl Hub {
             arbitrated,
             commit,
             retries,
+            ignored,
         })
+    }
+
+    /// The briefing of the state in `files`, written here (never a peer's).
+    fn write_briefing(&self, files: &Files, brief: &dyn Fn(&Hub, &Registry) -> Result<String>) -> Result<()> {
+        if let Some(reg) = registry_of(files)? {
+            let page = brief(self, &reg)?;
+            fsio::write_atomic(&self.dir, STATE, page.as_bytes(), self.config.durability)?;
+        }
+        Ok(())
+    }
+
+    /// A tree of the hub's data as it is on disk (`files` names it), with
+    /// the briefing and coord's merge attributes; and the data's blobs. One
+    /// `git hash-object --stdin-paths` hashes the files; git stores only
+    /// blobs it does not have yet.
+    fn tree(&self, repo: &Path, files: &Files) -> Result<(String, Files)> {
+        let mut names: Vec<&str> = files.keys().map(String::as_str).collect();
+        if self.path(STATE).is_file() {
+            names.push(STATE);
+        }
+        let paths: String = names
+            .iter()
+            .map(|n| format!("{}\n", self.path(n).display()))
+            .collect();
+        let mut c = git(repo);
+        // Fast compression: the logs are tens of megabytes, stored whole at each
+        // change; git packs them tighter later (gc) anyway.
+        c.args([
+            "-c",
+            "core.looseCompression=1",
+            "hash-object",
+            "-w",
+            "--stdin-paths",
+        ]);
+        let blobs = run_with(c, paths.as_bytes(), "store the hub files")?;
+        let mut c = git(repo);
+        c.args(["hash-object", "-w", "--stdin"]);
+        let attributes = run_with(c, GITATTRIBUTES.as_bytes(), "store the hub's attributes")?;
+        let mut top = format!("100644 blob {attributes}\t.gitattributes\n");
+        let mut archive = String::new();
+        let mut data = Files::new();
+        for (name, blob) in names.into_iter().zip(blobs.lines()) {
+            if name != STATE {
+                data.insert(name.to_string(), blob.as_bytes().to_vec());
+            }
+            match name.split_once('/') {
+                Some((_, file)) => archive.push_str(&format!("100644 blob {blob}\t{file}\n")),
+                None => top.push_str(&format!("100644 blob {blob}\t{name}\n")),
+            }
+        }
+        if !archive.is_empty() {
+            let mut c = git(repo);
+            c.arg("mktree");
+            let tree = run_with(c, archive.as_bytes(), "store the archive folder")?;
+            top.push_str(&format!("040000 tree {tree}\t{ARCHIVE_DIR}\n"));
+        }
+        let mut c = git(repo);
+        c.arg("mktree");
+        Ok((run_with(c, top.as_bytes(), "store the hub")?, data))
+    }
+
+    /// A commit of the local hub on top of `parent`, or `parent` itself when
+    /// its data is the same (the briefing alone changes with the clock).
+    fn commit_local(&self, repo: &Path, files: &Files, parent: Option<&str>) -> Result<String> {
+        let (tree, blobs) = self.tree(repo, files)?;
+        if let Some(p) = parent {
+            if super::incoming::data_blobs(repo, p)? == blobs {
+                return Ok(p.to_string());
+            }
+        }
+        let mut c = git(repo);
+        c.args(["commit-tree", &tree, "-m", "coord: local hub"]);
+        if let Some(p) = parent {
+            c.args(["-p", p]);
+        }
+        run(c, "commit the hub")
     }
 }
 
-fn foreign(remote: &str, branch: &str) -> crate::core::error::CoordError {
-    hub(format!(
-        "{remote}'s branch {branch} is not a coord hub (it has no {REGISTRY}); nothing was changed"
-    ))
-    .hint("pick another branch with `sync.branch` in coord.toml, or pass --branch NAME")
+/// The branch must be a name git takes, and not one checked out in any
+/// work tree of this clone (sync would move it under the user's feet).
+fn check_branch(repo: &Path, branch: &str) -> Result<()> {
+    let mut c = git(repo);
+    c.args(["check-ref-format", &format!("refs/heads/{branch}")]);
+    if branch.starts_with('-') || run(c, "check the branch name").is_err() {
+        return Err(usage(format!(
+            "{:?} is not a branch name git accepts; pass --branch NAME",
+            crate::core::text::sanitize(branch, false)
+        )));
+    }
+    let mut c = git(repo);
+    c.args(["worktree", "list", "--porcelain"]);
+    let listing = run(c, "list the work trees").unwrap_or_default();
+    let wanted = format!("branch refs/heads/{branch}");
+    if listing.lines().any(|l| l == wanted) {
+        return Err(hub(format!(
+            "the branch {branch:?} is checked out here: it holds code, not the hub, so sync leaves it alone and nothing was changed"
+        ))
+        .hint("sync the hub on a branch of its own: `coord sync --branch coord` or sync.branch in this clone's coord.toml"));
+    }
+    Ok(())
 }
 
-fn rev(repo: &Path, name: &str) -> Result<Option<String>> {
+/// The full ids of the commits named by `--skip`.
+fn resolve_skips(repo: &Path, skip: &[String], remote: &str) -> Result<BTreeSet<String>> {
+    skip.iter()
+        .map(|s| {
+            rev(repo, s)?.ok_or_else(|| {
+                usage(format!(
+                    "--skip {s} names no commit fetched from {remote}; give the commit sync named"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The entries left out of a remote state, for one warning.
+fn summarise(got: &Incoming) -> Vec<String> {
+    let mut out: Vec<String> = got.ignored.iter().take(8).cloned().collect();
+    if got.ignored.len() > 8 {
+        out.push(format!("and {} more", got.ignored.len() - 8));
+    }
+    if got.dropped_lines > 0 {
+        out.push(format!("{} log lines that are not records", got.dropped_lines));
+    }
+    out
+}
+
+fn foreign(remote: &str, branch: &str, commit: &str) -> CoordError {
+    hub(format!(
+        "{remote}'s branch {branch} is not a coord hub (its commit {} has no {REGISTRY} file); nothing was changed",
+        short(commit)
+    ))
+    .hint("pick another branch with `sync.branch` in this clone's coord.toml, or pass --branch NAME")
+}
+
+/// A ref or commit id, resolved to a commit.
+pub(super) fn rev(repo: &Path, name: &str) -> Result<Option<String>> {
     let mut c = git(repo);
-    c.args(["rev-parse", "-q", "--verify", &format!("{name}^{{commit}}")]);
+    c.args([
+        "rev-parse",
+        "-q",
+        "--verify",
+        "--end-of-options",
+        &format!("{name}^{{commit}}"),
+    ]);
     Ok(run(c, "read a ref").ok().filter(|s| !s.is_empty()))
 }
 
@@ -248,98 +516,6 @@ fn merge_base(repo: &Path, a: &str, b: &str) -> Result<Option<String>> {
     let mut c = git(repo);
     c.args(["merge-base", a, b]);
     Ok(run(c, "find the common ancestor").ok().filter(|s| !s.is_empty()))
-}
-
-/// Every file of a hub commit.
-fn read_commit(repo: &Path, commit: &str) -> Result<Files> {
-    let mut c = git(repo);
-    c.args(["ls-tree", "-r", "--name-only", commit]);
-    let names = run(c, "list the hub commit")?;
-    let mut files = Files::new();
-    for name in names.lines().filter(|n| !n.is_empty()) {
-        let mut c = git(repo);
-        c.args(["cat-file", "blob", &format!("{commit}:{name}")]);
-        let out = c
-            .output()
-            .map_err(|e| failure(format!("cannot run git to read {name}: {e}")))?;
-        if out.status.success() {
-            files.insert(name.to_string(), out.stdout);
-        }
-    }
-    Ok(files)
-}
-
-/// A tree of the hub's files as they are on disk in `dir` (one level of
-/// subfolders: archive/). One `git hash-object --stdin-paths` hashes them
-/// all; git stores only blobs it does not have yet.
-fn write_tree(repo: &Path, dir: &Path, files: &Files) -> Result<String> {
-    let names: Vec<&String> = files.keys().collect();
-    let paths: String = names
-        .iter()
-        .map(|n| format!("{}\n", dir.join(n).display()))
-        .collect();
-    let mut c = git(repo);
-    // Fast compression: the logs are tens of megabytes, stored whole at each
-    // change; git packs them tighter later (gc) anyway.
-    c.args([
-        "-c",
-        "core.looseCompression=1",
-        "hash-object",
-        "-w",
-        "--stdin-paths",
-    ]);
-    let blobs = run_with(c, paths.as_bytes(), "store the hub files")?;
-    let mut top = String::new();
-    let mut sub: BTreeMap<&str, String> = BTreeMap::new();
-    for (name, blob) in names.into_iter().zip(blobs.lines()) {
-        match name.split_once('/') {
-            Some((dir, file)) => sub
-                .entry(dir)
-                .or_default()
-                .push_str(&format!("100644 blob {blob}\t{file}\n")),
-            None => top.push_str(&format!("100644 blob {blob}\t{name}\n")),
-        }
-    }
-    for (dir, listing) in sub {
-        let tree = run_with(
-            {
-                let mut c = git(repo);
-                c.arg("mktree");
-                c
-            },
-            listing.as_bytes(),
-            "store the archive folder",
-        )?;
-        top.push_str(&format!("040000 tree {tree}\t{dir}\n"));
-    }
-    let mut c = git(repo);
-    c.arg("mktree");
-    run_with(c, top.as_bytes(), "store the hub")
-}
-
-/// A commit of `files` on top of `parent`, or `parent` itself when nothing
-/// changed since.
-fn commit_files(
-    repo: &Path,
-    dir: &Path,
-    files: &Files,
-    parent: Option<&str>,
-    message: &str,
-) -> Result<String> {
-    let tree = write_tree(repo, dir, files)?;
-    if let Some(p) = parent {
-        let mut c = git(repo);
-        c.args(["rev-parse", &format!("{p}^{{tree}}")]);
-        if run(c, "read the last hub commit")? == tree {
-            return Ok(p.to_string());
-        }
-    }
-    let mut c = git(repo);
-    c.args(["commit-tree", &tree, "-m", message]);
-    if let Some(p) = parent {
-        c.args(["-p", p]);
-    }
-    run(c, "commit the hub")
 }
 
 fn text(files: &Files, name: &str) -> String {
@@ -375,21 +551,11 @@ fn ids(log: &str) -> BTreeSet<String> {
 fn merge_files(base: Option<&Files>, ours: &Files, theirs: &Files) -> Result<(Files, usize)> {
     let mut out = Files::new();
     let names: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
-    for name in names {
-        let merged = if name == MESSAGES || name == EVENTS || name.starts_with(ARCHIVE_DIR) {
-            merge_log(&text(ours, name), &text(theirs, name)).into_bytes()
-        } else {
-            // Settings and attributes: the side that changed them wins;
-            // both changed: ours (the local settings stay in force).
-            let was = base.and_then(|b| b.get(name));
-            match (ours.get(name), theirs.get(name)) {
-                (Some(a), Some(b)) if was == Some(a) => b.clone(),
-                (Some(a), _) => a.clone(),
-                (None, Some(b)) => b.clone(),
-                (None, None) => continue,
-            }
-        };
-        out.insert(name.clone(), merged);
+    for name in names.into_iter().filter(|n| *n != REGISTRY) {
+        out.insert(
+            name.clone(),
+            merge_log(&text(ours, name), &text(theirs, name)).into_bytes(),
+        );
     }
     let base_reg = base.map(registry_of).transpose()?.flatten();
     let (a, b) = (

@@ -21,7 +21,8 @@ pub struct Args {
 }
 
 pub fn run(ui: &Ui, args: &Args) -> Result<()> {
-    merge_files(&args.base, &args.ours, &args.theirs, &args.path)?;
+    let now = crate::cli::env::clock()?.now();
+    merge_files(&args.base, &args.ours, &args.theirs, &args.path, now)?;
     ui.status(&format!("merged {} record by record", args.path));
     Ok(())
 }

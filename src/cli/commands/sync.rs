@@ -15,6 +15,9 @@ pub struct Args {
     /// The branch the hub travels on (default: sync.branch in coord.toml, coord)
     #[arg(long, value_name = "NAME")]
     pub branch: Option<String>,
+    /// Do not take the state of this remote commit (one sync refused, naming it); repeatable
+    #[arg(long, value_name = "COMMIT")]
+    pub skip: Vec<String>,
 }
 
 fn words(f: &Flow) -> String {
@@ -30,6 +33,7 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
         &SyncRequest {
             remote: args.remote.clone(),
             branch: args.branch.clone(),
+            skip: args.skip.clone(),
         },
     )?;
     if ui.report(&report)? {
