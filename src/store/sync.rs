@@ -176,9 +176,9 @@ impl Hub {
             return Err(foreign(remote, branch, commit));
         }
         if let Some(f) = self.unfit(&got.files, plan.now) {
-            let at = f.line.map(|l| format!(" line {l}")).unwrap_or_default();
+            let at = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
             return Err(hub(format!(
-                "{remote}/{branch} at {} brings a {}{at} that coord refuses ({}); nothing was changed here",
+                "{remote}/{branch} at {} brings a {} that coord refuses{at}: {}; nothing was changed here",
                 short(commit),
                 f.file,
                 crate::core::text::sanitize(&f.problem, false)
