@@ -238,7 +238,7 @@ impl Hub {
         }
         let parent = rev(&repo, &local_ref)?;
         if let Some(p) = &parent {
-            if !read_hub(&repo, p)?.files.contains_key(REGISTRY) {
+            if !super::incoming::data_blobs(&repo, p)?.contains_key(REGISTRY) {
                 return Err(hub(format!(
                     "the branch {branch:?} here is not a hub branch (its last commit has no {REGISTRY}: code?); sync moves only a hub branch, so nothing was changed"
                 ))
