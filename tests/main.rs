@@ -28,3 +28,4 @@ mod sessions;
 mod stress;
 mod sync;
 mod sync_hostile;
+mod sync_scale;

@@ -28,8 +28,10 @@ use super::repair::registry_problems;
 use super::{fsio, Hub, EVENTS, GITATTRIBUTES, MESSAGES, REGISTRY, STATE};
 use crate::core::clock::Time;
 use crate::core::error::{failure, hub, usage, CoordError, Result};
-use crate::core::model::{sorted_json_pretty, Cursor, Message, Registry};
+use crate::core::model::{sorted_json, sorted_json_pretty, Registry};
+use crate::core::rules::claims::losers_told;
 use crate::core::rules::merge::{merge_log, merge_registry};
+use crate::core::rules::reads::{merge_reads, Line, Side};
 use crate::core::text::{command_line, shell_line};
 
 /// How many times a rejected push is retried after merging again.
@@ -165,7 +167,7 @@ impl Hub {
             };
             for parent in line.split_whitespace().skip(1) {
                 let s = self.state_of(repo, parent, plan, skip)?;
-                out.files = merge_files(None, &out.files, &s.files)?.0;
+                out.files = merge_files(None, &out.files, &s.files, plan.now)?.0;
                 out.ignored.extend(s.ignored);
                 out.dropped_lines += s.dropped_lines;
             }
@@ -291,7 +293,7 @@ impl Hub {
                         let base = merge_base(&repo, &commit, theirs)?
                             .and_then(|b| self.state_of(&repo, &b, plan, &skip).ok())
                             .map(|s| s.files);
-                        let (merged, lost) = merge_files(base.as_ref(), &files, &got.files)?;
+                        let (merged, lost) = merge_files(base.as_ref(), &files, &got.files, plan.now)?;
                         incoming = flow(&files, &merged);
                         outgoing = flow(&got.files, &merged);
                         arbitrated += lost;
@@ -548,7 +550,7 @@ fn ids(log: &str) -> BTreeSet<String> {
 }
 
 /// Merge two hubs' files; returns them and how many claims were arbitrated.
-fn merge_files(base: Option<&Files>, ours: &Files, theirs: &Files) -> Result<(Files, usize)> {
+fn merge_files(base: Option<&Files>, ours: &Files, theirs: &Files, now: Time) -> Result<(Files, usize)> {
     let mut out = Files::new();
     let names: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
     for name in names.into_iter().filter(|n| *n != REGISTRY) {
@@ -565,15 +567,33 @@ fn merge_files(base: Option<&Files>, ours: &Files, theirs: &Files) -> Result<(Fi
     let mut reg = merge_registry(base_reg.as_ref(), &a, &b);
     let losses = |r: &Registry| -> usize { r.claims.values().map(|c| c.lost_on_sync.len()).sum() };
     let arbitrated = losses(&reg).saturating_sub(losses(&a).max(losses(&b)));
-    // Read state: every cursor moves to the same message in the merged log,
-    // and messages that landed behind it are pending for their recipients.
-    let log = text(&out, MESSAGES);
-    let (our_ids, their_ids) = (ids(&text(ours, MESSAGES)), ids(&text(theirs, MESSAGES)));
-    let index = LogIndex::new(&log, &our_ids, &their_ids);
-    for (id, s) in reg.sessions.iter_mut() {
-        let from_theirs = b.sessions.get(id) == Some(s) && a.sessions.get(id) != Some(s);
-        index.remap(s, id, from_theirs);
+    // The sync that gives a claim to one holder tells the others, in the
+    // merged logs (the same lines whichever machine arbitrates).
+    let (told, journal) = losers_told(&mut reg, now);
+    for (name, lines) in [
+        (MESSAGES, told.iter().map(sorted_json).collect::<Vec<_>>()),
+        (EVENTS, journal.iter().map(sorted_json).collect()),
+    ] {
+        if !lines.is_empty() {
+            let new = lines.join("\n") + "\n";
+            out.insert(name.to_string(), merge_log(&text(&out, name), &new).into_bytes());
+        }
     }
+    // Read state: what each session read on either side stays read; the
+    // rest of what is behind the merged cursor is pending.
+    let (side_a, side_b) = (side_log(&text(ours, MESSAGES)), side_log(&text(theirs, MESSAGES)));
+    merge_reads(
+        &merged_lines(&text(&out, MESSAGES)),
+        &Side {
+            log: side_a,
+            sessions: &a.sessions,
+        },
+        &Side {
+            log: side_b,
+            sessions: &b.sessions,
+        },
+        &mut reg.sessions,
+    );
     if reg.schema == 0 {
         reg.schema = crate::core::model::SCHEMA;
     }
@@ -582,81 +602,56 @@ fn merge_files(base: Option<&Files>, ours: &Files, theirs: &Files) -> Result<(Fi
     Ok((out, arbitrated))
 }
 
-/// The merged message log, read once: where each record ends, and the
-/// messages one side did not have (parsed, with their places).
-struct LogIndex {
-    /// id -> (place, end offset, line length with newline, time).
-    at: std::collections::HashMap<String, (usize, u64, u64, crate::core::clock::Time)>,
-    /// Messages new to our side, and new to theirs, with their places.
-    new_to_ours: Vec<(usize, Message)>,
-    new_to_theirs: Vec<(usize, Message)>,
+/// A side's message log as ids in its order, each with its end offset.
+fn side_log(log: &str) -> Vec<(String, u64)> {
+    #[derive(serde::Deserialize)]
+    struct Id<'a> {
+        #[serde(borrow)]
+        id: std::borrow::Cow<'a, str>,
+    }
+    let mut out = Vec::new();
+    let mut end = 0u64;
+    for line in log.split_inclusive('\n') {
+        end += line.len() as u64;
+        if let Ok(h) = serde_json::from_str::<Id>(line) {
+            out.push((h.id.into_owned(), end));
+        }
+    }
+    out
 }
 
-impl LogIndex {
-    fn new(log: &str, ours: &BTreeSet<String>, theirs: &BTreeSet<String>) -> LogIndex {
-        #[derive(serde::Deserialize)]
-        struct Head {
-            id: String,
-            ts: String,
-        }
-        let mut index = LogIndex {
-            at: Default::default(),
-            new_to_ours: Vec::new(),
-            new_to_theirs: Vec::new(),
-        };
-        let mut offset = 0u64;
-        for (place, line) in log.lines().enumerate() {
-            let len = line.len() as u64 + 1;
-            offset += len;
-            let Ok(h) = serde_json::from_str::<Head>(line) else {
-                continue;
-            };
-            let Some(ts) = crate::core::clock::stamp::parse(&h.ts) else {
-                continue;
-            };
-            let (in_ours, in_theirs) = (ours.contains(&h.id), theirs.contains(&h.id));
-            if !in_ours || !in_theirs {
-                if let Ok(m) = serde_json::from_str::<Message>(line) {
-                    if !in_ours {
-                        index.new_to_ours.push((place, m.clone()));
-                    }
-                    if !in_theirs {
-                        index.new_to_theirs.push((place, m));
-                    }
-                }
-            }
-            index.at.insert(h.id, (place, offset, len, ts));
-        }
-        index
+/// The merged message log's lines, with what routing needs.
+fn merged_lines(log: &str) -> Vec<Line> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        id: String,
+        ts: String,
+        from: String,
+        to: String,
+        #[serde(default)]
+        recipients: Option<Vec<String>>,
     }
-
-    /// Move a session's cursor to the end of the same message, and mark as
-    /// pending the messages for it that its side did not have and that the
-    /// merge placed before that point.
-    fn remap(&self, s: &mut crate::core::model::Session, me: &str, from_theirs: bool) {
-        let Some(old_id) = s.cursor.as_ref().and_then(|c| c.id.clone()) else {
-            return;
+    let mut out = Vec::new();
+    let mut end = 0u64;
+    for line in log.split_inclusive('\n') {
+        end += line.len() as u64;
+        let Ok(h) = serde_json::from_str::<Head>(line) else {
+            continue;
         };
-        let Some(&(place, end, len, ts)) = self.at.get(&old_id) else {
-            return;
+        let Some(ts) = crate::core::clock::stamp::parse(&h.ts) else {
+            continue;
         };
-        s.cursor = Some(Cursor {
-            offset: end,
-            id: Some(old_id),
-            len,
-            ts: Some(ts),
+        out.push(Line {
+            id: h.id,
+            ts,
+            from: h.from,
+            to: h.to,
+            recipients: h.recipients,
+            end,
+            len: line.len() as u64,
         });
-        let new = if from_theirs {
-            &self.new_to_theirs
-        } else {
-            &self.new_to_ours
-        };
-        for (p, m) in new {
-            if *p < place && m.addressed_to(me) && !s.pending.contains(&m.id) {
-                s.pending.push(m.id.clone());
-            }
-        }
     }
+    out
 }
 
 /// What changed from `from` to `to`: sessions and claims whose records

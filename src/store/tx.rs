@@ -22,6 +22,8 @@ pub struct Tx<'h> {
     pub reg: Registry,
     messages: Vec<Message>,
     events: Vec<Event>,
+    /// Complete entries, written as they are (no actor stamped on them).
+    journal: Vec<Event>,
     bindings: Option<Bindings>,
     bindings_dirty: bool,
     briefing: Option<String>,
@@ -42,6 +44,7 @@ impl Hub {
             reg,
             messages: Vec::new(),
             events: Vec::new(),
+            journal: Vec::new(),
             bindings: None,
             bindings_dirty: false,
             briefing: None,
@@ -116,6 +119,7 @@ impl Tx<'_> {
                     });
                 }
                 Effect::Message(m) => self.messages.push(m),
+                Effect::Journal(e) => self.journal.push(e),
             }
         }
     }
@@ -170,7 +174,7 @@ impl Tx<'_> {
         }
         let lines: Vec<String> = self.messages.iter().map(sorted_json).collect();
         hub.append(MESSAGES, &lines)?;
-        let lines: Vec<String> = self.events.iter().map(sorted_json).collect();
+        let lines: Vec<String> = self.journal.iter().chain(&self.events).map(sorted_json).collect();
         hub.append(EVENTS, &lines)?;
         if let Some(text) = &self.briefing {
             hub.write_atomic(STATE, text.as_bytes())?;

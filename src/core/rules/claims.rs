@@ -130,15 +130,30 @@ pub fn sweep(reg: &mut Registry, now: Time, cfg: &Config, fx: &mut Effects) {
 /// entry with ids derived from the loss, the same on every machine, so two
 /// machines telling before they sync leave one of each.
 fn tell_losers(reg: &mut Registry, now: Time, fx: &mut Effects) {
+    let (messages, events) = losers_told(reg, now);
+    fx.0.extend(events.into_iter().map(super::Effect::Journal));
+    fx.0.extend(messages.into_iter().map(super::Effect::Message));
+}
+
+/// The notices and journal entries for every loser not yet told, marking
+/// them told. Dated when the winner took the claim, with ids derived from
+/// the loss: every machine that tells (the sync that arbitrated, or the next
+/// change anywhere) writes the same bytes, and the logs' union keeps one.
+pub fn losers_told(
+    reg: &mut Registry,
+    now: Time,
+) -> (Vec<crate::core::model::Message>, Vec<crate::core::model::Event>) {
+    let (mut messages, mut events) = (Vec::new(), Vec::new());
     for (key, c) in reg.claims.iter_mut() {
         let winner = c.holder.clone().unwrap_or_default();
         let at = c.since.unwrap_or(now);
         for l in c.lost_on_sync.iter_mut().filter(|l| !l.told) {
             l.told = true;
             let seed = format!("{key}\n{}\n{}", l.holder, l.token);
-            fx.0.push(super::Effect::Event(super::EventDraft {
-                id: Some(crate::core::ids::derived('e', at, &seed)),
-                kind: "claim.lost_on_sync",
+            events.push(crate::core::model::Event {
+                by: None,
+                id: crate::core::ids::derived('e', at, &seed),
+                kind: "claim.lost_on_sync".to_string(),
                 session: Some(l.holder.clone()),
                 target: Some(key.clone()),
                 text: format!(
@@ -146,19 +161,27 @@ fn tell_losers(reg: &mut Registry, now: Time, fx: &mut Effects) {
                     l.holder
                 ),
                 token: Some(l.token),
-            }));
-            fx.0.push(super::Effect::Notice(super::Notice {
-                id: Some(crate::core::ids::derived('m', at, &seed)),
+                ts: at,
+                extra: Default::default(),
+            });
+            messages.push(crate::core::model::Message {
+                id: crate::core::ids::derived('m', at, &seed),
+                ts: at,
+                from: crate::core::model::SYSTEM.to_string(),
                 to: l.holder.clone(),
+                recipients: Some(vec![l.holder.clone()]),
                 level: Level::Warning,
                 subject: format!("you lost your claim {key} in a merge"),
                 body: format!(
                     "{key} was taken on two machines before they synced; it went to {winner} (the earlier claim). Stop changing what it covers, and talk to {winner} with `{}`.",
                     command_line(&["send", &winner, "SUBJECT"])
                 ),
-            }));
+                reply_to: None,
+                extra: Default::default(),
+            });
         }
     }
+    (messages, events)
 }
 
 /// Times further ahead than `time.max_skew` are not trusted: sessions seen

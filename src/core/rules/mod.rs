@@ -9,6 +9,7 @@ pub mod glob;
 pub mod merge;
 pub mod messages;
 pub mod plan;
+pub mod reads;
 pub mod validate;
 
 use serde::Serialize;
@@ -102,6 +103,9 @@ pub enum Effect {
     Notice(Notice),
     /// A message complete with its id (a session's own `send`).
     Message(Message),
+    /// A journal entry complete with its id and time (the same bytes on
+    /// every machine that writes it).
+    Journal(crate::core::model::Event),
 }
 
 /// What happened besides the change to the registry, in order: ids are
