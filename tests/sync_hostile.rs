@@ -306,7 +306,11 @@ fn a_dot_dot_entry_and_other_non_hub_entries_are_left_out_on_fast_forward_and_me
     // Fast forward: the victim has nothing new.
     let before = victim.everything();
     let out = victim.coord(&["sync"]).ok();
-    assert!(out.stderr.contains("left out of origin/coord"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("left out of origin's hub states"),
+        "{}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("\"..\"") && out.stderr.contains("install.sh"),
         "{}",

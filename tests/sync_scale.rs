@@ -210,3 +210,78 @@ fn the_sync_that_arbitrates_tells_the_losers_at_their_next_inbox_and_every_journ
     assert!(read(&cl[2], at, "cy").is_empty());
     assert!(read(&cl[0], at, "ann").is_empty(), "the winner is not told");
 }
+
+/// Every clone syncs at the same moment, `rounds` times; each sync succeeds.
+pub fn sync_all_at_once(cl: &[Clone], now: &str) {
+    let children: Vec<_> = cl
+        .iter()
+        .map(|c| {
+            let mut cmd = c.cmd(now, &["sync"]);
+            cmd.stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            (c.machine.clone(), cmd.spawn().unwrap())
+        })
+        .collect();
+    for (machine, child) in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{machine}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn ids_of(log: &str) -> std::collections::BTreeSet<String> {
+    log.lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn ten_clones_syncing_at_the_same_moment_all_succeed_and_agree_after_two_rounds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cl = clones(tmp.path(), 10);
+    for (i, c) in cl.iter().enumerate() {
+        let me = format!("s{i}");
+        c.coord(T0, &["start", "--name", &me]).ok();
+        c.coord(T0, &["-s", &me, "claim", "task", "shared"]).ok();
+        c.coord(T0, &["-s", &me, "claim", "task", &format!("own{i}")])
+            .ok();
+        c.coord(T0, &["-s", &me, "send", "broadcast", &format!("hello from {me}")])
+            .ok();
+    }
+    let at = "2026-03-02T09:05:00Z";
+    sync_all_at_once(&cl, at);
+    sync_all_at_once(&cl, at);
+    let reg = cl[0].hub("REGISTRY.json");
+    for c in &cl[1..] {
+        assert_eq!(c.hub("REGISTRY.json"), reg, "{} differs", c.machine);
+        assert_eq!(
+            ids_of(&c.hub("MESSAGES.jsonl")),
+            ids_of(&cl[0].hub("MESSAGES.jsonl"))
+        );
+        assert_eq!(ids_of(&c.hub("EVENTS.jsonl")), ids_of(&cl[0].hub("EVENTS.jsonl")));
+    }
+    let v: serde_json::Value = serde_json::from_str(&reg).unwrap();
+    assert_eq!(v["sessions"].as_object().unwrap().len(), 10);
+    assert!(v["claims"]["task:shared"]["holder"].is_string());
+    // Each session reads nine greetings and, but for the winner, one notice.
+    let winner = v["claims"]["task:shared"]["holder"].as_str().unwrap().to_string();
+    for (i, c) in cl.iter().enumerate() {
+        let me = format!("s{i}");
+        let got = read(c, at, &me);
+        assert_eq!(
+            got.iter().filter(|s| s.starts_with("hello")).count(),
+            9,
+            "{me}: {got:?}"
+        );
+        let lost = got.iter().filter(|s| s.contains("lost your claim")).count();
+        assert_eq!(lost, usize::from(me != winner), "{me}: {got:?}");
+    }
+}

@@ -36,6 +36,7 @@ pub fn sync(ctx: &Ctx, req: &SyncRequest) -> Result<SyncReport> {
         remote: &remote,
         branch: &branch,
         skip: &req.skip,
+        machine: &ctx.machine,
         now,
     };
     let synced = ctx

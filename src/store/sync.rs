@@ -58,6 +58,10 @@ pub struct Synced {
     pub commit: String,
     /// Pushes rejected (someone pushed meanwhile) and retried.
     pub retries: usize,
+    /// The shared branch was moved by another clone meanwhile and was left
+    /// for the next sync (this clone's own ref has everything).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub summary_behind: bool,
     /// Entries of the remote's hub commit that are not hub data and were
     /// left out (sanitised names), and log lines that were not records.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -70,6 +74,8 @@ pub struct SyncPlan<'a> {
     pub branch: &'a str,
     /// Commits of the remote branch whose state is not taken (`--skip`).
     pub skip: &'a [String],
+    /// This machine's name (part of this clone's ref on the remote).
+    pub machine: &'a str,
     pub now: Time,
 }
 
@@ -226,7 +232,9 @@ impl Hub {
             super::merge::register_driver(&repo)?;
         }
         let local_ref = format!("refs/heads/{branch}");
-        let remote_ref = format!("refs/coord/remotes/{remote}/{branch}");
+        let summary_ref = format!("refs/coord/remotes/{remote}/{branch}");
+        let clones_ref = format!("refs/coord/clones/{remote}/{branch}/");
+        let own = format!("refs/coord/clones/{branch}/{}", clone_id(&repo, plan.machine)?);
         let _lock = self.lock(true)?;
         let before = self.data_files()?;
         if let Some(f) = self.unfit(&before, plan.now) {
@@ -251,72 +259,83 @@ impl Hub {
         let mut files = before.clone();
         let mut retries = 0;
         let mut ignored: Vec<String> = Vec::new();
-        let (mut incoming, mut outgoing, mut arbitrated) = (Flow::default(), Flow::default(), 0);
+        let mut arbitrated = 0;
         loop {
-            let mut fetch = git(&repo);
-            // An empty refmap: git updates no remote-tracking ref of its own.
-            fetch.args([
-                "fetch",
-                "-q",
-                "--no-tags",
-                "--refmap=",
-                "--",
+            fetch(
+                &repo,
                 remote,
-                &format!("+{local_ref}:{remote_ref}"),
-            ]);
-            let theirs = match run(fetch, "fetch") {
-                Ok(_) => rev(&repo, &remote_ref)?,
-                Err(e) if e.message.contains("couldn't find remote ref") => None,
-                Err(e) => {
-                    return Err(e.hint(format!(
-                        "nothing was lost: the hub is as it was; check the network and `git remote -v`, then run `{}` again",
-                        command_line(&["sync", "--remote", remote])
-                    )))
-                }
-            };
+                &[
+                    format!("+{local_ref}:{summary_ref}"),
+                    format!("+refs/coord/clones/{branch}/*:{clones_ref}*"),
+                ],
+            )?;
             let skip = resolve_skips(&repo, plan.skip, remote)?;
-            match theirs.as_ref().filter(|t| **t != commit) {
-                Some(theirs) if ancestor(&repo, theirs, &commit) => {
-                    // We are ahead: theirs has nothing we lack.
-                    outgoing = flow(&read_hub(&repo, theirs)?.files, &files);
+            // Every published state this commit does not have yet: the
+            // summary branch and each clone's own ref.
+            let mut c = git(&repo);
+            c.args([
+                "for-each-ref",
+                "--format=%(objectname)",
+                &format!("--no-merged={commit}"),
+                &summary_ref,
+                &clones_ref,
+            ]);
+            let mut new: Vec<String> = run(c, "list the hub's published states")?
+                .lines()
+                .map(str::to_string)
+                .collect();
+            new.sort();
+            new.dedup();
+            if new.len() > 1 {
+                let mut c = git(&repo);
+                c.args(["merge-base", "--independent"]).args(&new);
+                new = run(c, "order the hub's published states")?
+                    .lines()
+                    .map(str::to_string)
+                    .collect();
+                new.sort();
+            }
+            let mut taken: Vec<String> = Vec::new();
+            let mut states: Vec<Incoming> = Vec::new();
+            for tip in &new {
+                let got = self.state_of(&repo, tip, plan, &skip)?;
+                ignored.extend(summarise(&got));
+                states.push(got);
+            }
+            match new.as_slice() {
+                [] => {}
+                [tip] if ancestor(&repo, &commit, tip) && !skip.contains(tip.as_str()) => {
+                    // Fast forward: that state already has everything ours has.
+                    files = states.remove(0).files;
+                    commit = tip.clone();
                 }
-                Some(theirs) => {
-                    let got = self.state_of(&repo, theirs, plan, &skip)?;
-                    ignored = summarise(&got);
-                    if ancestor(&repo, &commit, theirs) && !skip.contains(theirs.as_str()) {
-                        // Fast forward: theirs already has everything ours has.
-                        incoming = flow(&files, &got.files);
-                        files = got.files;
-                        commit = theirs.clone();
-                    } else {
-                        // The common ancestor, when it is a state coord takes.
-                        let base = merge_base(&repo, &commit, theirs)?
+                _ => {
+                    for (tip, got) in new.iter().zip(states) {
+                        // The common ancestor of this state and all merged so
+                        // far, when it is a state coord takes.
+                        let mut c = git(&repo);
+                        c.args(["merge-base", tip, &commit]).args(&taken);
+                        let base = run(c, "find the common ancestor")
+                            .ok()
+                            .filter(|b| !b.is_empty())
                             .and_then(|b| self.state_of(&repo, &b, plan, &skip).ok())
                             .map(|s| s.files);
                         let (merged, lost) = merge_files(base.as_ref(), &files, &got.files, plan.now)?;
-                        incoming = flow(&files, &merged);
-                        outgoing = flow(&got.files, &merged);
                         arbitrated += lost;
                         files = merged;
-                        self.write_files(&files)?;
-                        self.write_briefing(&files, brief)?;
-                        let tree = self.tree(&repo, &files)?.0;
-                        let mut c = git(&repo);
-                        c.args([
-                            "commit-tree",
-                            &tree,
-                            "-p",
-                            &commit,
-                            "-p",
-                            theirs,
-                            "-m",
-                            "coord: merged hubs",
-                        ]);
-                        commit = run(c, "commit the merged hub")?;
+                        taken.push(tip.clone());
                     }
+                    self.write_files(&files)?;
+                    self.write_briefing(&files, brief)?;
+                    let tree = self.tree(&repo, &files)?.0;
+                    let mut c = git(&repo);
+                    c.args(["commit-tree", &tree, "-p", &commit]);
+                    for tip in &taken {
+                        c.args(["-p", tip]);
+                    }
+                    c.args(["-m", "coord: merged hubs"]);
+                    commit = run(c, "commit the merged hub")?;
                 }
-                None if theirs.is_none() => outgoing = flow(&Files::new(), &files),
-                None => {}
             }
             if files != before {
                 self.write_files(&files)?;
@@ -325,15 +344,14 @@ impl Hub {
             let mut update = git(&repo);
             update.args(["update-ref", &local_ref, &commit]);
             run(update, "move the hub branch")?;
-            let mut push = git(&repo);
-            push.args(["push", "-q", "--", remote, &format!("{commit}:{local_ref}")]);
-            match run(push, "push") {
-                Ok(_) => break,
-                Err(e)
-                    if retries < RETRIES
-                        && (e.message.contains("rejected") || e.message.contains("fetch first")) =>
-                {
+            // This clone's own ref never races another clone; the summary
+            // branch is moved when it is a fast forward, and otherwise left
+            // for the next sync (a reader of the branch sees it a round late).
+            let summary_behind = match push(&repo, remote, &commit, &own, &format!("refs/heads/{branch}")) {
+                Ok(behind) => behind,
+                Err(e) if retries < RETRIES && e.message.contains("rejected") => {
                     retries += 1;
+                    continue;
                 }
                 Err(e) => {
                     return Err(e.hint(format!(
@@ -341,22 +359,64 @@ impl Hub {
                         command_line(&["sync", "--remote", remote])
                     )))
                 }
-            }
+            };
+            return self.synced(
+                plan,
+                &repo,
+                &summary_ref,
+                (before, files),
+                commit,
+                arbitrated,
+                retries,
+                summary_behind,
+                ignored,
+            );
         }
+    }
+
+    /// The report of a sync that pushed.
+    #[allow(clippy::too_many_arguments)]
+    fn synced(
+        &self,
+        plan: &SyncPlan,
+        repo: &Path,
+        summary_ref: &str,
+        (before, files): (Files, Files),
+        commit: String,
+        arbitrated: usize,
+        retries: usize,
+        summary_behind: bool,
+        mut ignored: Vec<String>,
+    ) -> Result<Synced> {
+        let (remote, branch, repo) = (plan.remote, plan.branch, repo.to_path_buf());
+        ignored.sort();
+        ignored.dedup();
         if !ignored.is_empty() {
             self.warn(format!(
-                "left out of {remote}/{branch}, which only a hub's data may come from: {}",
+                "left out of {remote}'s hub states, which only a hub's data may come from: {}",
                 ignored.join(", ")
             ));
         }
+        let summary_tip = rev(&repo, summary_ref)?;
+        let summary = summary_tip
+            .as_ref()
+            .filter(|t| **t != commit)
+            .map(|t| read_hub(&repo, t))
+            .transpose()?
+            .map(|s| s.files);
         Ok(Synced {
             remote: remote.to_string(),
             branch: branch.to_string(),
-            incoming,
-            outgoing,
+            incoming: flow(&before, &files),
+            outgoing: match summary {
+                Some(theirs) => flow(&theirs, &files),
+                None if summary_tip.is_none() => flow(&Files::new(), &files),
+                None => Flow::default(),
+            },
             arbitrated,
             commit,
             retries,
+            summary_behind,
             ignored,
         })
     }
@@ -462,6 +522,105 @@ fn check_branch(repo: &Path, branch: &str) -> Result<()> {
     Ok(())
 }
 
+/// Fetch `specs` from `remote` into coord's own refs. An empty refmap: git
+/// updates no remote-tracking ref of its own. A hub branch the remote does
+/// not have yet is no error (the first sync creates it).
+fn fetch(repo: &Path, remote: &str, specs: &[String]) -> Result<()> {
+    let attempt = |specs: &[String]| {
+        let mut c = git(repo);
+        c.args(["fetch", "-q", "--no-tags", "--refmap=", "--", remote])
+            .args(specs);
+        run(c, "fetch")
+    };
+    let fetched = match attempt(specs) {
+        Err(e) if e.message.contains("couldn't find remote ref") => attempt(&specs[1..]),
+        other => other,
+    };
+    fetched.map(|_| ()).map_err(|e| {
+        e.hint(format!(
+            "nothing was lost: the hub is as it was; check the network and `git remote -v`, then run `{}` again",
+            command_line(&["sync", "--remote", remote])
+        ))
+    })
+}
+
+/// Push `commit` to this clone's own ref (which must take it) and to the
+/// summary branch (best effort). Whether the summary was left behind.
+fn push(repo: &Path, remote: &str, commit: &str, own: &str, summary: &str) -> Result<bool> {
+    let mut c = git(repo);
+    c.args([
+        "push",
+        "--porcelain",
+        "--",
+        remote,
+        &format!("{commit}:{own}"),
+        &format!("{commit}:{summary}"),
+    ]);
+    let out = c
+        .output()
+        .map_err(|e| failure(format!("cannot run git to push: {e}; is git installed?")))?;
+    let report = String::from_utf8_lossy(&out.stdout);
+    let refused = |target: &str| {
+        report.lines().any(|l| {
+            l.starts_with('!')
+                && l.split('\t')
+                    .nth(1)
+                    .is_some_and(|r| r.ends_with(&format!(":{target}")))
+        })
+    };
+    if refused(own) {
+        return Err(failure(format!(
+            "git push was rejected for {own} (another clone with this clone's id pushed meanwhile)"
+        )));
+    }
+    let done = report.lines().any(|l| {
+        l.split('\t')
+            .nth(1)
+            .is_some_and(|r| r.ends_with(&format!(":{own}")))
+    });
+    if !done {
+        return Err(failure(format!(
+            "git could not push: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(refused(summary))
+}
+
+/// This clone's name among the clones publishing the hub, kept in its git
+/// config (`coord.clone`): the machine's name and a random part, so two
+/// clones on one machine never share a ref.
+fn clone_id(repo: &Path, machine: &str) -> Result<String> {
+    let mut c = git(repo);
+    c.args(["config", "--get", "coord.clone"]);
+    if let Ok(id) = run(c, "read the clone's id") {
+        if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Ok(id);
+        }
+    }
+    let name: String = machine
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(32)
+        .collect();
+    let mut bytes = [0u8; 4];
+    let random = match crate::core::ids::os_random_bytes(&mut bytes) {
+        Ok(()) => bytes.iter().map(|x| format!("{x:02x}")).collect::<String>(),
+        Err(_) => format!("{:08x}", std::process::id()),
+    };
+    let id = format!("{}-{random}", name.trim_matches('-'));
+    let mut c = git(repo);
+    c.args(["config", "coord.clone", &id]);
+    run(c, "record the clone's id")?;
+    Ok(id)
+}
+
 /// The full ids of the commits named by `--skip`.
 fn resolve_skips(repo: &Path, skip: &[String], remote: &str) -> Result<BTreeSet<String>> {
     skip.iter()
@@ -512,12 +671,6 @@ fn ancestor(repo: &Path, a: &str, b: &str) -> bool {
     let mut c = git(repo);
     c.args(["merge-base", "--is-ancestor", a, b]);
     c.status().is_ok_and(|s| s.success())
-}
-
-fn merge_base(repo: &Path, a: &str, b: &str) -> Result<Option<String>> {
-    let mut c = git(repo);
-    c.args(["merge-base", a, b]);
-    Ok(run(c, "find the common ancestor").ok().filter(|s| !s.is_empty()))
 }
 
 fn text(files: &Files, name: &str) -> String {
