@@ -106,45 +106,54 @@ fn last_change(c: &Claim) -> Option<crate::core::clock::Time> {
     }
 }
 
+/// The token a holder acquired a claim with: a merge that raises a
+/// survivor's token keeps this, so one acquisition is one loss wherever it
+/// is lost, however many merges raised it on the way.
+fn rank(c: &Claim) -> u64 {
+    c.rank_token.unwrap_or(c.token)
+}
+
 fn merge_claim(a: &Claim, b: &Claim) -> Claim {
     let top = a.token.max(b.token);
-    // Losers by (holder, token); told on either side is told.
+    // Losers by (holder, acquisition token); told on either side is told.
     let mut lost: BTreeMap<(String, u64), bool> = BTreeMap::new();
     for l in a.lost_on_sync.iter().chain(&b.lost_on_sync) {
         *lost.entry((l.holder.clone(), l.token)).or_insert(false) |= l.told;
     }
+    let known_loser = |c: &Claim, lost: &BTreeMap<(String, u64), bool>| {
+        c.holder
+            .as_ref()
+            .is_some_and(|h| lost.contains_key(&(h.clone(), rank(c))))
+    };
     let mut out = match (&a.holder, &b.holder) {
         (Some(ha), Some(hb)) if ha != hb => {
-            // A side that already took the claim from the other's holder (at
-            // that token or later) wins again: that record is stale.
-            let beat = |w: &Claim, l: &Claim| {
-                w.lost_on_sync
-                    .iter()
-                    .any(|x| Some(x.holder.as_str()) == l.holder.as_deref() && x.token >= l.token)
-            };
-            if beat(a, b) {
-                a.clone()
-            } else if beat(b, a) {
-                b.clone()
-            } else {
-                // A fresh conflict: the lower token, then the earlier since,
-                // then the session id. The survivor's token is above both.
-                let rank = |c: &Claim| {
+            // An acquisition that already lost on some machine loses again;
+            // otherwise a fresh conflict: the lower acquisition token, then
+            // the earlier since, then the session id.
+            let winner = match (known_loser(a, &lost), known_loser(b, &lost)) {
+                (true, false) => b,
+                (false, true) => a,
+                _ => pick(a, b, |c| {
                     (
-                        std::cmp::Reverse(c.rank_token.unwrap_or(c.token)),
+                        std::cmp::Reverse(rank(c)),
                         std::cmp::Reverse(c.since),
                         std::cmp::Reverse(c.holder.clone()),
                     )
-                };
-                let winner = pick(a, b, rank);
-                let loser = if std::ptr::eq(winner, a) { b } else { a };
-                lost.entry((loser.holder.clone().unwrap_or_default(), loser.token))
-                    .or_insert(false);
-                let mut w = winner.clone();
-                w.rank_token = Some(winner.rank_token.unwrap_or(winner.token));
-                w.token = top.saturating_add(1);
-                w
-            }
+                }),
+            };
+            let loser = if std::ptr::eq(winner, a) { b } else { a };
+            lost.entry((loser.holder.clone().unwrap_or_default(), rank(loser)))
+                .or_insert(false);
+            let mut w = winner.clone();
+            w.rank_token = Some(rank(winner));
+            // Above every token any machine issued in this contest, and the
+            // same whichever order the machines merged in: the largest
+            // acquisition token plus the number of contenders (a larger
+            // contest, seen later, always gives a larger token).
+            let contenders = lost.len() as u64 + 1;
+            let largest = lost.keys().map(|(_, t)| *t).max().unwrap_or(0).max(rank(winner));
+            w.token = top.max(largest.saturating_add(contenders));
+            w
         }
         // Same holder, or one side released: the latest change wins.
         _ => pick(a, b, |c| (last_change(c), c.token, c.expires)).clone(),
@@ -338,7 +347,10 @@ mod tests {
         let m = merge_registry(Some(&base), &ours, &theirs);
         let c = &m.claims["task:api"];
         assert_eq!(c.holder.as_deref(), Some("a"), "the lower token wins");
-        assert_eq!(c.token, 4, "above every token either side issued");
+        assert_eq!(
+            c.token, 5,
+            "above every token either side issued: the largest (3) plus two contenders"
+        );
         assert_eq!(
             c.lost_on_sync,
             vec![LostHolder {
