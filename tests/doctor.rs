@@ -161,3 +161,33 @@ fn missing_files_are_recreated() {
     hub.run(&["doctor", "--fix"]).ok();
     assert!(hub.dir.join(".gitattributes").is_file());
 }
+
+#[test]
+fn doctor_reports_overlapping_reservations() {
+    let hub = Hub::new();
+    hub.run(&["start", "--name", "ann"]).ok();
+    hub.as_("ann", &["reserve", "staging", "15:00-16:00"]).ok();
+    let mut reg = hub.registry();
+    let (id, r) = {
+        let res = reg["plan"]["reservations"].as_object().unwrap();
+        let (id, r) = res.iter().next().unwrap();
+        (id.clone(), r.clone())
+    };
+    let mut copy = r.clone();
+    copy["from"] = "15:30".into();
+    copy["to"] = "17:00".into();
+    reg["plan"]["reservations"][format!("{id}x")] = copy;
+    std::fs::write(
+        hub.dir.join("REGISTRY.json"),
+        serde_json::to_string_pretty(&reg).unwrap() + "\n",
+    )
+    .unwrap();
+    let out = hub.run(&["doctor"]).code(5);
+    assert!(
+        out.stdout.contains(&format!(
+            "reservations {id} (ann) and {id}x (ann) of staging overlap"
+        )),
+        "{}",
+        out.stdout
+    );
+}

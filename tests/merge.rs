@@ -80,7 +80,10 @@ fn two_branches_that_both_changed_the_hub_merge_without_markers() {
     // One holder, the earlier claim, with a token above both sides'.
     let api = &reg["claims"]["task:api"];
     assert_eq!(api["holder"], "lefty", "{api}");
-    assert_eq!(api["token"], 3, "the largest acquisition token (1) plus two contenders");
+    assert_eq!(
+        api["token"], 3,
+        "the largest acquisition token (1) plus two contenders"
+    );
     // The next change anywhere tells the loser, once.
     coord(
         &repo,

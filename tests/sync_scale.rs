@@ -285,3 +285,118 @@ fn ten_clones_syncing_at_the_same_moment_all_succeed_and_agree_after_two_rounds(
         assert_eq!(lost, usize::from(me != winner), "{me}: {got:?}");
     }
 }
+
+#[test]
+fn reservations_gates_and_handoffs_made_on_two_machines_have_one_winner_and_the_losers_are_told() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cl = clones(tmp.path(), 2);
+    let (a, b) = (&cl[0], &cl[1]);
+    a.coord(T0, &["start", "--name", "ann", "--role", "lead"]).ok();
+    a.coord(T0, &["start", "--name", "bob", "--role", "backend"]).ok();
+    b.coord(T0, &["start", "--name", "carol", "--role", "backend"])
+        .ok();
+    a.coord(T0, &["-s", "ann", "gate", "add", "prod", "--check", "green"])
+        .ok();
+    a.coord(T0, &["-s", "ann", "gate", "tick", "prod", "1"]).ok();
+    a.coord(T0, &["-s", "ann", "claim", "task", "t1"]).ok();
+    let offer = a
+        .coord(
+            T0,
+            &["-s", "ann", "--json", "handoff", "task", "t1", "--to", "@backend"],
+        )
+        .ok()
+        .json();
+    let handoff = offer["handoff"]["id"].as_str().unwrap().to_string();
+    for c in [a, b, a] {
+        c.coord(T0, &["sync"]).ok();
+    }
+    // Before they sync again: both reserve staging tonight, the gate is
+    // decided both ways, and the handoff is accepted on both.
+    let t1 = "2026-03-02T09:10:00Z";
+    let t2 = "2026-03-02T09:11:00Z";
+    b.coord(t1, &["-s", "carol", "reserve", "staging", "22:00-23:00"])
+        .ok();
+    a.coord(t2, &["-s", "bob", "reserve", "staging", "22:30-23:59"])
+        .ok();
+    a.coord(
+        t1,
+        &["-s", "ann", "gate", "decide", "prod", "go", "--note", "ship"],
+    )
+    .ok();
+    b.coord(
+        t2,
+        &[
+            "-s", "carol", "gate", "decide", "prod", "no-go", "--note", "wait", "--force",
+        ],
+    )
+    .ok();
+    a.coord(t1, &["-s", "bob", "accept", &handoff]).ok();
+    b.coord(t2, &["-s", "carol", "accept", &handoff]).ok();
+    let t3 = "2026-03-02T09:20:00Z";
+    for c in [a, b, a] {
+        c.coord(t3, &["sync"]).ok();
+    }
+    assert_eq!(a.hub("REGISTRY.json"), b.hub("REGISTRY.json"));
+    // One reservation stands: the earlier made (carol's); bob is told.
+    let res = a.coord(t3, &["--json", "reservations", "staging"]).ok().json();
+    let holders: Vec<&str> = res["reservations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["holder"].as_str().unwrap())
+        .collect();
+    assert_eq!(holders, ["carol"]);
+    // The gate: NO-GO stands over a concurrent GO; ann is told.
+    let gates = b.coord(t3, &["--json", "gates"]).ok().json();
+    assert_eq!(gates["gates"][0]["state"], "no-go", "{gates}");
+    // The handoff names the session that holds the claim; the other is told.
+    let reg: serde_json::Value = serde_json::from_str(&a.hub("REGISTRY.json")).unwrap();
+    let holder = reg["claims"]["task:t1"]["holder"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", reg["claims"]))
+        .to_string();
+    assert_eq!(reg["plan"]["handoffs"][&handoff]["accepted_by"], holder.as_str());
+    let loser = if holder == "bob" { "carol" } else { "bob" };
+    let inbox = |c: &Clone, who: &str| read(c, t3, who).join("\n");
+    let bob = inbox(a, "bob");
+    assert!(
+        bob.contains("your reservation of staging (2026-03-02 22:30-23:59) lost in a merge"),
+        "{bob}"
+    );
+    let ann = inbox(a, "ann");
+    assert!(
+        ann.contains("your GO on gate prod was overruled in a merge"),
+        "{ann}"
+    );
+    let told = inbox(if loser == "bob" { a } else { b }, loser);
+    assert!(
+        told.contains("you lost your claim task:t1 in a merge"),
+        "{loser}: {told}"
+    );
+    // Told once; every journal has each loss; doctor finds nothing to fix.
+    assert!(inbox(a, "bob").is_empty() && inbox(a, "ann").is_empty());
+    for c in [a, b] {
+        for kind in [
+            "reservation.lost_on_sync",
+            "gate.overruled_on_sync",
+            "claim.lost_on_sync",
+        ] {
+            assert_eq!(kinds(c, kind).len(), 1, "{kind} on {}", c.machine);
+        }
+        c.coord(t3, &["doctor"]).ok();
+    }
+    // Tonight the reservation is the claim of the resource.
+    let tonight = "2026-03-02T22:45:00Z";
+    let claims = a.coord(tonight, &["--json", "claims"]).ok().json();
+    let staging: Vec<&serde_json::Value> = claims["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["key"] == "resource:staging")
+        .collect();
+    assert_eq!(staging.len(), 1, "{claims}");
+    assert_eq!(staging[0]["holder"], "carol");
+    a.coord(tonight, &["start", "--name", "dan"]).ok();
+    a.coord(tonight, &["-s", "dan", "claim", "resource", "staging"])
+        .code(3);
+}

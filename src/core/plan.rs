@@ -25,6 +25,11 @@ pub struct Plan {
     pub milestones: BTreeMap<String, Milestone>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reservations: BTreeMap<String, Reservation>,
+    /// Reservations that overlapped an earlier one on another machine and
+    /// lost when the hubs merged: kept (never taken back), and no longer
+    /// held. Each maps to the reservation it lost to and the record.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub lost_reservations: BTreeMap<String, LostReservation>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tasks: BTreeMap<String, Task>,
     #[serde(flatten)]
@@ -240,6 +245,14 @@ pub struct Reservation {
     pub updated: Time,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// A reservation that lost to an earlier overlapping one in a merge.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LostReservation {
+    /// The id of the reservation it lost to.
+    pub lost_to: String,
+    pub reservation: Reservation,
 }
 
 impl Reservation {

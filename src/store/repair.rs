@@ -489,6 +489,24 @@ fn check_plan(reg: &Registry, text: &str, now: Time, cfg: &Config, out: &mut Vec
             }
         }
     }
+    // Overlapping reservations of one resource (a merge keeps one; a hand
+    // edit or an older coord may leave two).
+    let all: Vec<(&String, &crate::core::plan::Reservation)> = plan.reservations.iter().collect();
+    for (i, (id, r)) in all.iter().enumerate() {
+        for (other, o) in &all[i + 1..] {
+            if r.resource == o.resource && rules::overlap(r, o) {
+                out.push(finding(
+                    REGISTRY,
+                    line(&format!("\"{other}\": {{")),
+                    format!(
+                        "reservations {id} ({}) and {other} ({}) of {} overlap; remove one with `coord unreserve ID`",
+                        r.holder, o.holder, r.resource
+                    ),
+                    false,
+                ));
+            }
+        }
+    }
     let today = rules::today(now, cfg.zone).format("%Y-%m-%d").to_string();
     for (id, r) in &plan.reservations {
         if let Some(d) = r.date.as_deref().filter(|d| *d < today.as_str()) {

@@ -30,7 +30,7 @@ use crate::core::clock::Time;
 use crate::core::error::{failure, hub, usage, CoordError, Result};
 use crate::core::model::{sorted_json, sorted_json_pretty, Registry};
 use crate::core::rules::claims::losers_told;
-use crate::core::rules::merge::{merge_log, merge_registry};
+use crate::core::rules::merge::{merge_log, merge_registry, other_losses};
 use crate::core::rules::reads::{merge_reads, Line, Side};
 use crate::core::text::{command_line, shell_line};
 
@@ -722,7 +722,10 @@ fn merge_files(base: Option<&Files>, ours: &Files, theirs: &Files, now: Time) ->
     let arbitrated = losses(&reg).saturating_sub(losses(&a).max(losses(&b)));
     // The sync that gives a claim to one holder tells the others, in the
     // merged logs (the same lines whichever machine arbitrates).
-    let (told, journal) = losers_told(&mut reg, now);
+    let (mut told, mut journal) = losers_told(&mut reg, now);
+    let (more, more_journal) = other_losses(base_reg.as_ref(), &a, &b, &reg);
+    told.extend(more);
+    journal.extend(more_journal);
     for (name, lines) in [
         (MESSAGES, told.iter().map(sorted_json).collect::<Vec<_>>()),
         (EVENTS, journal.iter().map(sorted_json).collect()),

@@ -149,39 +149,68 @@ pub fn losers_told(
         let at = c.since.unwrap_or(now);
         for l in c.lost_on_sync.iter_mut().filter(|l| !l.told) {
             l.told = true;
-            let seed = format!("{key}\n{}\n{}", l.holder, l.token);
-            events.push(crate::core::model::Event {
-                by: None,
-                id: crate::core::ids::derived('e', at, &seed),
-                kind: "claim.lost_on_sync".to_string(),
-                session: Some(l.holder.clone()),
-                target: Some(key.clone()),
-                text: format!(
-                    "{key} lost by {} to {winner} when two machines' hubs merged",
-                    l.holder
-                ),
-                token: Some(l.token),
-                ts: at,
-                extra: Default::default(),
-            });
-            messages.push(crate::core::model::Message {
-                id: crate::core::ids::derived('m', at, &seed),
-                ts: at,
-                from: crate::core::model::SYSTEM.to_string(),
-                to: l.holder.clone(),
-                recipients: Some(vec![l.holder.clone()]),
-                level: Level::Warning,
+            let (m, mut e) = told(Told {
+                kind: "claim.lost_on_sync",
+                to: &l.holder,
+                target: key,
+                at,
+                seed: &format!("{key}\n{}\n{}", l.holder, l.token),
                 subject: format!("you lost your claim {key} in a merge"),
                 body: format!(
                     "{key} was taken on two machines before they synced; it went to {winner} (the earlier claim). Stop changing what it covers, and talk to {winner} with `{}`.",
                     command_line(&["send", &winner, "SUBJECT"])
                 ),
-                reply_to: None,
-                extra: Default::default(),
+                text: format!("{key} lost by {} to {winner} when two machines' hubs merged", l.holder),
             });
+            e.token = Some(l.token);
+            messages.push(m);
+            events.push(e);
         }
     }
     (messages, events)
+}
+
+/// A loss a merge decided, to tell its loser.
+pub struct Told<'a> {
+    pub kind: &'static str,
+    pub to: &'a str,
+    pub target: &'a str,
+    /// When the winner's record was made: the records' time.
+    pub at: Time,
+    /// What identifies the loss: the ids are derived from it, so every
+    /// machine that tells writes the same bytes.
+    pub seed: &'a str,
+    pub subject: String,
+    pub body: String,
+    pub text: String,
+}
+
+/// The message to the loser and the journal entry of a loss.
+pub fn told(t: Told) -> (crate::core::model::Message, crate::core::model::Event) {
+    let event = crate::core::model::Event {
+        by: None,
+        id: crate::core::ids::derived('e', t.at, t.seed),
+        kind: t.kind.to_string(),
+        session: Some(t.to.to_string()),
+        target: Some(t.target.to_string()),
+        text: t.text,
+        token: None,
+        ts: t.at,
+        extra: Default::default(),
+    };
+    let message = crate::core::model::Message {
+        id: crate::core::ids::derived('m', t.at, t.seed),
+        ts: t.at,
+        from: crate::core::model::SYSTEM.to_string(),
+        to: t.to.to_string(),
+        recipients: Some(vec![t.to.to_string()]),
+        level: Level::Warning,
+        subject: t.subject,
+        body: t.body,
+        reply_to: None,
+        extra: Default::default(),
+    };
+    (message, event)
 }
 
 /// Times further ahead than `time.max_skew` are not trusted: sessions seen

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::core::model::{Claim, Escalation, LostHolder, Registry, Session};
-use crate::core::plan::{Plan, Updated};
+use crate::core::plan::{Gate, LostReservation, Plan, Reservation, Updated};
 
 /// A deterministic order for two values of the same record: by their JSON.
 fn key_of<T: Serialize>(v: &T) -> String {
@@ -49,19 +49,20 @@ fn pick<'a, T: Serialize, R: Ord>(a: &'a T, b: &'a T, rank: impl Fn(&T) -> R) ->
 
 /// Three-way merge of maps keyed by id: a key both sides have is merged by
 /// `both`; a key one side dropped is dropped when the other side left it as
-/// the base had it, kept (the other side's change) otherwise.
+/// the base had it, kept (the other side's change) otherwise. `both` sees
+/// the base's version too.
 fn merge_map<V: Clone + PartialEq>(
     base: Option<&BTreeMap<String, V>>,
     ours: &BTreeMap<String, V>,
     theirs: &BTreeMap<String, V>,
-    both: impl Fn(&V, &V) -> V,
+    both: impl Fn(Option<&V>, &V, &V) -> V,
 ) -> BTreeMap<String, V> {
     let keys: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
     let mut out = BTreeMap::new();
     for key in keys {
         let was = base.and_then(|b| b.get(key));
         let merged = match (ours.get(key), theirs.get(key)) {
-            (Some(a), Some(b)) => Some(both(a, b)),
+            (Some(a), Some(b)) => Some(both(was, a, b)),
             (Some(kept), None) | (None, Some(kept)) => match was {
                 // Removed on one side, untouched on the other: removed.
                 Some(w) if w == kept => None,
@@ -171,11 +172,11 @@ fn merge_claim(a: &Claim, b: &Claim) -> Claim {
 /// The plan's records: the one changed last wins whole (an accepted
 /// handoff beats an offer whatever the clocks say: the claim has moved).
 fn merge_plan(base: Option<&Plan>, ours: &Plan, theirs: &Plan) -> Plan {
-    fn later<T: Updated + Serialize + Clone>(a: &T, b: &T) -> T {
+    fn later<T: Updated + Serialize + Clone>(_: Option<&T>, a: &T, b: &T) -> T {
         pick(a, b, |r| r.updated()).clone()
     }
     let b = base;
-    Plan {
+    let mut plan = Plan {
         tasks: merge_map(b.map(|b| &b.tasks), &ours.tasks, &theirs.tasks, later),
         milestones: merge_map(
             b.map(|b| &b.milestones),
@@ -183,26 +184,98 @@ fn merge_plan(base: Option<&Plan>, ours: &Plan, theirs: &Plan) -> Plan {
             &theirs.milestones,
             later,
         ),
-        gates: merge_map(b.map(|b| &b.gates), &ours.gates, &theirs.gates, later),
+        gates: merge_map(b.map(|b| &b.gates), &ours.gates, &theirs.gates, merge_gate),
         reservations: merge_map(
             b.map(|b| &b.reservations),
             &ours.reservations,
             &theirs.reservations,
             later,
         ),
+        // Losses are never taken back: the union.
+        lost_reservations: merge_map(
+            None,
+            &ours.lost_reservations,
+            &theirs.lost_reservations,
+            |_, x, y| pick(x, y, |l| std::cmp::Reverse(l.lost_to.clone())).clone(),
+        ),
         handoffs: merge_map(
             b.map(|b| &b.handoffs),
             &ours.handoffs,
             &theirs.handoffs,
-            |x, y| pick(x, y, |r| (r.accepted_by.is_some(), r.updated)).clone(),
+            |_, x, y| pick(x, y, |r| (r.accepted_by.is_some(), r.updated)).clone(),
         ),
-        extra: merge_map(b.map(|b| &b.extra), &ours.extra, &theirs.extra, |x, y| {
+        extra: merge_map(b.map(|b| &b.extra), &ours.extra, &theirs.extra, |_, x, y| {
             if key_of(x) >= key_of(y) {
                 x.clone()
             } else {
                 y.clone()
             }
         }),
+    };
+    arbitrate_reservations(&mut plan);
+    plan
+}
+
+/// A gate decided differently on two machines (each side changed the
+/// decision the base had): NO-GO stands, then the later decision, then the
+/// decider's name. Otherwise the record changed last wins.
+fn merge_gate(was: Option<&Gate>, a: &Gate, b: &Gate) -> Gate {
+    let changed = |g: &Gate| was.is_none_or(|w| w.decision != g.decision);
+    match (&a.decision, &b.decision) {
+        (Some(da), Some(db)) if da != db && changed(a) && changed(b) => pick(a, b, |g| {
+            g.decision
+                .as_ref()
+                .map(|d| (!d.go, d.at, std::cmp::Reverse(d.by.clone())))
+        })
+        .clone(),
+        _ => pick(a, b, |g| g.updated).clone(),
+    }
+}
+
+/// Reservations of one resource that overlap (made on two machines before
+/// they synced) keep the earliest made (then the lower id); each other one
+/// moves to `lost_reservations`. A reservation lost anywhere stays lost,
+/// and only live ones compete, so every order of merges ends the same.
+fn arbitrate_reservations(plan: &mut Plan) {
+    let lost = &plan.lost_reservations;
+    plan.reservations.retain(|id, _| !lost.contains_key(id));
+    let mut order: Vec<(&String, &Reservation)> = plan.reservations.iter().collect();
+    order.sort_by(|x, y| (x.1.created, x.0).cmp(&(y.1.created, y.0)));
+    let mut kept: Vec<(&String, &Reservation)> = Vec::new();
+    let mut losers: Vec<(String, String)> = Vec::new();
+    for (id, r) in order {
+        match kept
+            .iter()
+            .find(|(_, k)| k.resource == r.resource && super::plan::overlap(k, r))
+        {
+            Some((winner, _)) => losers.push((id.clone(), (*winner).clone())),
+            None => kept.push((id, r)),
+        }
+    }
+    for (id, lost_to) in losers {
+        if let Some(reservation) = plan.reservations.remove(&id) {
+            plan.lost_reservations
+                .insert(id, LostReservation { lost_to, reservation });
+        }
+    }
+}
+
+/// An accepted handoff names the session the claim merge gave the claim
+/// to, when that is one of the sessions that accepted it on some machine.
+fn agree_handoffs(reg: &mut Registry, ours: &Registry, theirs: &Registry) {
+    for (id, h) in reg.plan.handoffs.iter_mut() {
+        let takers: BTreeSet<&String> = [ours, theirs]
+            .iter()
+            .filter_map(|r| r.plan.handoffs.get(id).and_then(|x| x.accepted_by.as_ref()))
+            .collect();
+        if takers.len() < 2 {
+            continue;
+        }
+        if let Some(holder) = reg.claims.get(&h.key).and_then(|c| c.holder.as_ref()) {
+            if takers.contains(holder) {
+                h.accepted_by = Some(holder.clone());
+            }
+        }
     }
 }
 
@@ -214,14 +287,19 @@ pub fn merge_registry(base: Option<&Registry>, ours: &Registry, theirs: &Registr
         base.map(|b| &b.sessions),
         &ours.sessions,
         &theirs.sessions,
-        merge_session,
+        |_, a, b| merge_session(a, b),
     );
-    out.claims = merge_map(base.map(|b| &b.claims), &ours.claims, &theirs.claims, merge_claim);
+    out.claims = merge_map(
+        base.map(|b| &b.claims),
+        &ours.claims,
+        &theirs.claims,
+        |_, a, b| merge_claim(a, b),
+    );
     out.escalations = merge_map(
         base.map(|b| &b.escalations),
         &ours.escalations,
         &theirs.escalations,
-        merge_escalation,
+        |_, a, b| merge_escalation(a, b),
     );
     let mut floors = ours.floors.clone();
     for (k, t) in &theirs.floors {
@@ -232,7 +310,8 @@ pub fn merge_registry(base: Option<&Registry>, ours: &Registry, theirs: &Registr
     floors.retain(|k, f| out.claims.get(k).is_none_or(|c| c.token < *f));
     out.floors = floors;
     out.plan = merge_plan(base.map(|b| &b.plan), &ours.plan, &theirs.plan);
-    out.extra = merge_map(base.map(|b| &b.extra), &ours.extra, &theirs.extra, |a, b| {
+    agree_handoffs(&mut out, ours, theirs);
+    out.extra = merge_map(base.map(|b| &b.extra), &ours.extra, &theirs.extra, |_, a, b| {
         if key_of(a) >= key_of(b) {
             a.clone()
         } else {
@@ -240,6 +319,90 @@ pub fn merge_registry(base: Option<&Registry>, ours: &Registry, theirs: &Registr
         }
     });
     out
+}
+
+/// What a merge decided against someone besides claims (those are told by
+/// `claims::losers_told`): a reservation that lost to an earlier overlapping
+/// one, a gate decision overruled by another machine's. `merged` is the
+/// merge of `a` and `b`; a loss already decided on either side was told
+/// there. Ids derive from the loss, so telling twice writes one record.
+pub fn other_losses(
+    base: Option<&Registry>,
+    a: &Registry,
+    b: &Registry,
+    merged: &Registry,
+) -> (Vec<crate::core::model::Message>, Vec<crate::core::model::Event>) {
+    use super::claims::{told, Told};
+    let (mut messages, mut events) = (Vec::new(), Vec::new());
+    let mut push = |(m, e)| {
+        messages.push(m);
+        events.push(e);
+    };
+    for (id, l) in &merged.plan.lost_reservations {
+        if a.plan.lost_reservations.contains_key(id) || b.plan.lost_reservations.contains_key(id) {
+            continue;
+        }
+        let r = &l.reservation;
+        let window =
+            |r: &Reservation| format!("{} {}-{}", r.date.as_deref().unwrap_or("daily"), r.from, r.to);
+        let winner = merged
+            .plan
+            .reservations
+            .get(&l.lost_to)
+            .map(|w| format!("{}'s {}", w.holder, window(w)))
+            .unwrap_or_else(|| l.lost_to.clone());
+        push(told(Told {
+            kind: "reservation.lost_on_sync",
+            to: &r.holder,
+            target: &format!("resource:{}", r.resource),
+            at: r.created,
+            seed: &format!("{id}\n{}", l.lost_to),
+            subject: format!("your reservation of {} ({}) lost in a merge", r.resource, window(r)),
+            body: format!(
+                "{} was reserved on two machines before they synced, for overlapping times; the earlier reservation ({winner}) stands and yours ({id}) is gone. Pick another window: `{}`.",
+                r.resource,
+                crate::core::text::command_line(&["reservations", &r.resource])
+            ),
+            text: format!("reservation {id} of {} lost to {} when two machines' hubs merged", r.resource, l.lost_to),
+        }));
+    }
+    for (name, g) in &merged.plan.gates {
+        let Some(kept) = &g.decision else { continue };
+        let was = base
+            .and_then(|b| b.plan.gates.get(name))
+            .and_then(|g| g.decision.as_ref());
+        for side in [a, b] {
+            let Some(d) = side.plan.gates.get(name).and_then(|g| g.decision.as_ref()) else {
+                continue;
+            };
+            if d == kept || Some(d) == was {
+                continue;
+            }
+            let word = |go: bool| if go { "GO" } else { "NO-GO" };
+            push(told(Told {
+                kind: "gate.overruled_on_sync",
+                to: &d.by,
+                target: &format!("gate:{name}"),
+                at: d.at,
+                seed: &format!("{name}\n{}\n{}", d.by, d.go),
+                subject: format!("your {} on gate {name} was overruled in a merge", word(d.go)),
+                body: format!(
+                    "Gate {name} was decided on two machines before they synced: {} decided {}, which stands (a NO-GO stands over a GO). See `{}`.",
+                    kept.by,
+                    word(kept.go),
+                    crate::core::text::command_line(&["gates"])
+                ),
+                text: format!(
+                    "gate {name}: {}'s {} overruled by {}'s {} when two machines' hubs merged",
+                    d.by,
+                    word(d.go),
+                    kept.by,
+                    word(kept.go)
+                ),
+            }));
+        }
+    }
+    (messages, events)
 }
 
 /// The union of two logs by record id, in (time, id) order; a line that is
