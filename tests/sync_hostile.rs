@@ -194,6 +194,7 @@ impl Clone {
                     ".git/refs/remotes/origin/coord",
                     ".git/FETCH_HEAD",
                     ".git/coord/.lock",
+                    ".git/coord/.synced.json",
                 ]
                 .iter()
                 .any(|skip| rel.starts_with(skip))
@@ -347,7 +348,8 @@ fn a_dot_dot_entry_and_other_non_hub_entries_are_left_out_on_fast_forward_and_me
                 ".gitignore",
                 ".gitattributes",
                 ".lock",
-                ".bindings.json"
+                ".bindings.json",
+                ".synced.json"
             ]
             .contains(&name.as_str()),
             "unexpected {name} in the hub"

@@ -268,6 +268,17 @@ fn ten_clones_syncing_at_the_same_moment_all_succeed_and_agree_after_two_rounds(
         );
         assert_eq!(ids_of(&c.hub("EVENTS.jsonl")), ids_of(&cl[0].hub("EVENTS.jsonl")));
     }
+    // Clones that agree stop making commits: a third round moves nothing.
+    let refs = || git(&cl[0].dir.join("../remote.git"), &["for-each-ref"]);
+    let heads = || {
+        cl.iter()
+            .map(|c| git(&c.dir, &["rev-parse", "coord"]))
+            .collect::<Vec<_>>()
+    };
+    let (published, local) = (refs(), heads());
+    sync_all_at_once(&cl, at);
+    assert_eq!(refs(), published, "nothing new was pushed");
+    assert_eq!(heads(), local, "no clone made a commit");
     let v: serde_json::Value = serde_json::from_str(&reg).unwrap();
     assert_eq!(v["sessions"].as_object().unwrap().len(), 10);
     assert!(v["claims"]["task:shared"]["holder"].is_string());

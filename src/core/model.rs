@@ -212,6 +212,14 @@ pub struct Claim {
 pub struct LostHolder {
     pub holder: String,
     pub token: u64,
+    /// When the holder took the claim it lost: the loss's message is dated
+    /// by it, so it is the same on every machine whichever merge found it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::core::clock::stamp::serialize_opt"
+    )]
+    pub since: Option<Time>,
     /// The holder has been sent its message (on some machine).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub told: bool,

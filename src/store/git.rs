@@ -32,7 +32,7 @@ pub(crate) fn run(mut c: Command, what: &str) -> Result<String> {
     if !out.status.success() {
         return Err(failure(format!(
             "git could not {what}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            one_line(&out.stderr)
         )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
@@ -64,13 +64,23 @@ pub(crate) fn run_raw(mut c: Command, input: &[u8], what: &str) -> Result<Vec<u8
     if !out.status.success() {
         return Err(failure(format!(
             "git could not {what}: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            one_line(&out.stderr)
         )));
     }
     if let Some(Ok(Err(e))) = fed {
         return Err(failure(format!("cannot feed git to {what}: {e}")));
     }
     Ok(out.stdout)
+}
+
+/// What git said on stderr, as one line (its lines joined with "; ").
+pub(crate) fn one_line(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The top of the work tree `dir` is in.
@@ -174,9 +184,15 @@ pub fn require_repo(dir: &Path) -> Result<PathBuf> {
         ))
     })?;
     let common = PathBuf::from(out);
-    Ok(if common.is_absolute() {
+    let common = if common.is_absolute() {
         common
     } else {
         dir.join(common)
+    };
+    // In the main work tree when there is one: git reads a relative remote
+    // URL (`../remote.git`) from where it runs.
+    Ok(match common.parent() {
+        Some(top) if common.file_name().is_some_and(|n| n == ".git") => top.to_path_buf(),
+        _ => common,
     })
 }

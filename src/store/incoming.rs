@@ -122,16 +122,6 @@ pub(super) fn read_hub(repo: &Path, commit: &str) -> Result<Incoming> {
     })
 }
 
-/// The blob ids of `commit`'s hub data, by path (to tell whether the local
-/// hub's data is what the branch already has).
-pub(super) fn data_blobs(repo: &Path, commit: &str) -> Result<Files> {
-    Ok(list(repo, commit)?
-        .0
-        .into_iter()
-        .map(|(path, oid)| (path, oid.into_bytes()))
-        .collect())
-}
-
 /// The data entries of `commit` (path to blob id) and what was left out.
 fn list(repo: &Path, commit: &str) -> Result<(BTreeMap<String, String>, Vec<String>)> {
     let mut wanted: BTreeMap<String, String> = BTreeMap::new();

@@ -145,22 +145,23 @@ pub fn losers_told(
 ) -> (Vec<crate::core::model::Message>, Vec<crate::core::model::Event>) {
     let (mut messages, mut events) = (Vec::new(), Vec::new());
     for (key, c) in reg.claims.iter_mut() {
-        let winner = c.holder.clone().unwrap_or_default();
-        let at = c.since.unwrap_or(now);
+        // Nothing here may depend on which merge found the loss (the winner
+        // of that merge may itself lose a later one): the same bytes on
+        // every machine.
         for l in c.lost_on_sync.iter_mut().filter(|l| !l.told) {
             l.told = true;
             let (m, mut e) = told(Told {
                 kind: "claim.lost_on_sync",
                 to: &l.holder,
                 target: key,
-                at,
+                at: l.since.or(c.since).unwrap_or(now),
                 seed: &format!("{key}\n{}\n{}", l.holder, l.token),
                 subject: format!("you lost your claim {key} in a merge"),
                 body: format!(
-                    "{key} was taken on two machines before they synced; it went to {winner} (the earlier claim). Stop changing what it covers, and talk to {winner} with `{}`.",
-                    command_line(&["send", &winner, "SUBJECT"])
+                    "{key} was taken on two machines before they synced, and an earlier claim stands. Stop changing what it covers; see who holds it with `{}`.",
+                    command_line(&["claims", "--type", &claim_type(key)])
                 ),
-                text: format!("{key} lost by {} to {winner} when two machines' hubs merged", l.holder),
+                text: format!("{key} lost by {} when two machines' hubs merged (an earlier claim stands)", l.holder),
             });
             e.token = Some(l.token);
             messages.push(m);
@@ -168,6 +169,11 @@ pub fn losers_told(
         }
     }
     (messages, events)
+}
+
+/// The type part of a claim key (`task` of `task:api`).
+fn claim_type(key: &str) -> String {
+    key.split_once(':').map(|(t, _)| t).unwrap_or(key).to_string()
 }
 
 /// A loss a merge decided, to tell its loser.

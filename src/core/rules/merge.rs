@@ -117,11 +117,19 @@ fn rank(c: &Claim) -> u64 {
 fn merge_claim(a: &Claim, b: &Claim) -> Claim {
     let top = a.token.max(b.token);
     // Losers by (holder, acquisition token); told on either side is told.
-    let mut lost: BTreeMap<(String, u64), bool> = BTreeMap::new();
+    let mut lost: BTreeMap<(String, u64), (bool, Option<crate::core::clock::Time>)> = BTreeMap::new();
     for l in a.lost_on_sync.iter().chain(&b.lost_on_sync) {
-        *lost.entry((l.holder.clone(), l.token)).or_insert(false) |= l.told;
+        let e = lost
+            .entry((l.holder.clone(), l.token))
+            .or_insert((false, l.since));
+        e.0 |= l.told;
+        e.1 = match (e.1, l.since) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, y) => x.or(y),
+        };
     }
-    let known_loser = |c: &Claim, lost: &BTreeMap<(String, u64), bool>| {
+    type Lost = BTreeMap<(String, u64), (bool, Option<crate::core::clock::Time>)>;
+    let known_loser = |c: &Claim, lost: &Lost| {
         c.holder
             .as_ref()
             .is_some_and(|h| lost.contains_key(&(h.clone(), rank(c))))
@@ -144,7 +152,7 @@ fn merge_claim(a: &Claim, b: &Claim) -> Claim {
             };
             let loser = if std::ptr::eq(winner, a) { b } else { a };
             lost.entry((loser.holder.clone().unwrap_or_default(), rank(loser)))
-                .or_insert(false);
+                .or_insert((false, loser.since));
             let mut w = winner.clone();
             w.rank_token = Some(rank(winner));
             // Above every token any machine issued in this contest, and the
@@ -164,7 +172,12 @@ fn merge_claim(a: &Claim, b: &Claim) -> Claim {
     lost.retain(|(holder, _), _| out.holder.as_deref() != Some(holder.as_str()));
     out.lost_on_sync = lost
         .into_iter()
-        .map(|((holder, token), told)| LostHolder { holder, token, told })
+        .map(|((holder, token), (told, since))| LostHolder {
+            holder,
+            token,
+            since,
+            told,
+        })
         .collect();
     out
 }
@@ -343,27 +356,20 @@ pub fn other_losses(
             continue;
         }
         let r = &l.reservation;
-        let window =
-            |r: &Reservation| format!("{} {}-{}", r.date.as_deref().unwrap_or("daily"), r.from, r.to);
-        let winner = merged
-            .plan
-            .reservations
-            .get(&l.lost_to)
-            .map(|w| format!("{}'s {}", w.holder, window(w)))
-            .unwrap_or_else(|| l.lost_to.clone());
+        let window = format!("{} {}-{}", r.date.as_deref().unwrap_or("daily"), r.from, r.to);
         push(told(Told {
             kind: "reservation.lost_on_sync",
             to: &r.holder,
             target: &format!("resource:{}", r.resource),
             at: r.created,
-            seed: &format!("{id}\n{}", l.lost_to),
-            subject: format!("your reservation of {} ({}) lost in a merge", r.resource, window(r)),
+            seed: id,
+            subject: format!("your reservation of {} ({window}) lost in a merge", r.resource),
             body: format!(
-                "{} was reserved on two machines before they synced, for overlapping times; the earlier reservation ({winner}) stands and yours ({id}) is gone. Pick another window: `{}`.",
+                "{} was reserved on two machines before they synced, for overlapping times; an earlier reservation stands and yours ({id}) is gone. Pick another window: `{}`.",
                 r.resource,
                 crate::core::text::command_line(&["reservations", &r.resource])
             ),
-            text: format!("reservation {id} of {} lost to {} when two machines' hubs merged", r.resource, l.lost_to),
+            text: format!("reservation {id} of {} lost when two machines' hubs merged (an earlier one stands)", r.resource),
         }));
     }
     for (name, g) in &merged.plan.gates {
@@ -387,17 +393,13 @@ pub fn other_losses(
                 seed: &format!("{name}\n{}\n{}", d.by, d.go),
                 subject: format!("your {} on gate {name} was overruled in a merge", word(d.go)),
                 body: format!(
-                    "Gate {name} was decided on two machines before they synced: {} decided {}, which stands (a NO-GO stands over a GO). See `{}`.",
-                    kept.by,
-                    word(kept.go),
+                    "Gate {name} was decided on two machines before they synced, and another decision stands (a NO-GO stands over a GO). See `{}`.",
                     crate::core::text::command_line(&["gates"])
                 ),
                 text: format!(
-                    "gate {name}: {}'s {} overruled by {}'s {} when two machines' hubs merged",
+                    "gate {name}: {}'s {} overruled when two machines' hubs merged",
                     d.by,
-                    word(d.go),
-                    kept.by,
-                    word(kept.go)
+                    word(d.go)
                 ),
             }));
         }
@@ -519,6 +521,7 @@ mod tests {
             vec![LostHolder {
                 holder: "b".into(),
                 token: 3,
+                since: theirs.claims["task:api"].since,
                 told: false
             }]
         );

@@ -1,0 +1,459 @@
+//! `coord sync`: the hub travels through an ordinary git remote on a branch
+//! of its own (`coord`), built with plumbing only (hash-object, mktree,
+//! commit-tree, update-ref, fetch, push): HEAD, the index, the work tree and
+//! the user's branches are never touched, and code history gets no
+//! coordination commits. Under the hub lock: check the local hub (a broken
+//! one is never pushed), commit it, fetch the remote branch, take from it
+//! only the hub's data and check it as doctor would (see `incoming`), merge
+//! record by record (with the common ancestor), write the result into the
+//! live hub, regenerate the briefing here, commit with both parents, push; a
+//! rejected push (someone pushed meanwhile) is retried a few times.
+//!
+//! The only ref moved here is `refs/heads/BRANCH` (and the remote's copy of
+//! it under `refs/coord/remotes/`), and only when it is a hub branch; the
+//! branch name comes from this clone's settings or `--branch`, never from a
+//! peer. Settings never travel: the branch carries the data, the briefing
+//! and coord's merge attributes.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::archive::ARCHIVE_DIR;
+use super::git::{git, run};
+use super::incoming::{data_name, read_hub, Files, Incoming};
+use super::repair::registry_problems;
+use super::{fsio, Hub, EVENTS, MESSAGES, REGISTRY, STATE};
+use crate::core::clock::Time;
+use crate::core::error::{failure, hub, CoordError, Result};
+use crate::core::model::Registry;
+use crate::core::text::command_line;
+
+mod cache;
+mod files;
+pub(super) mod plumbing;
+
+use files::{flow, merge_files, registry_of};
+
+/// How many times a rejected push is retried after merging again.
+const RETRIES: usize = 3;
+
+/// What came in and went out.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Flow {
+    pub sessions: usize,
+    pub claims: usize,
+    pub messages: usize,
+    pub events: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Synced {
+    pub remote: String,
+    pub branch: String,
+    pub incoming: Flow,
+    pub outgoing: Flow,
+    /// Claims found with two holders and given to one.
+    pub arbitrated: usize,
+    /// The commit now on both sides.
+    pub commit: String,
+    /// Pushes rejected (someone pushed meanwhile) and retried.
+    pub retries: usize,
+    /// The shared branch was moved by another clone meanwhile and was left
+    /// for the next sync (this clone's own ref has everything).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub summary_behind: bool,
+    /// Entries of the remote's hub commit that are not hub data and were
+    /// left out (sanitised names), and log lines that were not records.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
+}
+
+/// What one sync is asked to do.
+pub struct SyncPlan<'a> {
+    pub remote: &'a str,
+    pub branch: &'a str,
+    /// Commits of the remote branch whose state is not taken (`--skip`).
+    pub skip: &'a [String],
+    /// This machine's name (part of this clone's ref on the remote).
+    pub machine: &'a str,
+    pub now: Time,
+}
+
+/// A commit abbreviated for a sentence.
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(12)]
+}
+
+impl Hub {
+    /// The hub's shared data as it is on disk.
+    fn data_files(&self) -> Result<Files> {
+        let mut files = Files::new();
+        for name in [REGISTRY, MESSAGES, EVENTS] {
+            if let Some(bytes) = fsio::read_optional(&self.path(name))? {
+                files.insert(name.to_string(), bytes);
+            }
+        }
+        for path in self
+            .archive_files(MESSAGES)?
+            .into_iter()
+            .chain(self.archive_files(EVENTS)?)
+        {
+            if let (Some(name), Some(bytes)) = (
+                path.file_name().and_then(|n| n.to_str()),
+                fsio::read_optional(&path)?,
+            ) {
+                files.insert(format!("{ARCHIVE_DIR}/{name}"), bytes);
+            }
+        }
+        Ok(files)
+    }
+
+    /// Write `files` into the live hub (the lock is held): only the hub's
+    /// data names, each replaced atomically (a random temporary name created
+    /// exclusively, then renamed), the archive folder made here and never
+    /// followed if it is a link.
+    fn write_files(&self, files: &Files) -> Result<()> {
+        for (name, bytes) in files {
+            if !data_name(name) {
+                return Err(failure(format!(
+                    "refused to write {name:?} into the hub: not a hub file (a bug in coord)"
+                )));
+            }
+            let (dir, file) = match name.split_once('/') {
+                Some((_, file)) => {
+                    let dir = self.archive_dir()?;
+                    if !dir.exists() {
+                        std::fs::DirBuilder::new()
+                            .mode(0o755)
+                            .create(&dir)
+                            .map_err(|e| CoordError::io("create", &dir, e))?;
+                    }
+                    (dir, file)
+                }
+                None => (self.dir.clone(), name.as_str()),
+            };
+            fsio::write_atomic(&dir, file, bytes, self.config.durability)?;
+        }
+        Ok(())
+    }
+
+    /// The first thing that makes `files` unfit to push or to take.
+    fn unfit(&self, files: &Files, now: Time) -> Option<super::Finding> {
+        match files.get(REGISTRY) {
+            None => Some(super::Finding {
+                file: REGISTRY.to_string(),
+                line: None,
+                problem: "is missing".to_string(),
+                fixable: false,
+            }),
+            Some(bytes) => self.unfit_registry(bytes, now),
+        }
+    }
+
+    /// The first thing that makes a registry unfit to push or to take.
+    fn unfit_registry(&self, bytes: &[u8], now: Time) -> Option<super::Finding> {
+        registry_problems(bytes, now, self.config.max_skew)
+            .into_iter()
+            .next()
+    }
+
+    /// The hub state a remote commit stands for: its data, checked. A
+    /// skipped commit stands for what its parents stand for (their union).
+    fn state_of(
+        &self,
+        repo: &Path,
+        commit: &str,
+        plan: &SyncPlan,
+        skip: &BTreeSet<String>,
+    ) -> Result<Incoming> {
+        let (remote, branch) = (plan.remote, plan.branch);
+        if skip.contains(commit) {
+            let mut c = git(repo);
+            c.args(["rev-list", "--parents", "-n", "1", commit]);
+            let line = run(c, "read a hub commit's parents")?;
+            let mut out = Incoming {
+                files: Files::new(),
+                ignored: Vec::new(),
+                dropped_lines: 0,
+            };
+            for parent in line.split_whitespace().skip(1) {
+                let s = self.state_of(repo, parent, plan, skip)?;
+                out.files = merge_files(None, &out.files, &s.files, plan.now)?.0;
+                out.ignored.extend(s.ignored);
+                out.dropped_lines += s.dropped_lines;
+            }
+            return Ok(out);
+        }
+        let got = read_hub(repo, commit)?;
+        if !got.files.contains_key(REGISTRY) {
+            return Err(plumbing::foreign(remote, branch, commit));
+        }
+        if let Some(f) = self.unfit(&got.files, plan.now) {
+            let at = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            return Err(hub(format!(
+                "{remote}/{branch} at {} brings a {} that coord refuses{at}: {}; nothing was changed here",
+                short(commit),
+                f.file,
+                crate::core::text::sanitize(&f.problem, false)
+            ))
+            .hint(format!(
+                "skip that commit (its state is not taken, the branch moves past it): `{}`",
+                command_line(&["sync", "--remote", remote, "--skip", short(commit)])
+            ))
+            .hint("ask whoever pushed it to run `coord doctor`"));
+        }
+        Ok(got)
+    }
+
+    /// Sync with the remote. Every clone publishes its state on a ref of
+    /// its own (`refs/coord/clones/BRANCH/ID`), so no two clones race for one
+    /// ref; each sync takes every published state it lacks and merges them
+    /// in one commit. The branch itself (`refs/heads/BRANCH`) is a summary
+    /// for readers, moved when that is a fast forward. A published state
+    /// whose data is the same as this clone's is noted and not merged, so
+    /// clones that agree stop making commits. `brief` renders the briefing
+    /// of a merged registry.
+    pub fn sync(&self, plan: &SyncPlan, brief: &dyn Fn(&Hub, &Registry) -> Result<String>) -> Result<Synced> {
+        let (remote, branch) = (plan.remote, plan.branch);
+        let repo = super::git::require_repo(&self.dir)?;
+        plumbing::check_remote(&repo, remote)?;
+        plumbing::check_branch(&repo, branch)?;
+        plumbing::check_skips(plan.skip)?;
+        let id = plumbing::prepare(&repo, plan.machine)?;
+        let refs = plumbing::Refs::new(remote, branch, &id);
+        let _lock = self.lock(true)?;
+        let registry = fsio::read_optional(&self.path(REGISTRY))?.unwrap_or_default();
+        if let Some(f) = self.unfit_registry(&registry, plan.now) {
+            let at = f.line.map(|l| format!(" line {l}")).unwrap_or_default();
+            return Err(hub(format!(
+                "this clone's hub is broken ({}{at}: {}), so it is not synced: nothing was pushed or taken",
+                self.path(&f.file).display(),
+                crate::core::text::sanitize(&f.problem, false)
+            ))
+            .hint("run `coord doctor` to see what is wrong, then `coord doctor --fix`"));
+        }
+        let parent = plumbing::rev(&repo, &refs.local)?;
+        if let Some(p) = &parent {
+            if plumbing::data_of(&repo, &[p.as_str()])?
+                .remove(0)
+                .registry
+                .is_none()
+            {
+                return Err(hub(format!(
+                    "the branch {branch:?} here is not a hub branch (its last commit has no {REGISTRY}: code?); sync moves only a hub branch, so nothing was changed"
+                ))
+                .hint("pick the hub's branch with `coord sync --branch NAME` or sync.branch in this clone's coord.toml"));
+            }
+        }
+        let mut cache = cache::Cache::read(self);
+        let key = format!("{remote}/{branch}");
+        let mut commit = self.commit_local(&repo, &mut cache, parent.as_deref())?;
+        // The data as it was, read only if something is merged.
+        let mut files: Option<Files> = None;
+        let mut before: Option<Files> = None;
+        let mut retries = 0;
+        let mut ignored: Vec<String> = Vec::new();
+        let mut arbitrated = 0;
+        let mut written = false;
+        loop {
+            let published = plumbing::published(&repo, &refs)?;
+            let fetched = published != plumbing::copies(&repo, &refs)?;
+            if fetched {
+                plumbing::fetch(&repo, &refs, &published)?;
+            }
+            let mut seen = cache.seen(&key);
+            // What this commit does not have, and was not seen to be the same.
+            let new: Vec<String> = if fetched || cache.last(&key) != Some(commit.as_str()) {
+                plumbing::unmerged(&repo, &refs, &commit)?
+                    .into_iter()
+                    .filter(|t| !seen.contains(t))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let skip = plumbing::resolve_skips(&repo, plan.skip, remote)?;
+            let mut tips: Vec<&str> = vec![commit.as_str()];
+            tips.extend(new.iter().map(String::as_str));
+            let data = plumbing::data_of(&repo, &tips)?;
+            let (ours, theirs) = data.split_first().expect("our commit is listed first");
+            let differs: Vec<&String> = new
+                .iter()
+                .zip(theirs)
+                .filter(|(t, d)| *d != ours || skip.contains(t.as_str()))
+                .map(|(t, _)| t)
+                .collect();
+            seen.extend(new.iter().cloned());
+            match differs.as_slice() {
+                [] => {}
+                [tip] if plumbing::ancestor(&repo, &commit, tip) && !skip.contains(tip.as_str()) => {
+                    // Fast forward: that state already has everything ours has.
+                    let got = self.state_of(&repo, tip, plan, &skip)?;
+                    ignored.extend(summarise(&got));
+                    let old = match files.take() {
+                        Some(f) => f,
+                        None => self.data_files()?,
+                    };
+                    before.get_or_insert(old);
+                    files = Some(got.files);
+                    commit = (*tip).clone();
+                }
+                _ => {
+                    let mut merged = match files.take() {
+                        Some(f) => f,
+                        None => self.data_files()?,
+                    };
+                    before.get_or_insert_with(|| merged.clone());
+                    let mut taken: Vec<&str> = Vec::new();
+                    for tip in &differs {
+                        let got = self.state_of(&repo, tip, plan, &skip)?;
+                        ignored.extend(summarise(&got));
+                        // The common ancestor of this state and all merged so
+                        // far, when it is a state coord takes.
+                        let base = plumbing::merge_base(&repo, tip, &commit, &taken)
+                            .and_then(|b| self.state_of(&repo, &b, plan, &skip).ok())
+                            .map(|s| s.files);
+                        let (m, lost) = merge_files(base.as_ref(), &merged, &got.files, plan.now)?;
+                        arbitrated += lost;
+                        merged = m;
+                        taken.push(tip.as_str());
+                    }
+                    self.write_files(&merged)?;
+                    self.write_briefing(&merged, brief)?;
+                    written = true;
+                    let (tree, _) = plumbing::tree(&repo, &self.dir, &mut cache, &self.tree_names(&merged))?;
+                    // Every new state is a parent: merged, or the same as ours.
+                    let mut parents: Vec<&str> = vec![commit.as_str()];
+                    parents.extend(new.iter().map(String::as_str));
+                    commit = plumbing::commit_tree(&repo, &tree, &parents, "coord: merged hubs")?;
+                    files = Some(merged);
+                }
+            }
+            if let (false, Some(f), Some(b)) = (written, &files, &before) {
+                if f != b {
+                    self.write_files(f)?;
+                    self.write_briefing(f, brief)?;
+                }
+            }
+            plumbing::update_ref(&repo, &refs.local, &commit)?;
+            let summary_behind = match plumbing::push(&repo, &refs, &published, &commit) {
+                Ok(behind) => behind,
+                Err(e) if retries < RETRIES && e.message.contains("rejected") => {
+                    retries += 1;
+                    cache.set_seen(&key, seen, &commit);
+                    continue;
+                }
+                Err(e) => {
+                    return Err(e.hint(format!(
+                        "the merged hub is saved here and on {}; run `{}` again to push it",
+                        refs.local,
+                        command_line(&["sync", "--remote", remote])
+                    )))
+                }
+            };
+            let live: BTreeSet<String> = published.values().cloned().collect();
+            seen.retain(|t| live.contains(t));
+            cache.set_seen(&key, seen, &commit);
+            cache.settle(self, &commit);
+            cache.write(self)?;
+            ignored.sort();
+            ignored.dedup();
+            if !ignored.is_empty() {
+                self.warn(format!(
+                    "left out of {remote}'s hub states, which only a hub's data may come from: {}",
+                    ignored.join(", ")
+                ));
+            }
+            let (incoming, outgoing) = match (&before, &files) {
+                (Some(b), Some(f)) => (flow(b, f), Flow::default()),
+                _ => (Flow::default(), Flow::default()),
+            };
+            return Ok(Synced {
+                remote: remote.to_string(),
+                branch: branch.to_string(),
+                incoming,
+                outgoing,
+                arbitrated,
+                commit,
+                retries,
+                summary_behind,
+                ignored,
+            });
+        }
+    }
+
+    /// The briefing of the state in `files`, written here (never a peer's).
+    fn write_briefing(&self, files: &Files, brief: &dyn Fn(&Hub, &Registry) -> Result<String>) -> Result<()> {
+        if let Some(reg) = registry_of(files)? {
+            let page = brief(self, &reg)?;
+            fsio::write_atomic(&self.dir, STATE, page.as_bytes(), self.config.durability)?;
+        }
+        Ok(())
+    }
+
+    /// The names a tree of the hub holds: its data files and the briefing.
+    fn tree_names(&self, files: &Files) -> Vec<String> {
+        let mut names: Vec<String> = files.keys().cloned().collect();
+        if self.path(STATE).is_file() {
+            names.push(STATE.to_string());
+        }
+        names
+    }
+
+    /// A commit of the local hub on top of `parent`, or `parent` itself when
+    /// its data is the same (the briefing alone changes with the clock).
+    /// Files unchanged since the last sync are not hashed again.
+    fn commit_local(&self, repo: &Path, cache: &mut cache::Cache, parent: Option<&str>) -> Result<String> {
+        let names: Vec<String> = self.data_names()?;
+        if let Some(p) = parent {
+            if cache.unchanged(self, &names, p) {
+                return Ok(p.to_string());
+            }
+        }
+        let mut all = names.clone();
+        if self.path(STATE).is_file() {
+            all.push(STATE.to_string());
+        }
+        let (tree, data) = plumbing::tree(repo, &self.dir, cache, &all)?;
+        if let Some(p) = parent {
+            if plumbing::data_of(repo, &[p])?.remove(0) == data {
+                return Ok(p.to_string());
+            }
+        }
+        let parents: Vec<&str> = parent.into_iter().collect();
+        plumbing::commit_tree(repo, &tree, &parents, "coord: local hub")
+    }
+
+    /// The hub's data file names (relative to the hub).
+    fn data_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = [REGISTRY, MESSAGES, EVENTS]
+            .into_iter()
+            .filter(|n| self.path(n).is_file())
+            .map(str::to_string)
+            .collect();
+        for path in self
+            .archive_files(MESSAGES)?
+            .into_iter()
+            .chain(self.archive_files(EVENTS)?)
+        {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                names.push(format!("{ARCHIVE_DIR}/{name}"));
+            }
+        }
+        Ok(names)
+    }
+}
+
+/// The entries left out of a remote state, for one warning.
+fn summarise(got: &Incoming) -> Vec<String> {
+    let mut out: Vec<String> = got.ignored.iter().take(8).cloned().collect();
+    if got.ignored.len() > 8 {
+        out.push(format!("and {} more", got.ignored.len() - 8));
+    }
+    if got.dropped_lines > 0 {
+        out.push(format!("{} log lines that are not records", got.dropped_lines));
+    }
+    out
+}
