@@ -259,13 +259,22 @@ fn team() -> (Net, Clone, Clone) {
     (net, victim, peer)
 }
 
-/// The branch's legitimate data files, to put beside hostile entries.
+/// The branch's legitimate data, to put beside hostile entries: the
+/// registry and each log whole (the branch keeps them in hourly segments;
+/// a log whole is what an older coord pushed, and is read too).
 fn legit(net: &Net) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    (
-        net.blob("REGISTRY.json"),
-        net.blob("MESSAGES.jsonl"),
-        net.blob("EVENTS.jsonl"),
-    )
+    let log = |folder: &str| -> Vec<u8> {
+        let out = Command::new("git")
+            .args(["ls-tree", "--name-only", &format!("refs/heads/coord:{folder}")])
+            .current_dir(&net.remote)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .flat_map(|n| net.blob(&format!("{folder}/{n}")))
+            .collect()
+    };
+    (net.blob("REGISTRY.json"), log("MESSAGES"), log("EVENTS"))
 }
 
 fn assert_same(before: &BTreeMap<String, Vec<u8>>, after: &BTreeMap<String, Vec<u8>>) {

@@ -411,3 +411,50 @@ fn reservations_gates_and_handoffs_made_on_two_machines_have_one_winner_and_the_
     a.coord(tonight, &["-s", "dan", "claim", "resource", "staging"])
         .code(3);
 }
+
+#[test]
+fn the_logs_travel_in_hourly_segments_and_a_clock_behind_loses_no_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cl = clones(tmp.path(), 2);
+    let (a, b) = (&cl[0], &cl[1]);
+    a.coord(T0, &["start", "--name", "ann"]).ok();
+    a.coord(T0, &["start", "--name", "al"]).ok();
+    a.coord("2026-03-02T11:00:00Z", &["-s", "al", "send", "ann", "at eleven"])
+        .ok();
+    assert_eq!(read(a, "2026-03-02T11:01:00Z", "ann"), ["at eleven"]);
+    // A clock behind: this line is older than the one ann read, and after it.
+    a.coord(
+        "2026-03-02T10:30:00Z",
+        &["-s", "al", "send", "ann", "from a slow clock"],
+    )
+    .ok();
+    a.coord("2026-03-02T11:02:00Z", &["sync"]).ok();
+    // The branch holds one file per hour; the live log is in that order.
+    let remote = tmp.path().join("remote.git");
+    let listing = git(&remote, &["ls-tree", "--name-only", "refs/heads/coord:MESSAGES"]);
+    assert_eq!(
+        listing.lines().collect::<Vec<_>>(),
+        ["2026-03-02T10.jsonl", "2026-03-02T11.jsonl"]
+    );
+    let log = a.hub("MESSAGES.jsonl");
+    assert!(
+        log.find("slow clock").unwrap() < log.find("at eleven").unwrap(),
+        "{log}"
+    );
+    // ann still sees the slow message, once; the other clone reads the same.
+    assert_eq!(read(a, "2026-03-02T11:03:00Z", "ann"), ["from a slow clock"]);
+    assert!(read(a, "2026-03-02T11:03:00Z", "ann").is_empty());
+    b.coord("2026-03-02T11:04:00Z", &["sync"]).ok();
+    assert_eq!(b.hub("MESSAGES.jsonl"), log);
+    // A new message changes only its own hour on the branch.
+    let before = git(&remote, &["ls-tree", "refs/heads/coord:MESSAGES"]);
+    b.coord("2026-03-02T11:05:00Z", &["start", "--name", "bo"]).ok();
+    b.coord("2026-03-02T12:00:00Z", &["-s", "bo", "send", "ann", "at noon"])
+        .ok();
+    b.coord("2026-03-02T12:00:00Z", &["sync"]).ok();
+    let after = git(&remote, &["ls-tree", "refs/heads/coord:MESSAGES"]);
+    let old: Vec<&str> = before.lines().collect();
+    let new: Vec<&str> = after.lines().collect();
+    assert_eq!(&new[..2], &old[..], "the hours gone by are the same blobs");
+    assert!(new[2].ends_with("2026-03-02T12.jsonl"), "{after}");
+}

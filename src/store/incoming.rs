@@ -55,6 +55,15 @@ pub(super) fn data_name(path: &str) -> bool {
     }
 }
 
+/// Whether `path` is hub data on the branch: a hub data file, or a log
+/// segment (`MESSAGES/2026-03-09T11.jsonl`).
+fn branch_name(path: &str) -> bool {
+    data_name(path)
+        || path.split_once('/').is_some_and(|(dir, name)| {
+            super::segments::log_of(dir).is_some() && super::segments::segment_name(name)
+        })
+}
+
 /// What a commit brought: the data taken, and what was left out.
 pub(super) struct Incoming {
     pub files: Files,
@@ -105,15 +114,54 @@ fn regular_blob(e: &Entry, max: u64) -> bool {
     e.mode == "100644" && e.kind == "blob" && e.size.is_some_and(|s| s <= max)
 }
 
-/// The hub data of `commit`, taken as described above.
-pub(super) fn read_hub(repo: &Path, commit: &str) -> Result<Incoming> {
+/// The hub data of `commit`, taken as described above, with each log
+/// whole (its segments joined, hour by hour). Blobs in `known` (this
+/// clone's own segments, by id) are not read again.
+pub(super) fn read_hub(repo: &Path, commit: &str, known: &Known) -> Result<Incoming> {
     let (wanted, ignored) = list(repo, commit)?;
-    let mut files = read_blobs(repo, &wanted)?;
+    let unknown: BTreeMap<String, String> = wanted
+        .iter()
+        .filter(|(_, oid)| !known.contains_key(*oid))
+        .map(|(p, o)| (p.clone(), o.clone()))
+        .collect();
+    let mut read = read_blobs(repo, &unknown)?;
     let mut dropped_lines = 0;
-    for (path, bytes) in files.iter_mut() {
+    for (path, bytes) in read.iter_mut() {
         if path != REGISTRY {
             dropped_lines += keep_records(bytes);
         }
+    }
+    let mut files = Files::new();
+    let mut segments: BTreeMap<&'static str, BTreeMap<String, Vec<u8>>> = BTreeMap::new();
+    for (path, oid) in &wanted {
+        let bytes = match read.remove(path) {
+            Some(b) => b,
+            None => known.get(oid).cloned().unwrap_or_default(),
+        };
+        match path
+            .split_once('/')
+            .and_then(|(dir, name)| Some((super::segments::log_of(dir)?, name)))
+        {
+            Some((log, name)) => {
+                segments.entry(log).or_default().insert(name.to_string(), bytes);
+            }
+            None => {
+                files.insert(path.clone(), bytes);
+            }
+        }
+    }
+    for (log, parts) in segments {
+        let joined = super::segments::join(parts.values());
+        let whole = match files.remove(log) {
+            // A branch written by an older coord: the log whole.
+            Some(old) => crate::core::rules::merge::merge_log(
+                &String::from_utf8_lossy(&old),
+                &String::from_utf8_lossy(&joined),
+            )
+            .into_bytes(),
+            None => joined,
+        };
+        files.insert(log.to_string(), whole);
     }
     Ok(Incoming {
         files,
@@ -121,6 +169,9 @@ pub(super) fn read_hub(repo: &Path, commit: &str) -> Result<Incoming> {
         dropped_lines,
     })
 }
+
+/// Blobs this clone has, by id: not read from git again.
+pub(super) type Known = std::collections::HashMap<String, Vec<u8>>;
 
 /// The data entries of `commit` (path to blob id) and what was left out.
 fn list(repo: &Path, commit: &str) -> Result<(BTreeMap<String, String>, Vec<String>)> {
@@ -131,16 +182,17 @@ fn list(repo: &Path, commit: &str) -> Result<(BTreeMap<String, String>, Vec<Stri
         |path: String, e: &Entry, wanted: &mut BTreeMap<String, String>, ignored: &mut Vec<String>| {
             let max = if path == REGISTRY { MAX_REGISTRY } else { MAX_LOG };
             *seen.entry(path.clone()).or_default() += 1;
-            if data_name(&path) && regular_blob(e, max) {
+            if branch_name(&path) && regular_blob(e, max) {
                 wanted.insert(path, e.oid.clone());
             } else {
                 ignored.push(describe(&path, e));
             }
         };
     for e in ls_tree(repo, &format!("{commit}^{{tree}}"))? {
-        if e.name == ARCHIVE_DIR && e.mode == "040000" && e.kind == "tree" {
+        let folder = e.name == ARCHIVE_DIR || super::segments::log_of(&e.name).is_some();
+        if folder && e.mode == "040000" && e.kind == "tree" {
             for a in ls_tree(repo, &e.oid)? {
-                consider(format!("{ARCHIVE_DIR}/{}", a.name), &a, &mut wanted, &mut ignored);
+                consider(format!("{}/{}", e.name, a.name), &a, &mut wanted, &mut ignored);
             }
         } else if !NOT_TAKEN.contains(&e.name.as_str()) {
             consider(e.name.clone(), &e, &mut wanted, &mut ignored);
@@ -166,7 +218,7 @@ fn describe(path: &str, e: &Entry) -> String {
         ("160000", _) => "a submodule",
         ("100755", _) => "an executable",
         (_, "tree") => "a folder",
-        _ if !data_name(path) => "not a hub file",
+        _ if !branch_name(path) => "not a hub file",
         _ => "too large",
     };
     format!("{} ({what})", readable(path))

@@ -27,6 +27,7 @@ mod lock;
 mod logs;
 pub mod merge;
 mod repair;
+mod segments;
 mod sync;
 mod tx;
 

@@ -45,6 +45,13 @@ pub struct Cache {
     attributes: Option<(String, String)>,
     #[serde(default)]
     remotes: BTreeMap<String, Seen>,
+    /// Each log's segments (hour to blob) as the file was when cut.
+    #[serde(default)]
+    logs: BTreeMap<String, (u64, i64, u64, BTreeMap<String, String>)>,
+    /// Each segment's last blob, by path, with the hash and length of its
+    /// bytes (an hour that did not change is not stored again).
+    #[serde(default)]
+    segments: BTreeMap<String, (u64, u64, String)>,
 }
 
 fn stamp(path: &Path) -> Option<(u64, i64, u64)> {
@@ -87,11 +94,47 @@ impl Cache {
         }
     }
 
+    /// The segments of log `name` when the file is as it was when cut.
+    pub fn log_segments(&self, dir: &Path, name: &str) -> Option<BTreeMap<String, String>> {
+        let (len, mtime, ino, segs) = self.logs.get(name)?;
+        (stamp(&dir.join(name))? == (*len, *mtime, *ino)).then(|| segs.clone())
+    }
+
+    pub fn remember_log(&mut self, dir: &Path, name: &str, segs: BTreeMap<String, String>) {
+        if let Some((len, mtime, ino)) = stamp(&dir.join(name)) {
+            self.logs.insert(name.to_string(), (len, mtime, ino, segs));
+        }
+    }
+
+    /// The blob of a segment with these bytes, when it was stored before.
+    pub fn segment(&self, path: &str, bytes: &[u8]) -> Option<String> {
+        let (hash, len, blob) = self.segments.get(path)?;
+        (*len == bytes.len() as u64 && *hash == crate::core::ids::fnv1a(bytes)).then(|| blob.clone())
+    }
+
+    pub fn remember_segment(&mut self, path: &str, bytes: &[u8], blob: &str) {
+        self.segments.insert(
+            path.to_string(),
+            (
+                crate::core::ids::fnv1a(bytes),
+                bytes.len() as u64,
+                blob.to_string(),
+            ),
+        );
+    }
+
     /// Whether the hub's data files `names` are exactly as when the hub
     /// branch was last `parent`.
     pub fn unchanged(&self, hub: &Hub, names: &[String], parent: &str) -> bool {
+        let logs = [super::super::MESSAGES, super::super::EVENTS];
         self.local == parent
-            && names.iter().all(|n| self.known(&hub.dir, n).is_some())
+            && names.iter().all(|n| {
+                if logs.contains(&n.as_str()) {
+                    self.log_segments(&hub.dir, n).is_some()
+                } else {
+                    self.known(&hub.dir, n).is_some()
+                }
+            })
             && self
                 .files
                 .keys()
@@ -105,6 +148,8 @@ impl Cache {
         let dir = hub.dir.clone();
         self.files
             .retain(|name, s| stamp(&dir.join(name)) == Some((s.len, s.mtime_ns, s.ino)));
+        self.logs
+            .retain(|name, (len, mtime, ino, _)| stamp(&dir.join(name)) == Some((*len, *mtime, *ino)));
         self.local = commit.to_string();
     }
 

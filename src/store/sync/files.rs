@@ -106,7 +106,7 @@ pub(super) fn merge_files(
 }
 
 /// A side's message log as ids in its order, each with its end offset.
-fn side_log(log: &str) -> Vec<(String, u64)> {
+pub(super) fn side_log(log: &str) -> Vec<(String, u64)> {
     #[derive(serde::Deserialize)]
     struct Id<'a> {
         #[serde(borrow)]
@@ -124,7 +124,7 @@ fn side_log(log: &str) -> Vec<(String, u64)> {
 }
 
 /// The merged message log's lines, with what routing needs.
-fn merged_lines(log: &str) -> Vec<Line> {
+pub(super) fn merged_lines(log: &str) -> Vec<Line> {
     #[derive(serde::Deserialize)]
     struct Head {
         id: String,

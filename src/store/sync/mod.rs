@@ -25,7 +25,7 @@ use super::archive::ARCHIVE_DIR;
 use super::git::{git, run};
 use super::incoming::{data_name, read_hub, Files, Incoming};
 use super::repair::registry_problems;
-use super::{fsio, Hub, EVENTS, MESSAGES, REGISTRY, STATE};
+use super::{fsio, segments, Hub, EVENTS, MESSAGES, REGISTRY, STATE};
 use crate::core::clock::Time;
 use crate::core::error::{failure, hub, CoordError, Result};
 use crate::core::model::Registry;
@@ -168,6 +168,7 @@ impl Hub {
         commit: &str,
         plan: &SyncPlan,
         skip: &BTreeSet<String>,
+        known: &super::incoming::Known,
     ) -> Result<Incoming> {
         let (remote, branch) = (plan.remote, plan.branch);
         if skip.contains(commit) {
@@ -180,14 +181,14 @@ impl Hub {
                 dropped_lines: 0,
             };
             for parent in line.split_whitespace().skip(1) {
-                let s = self.state_of(repo, parent, plan, skip)?;
+                let s = self.state_of(repo, parent, plan, skip, known)?;
                 out.files = merge_files(None, &out.files, &s.files, plan.now)?.0;
                 out.ignored.extend(s.ignored);
                 out.dropped_lines += s.dropped_lines;
             }
             return Ok(out);
         }
-        let got = read_hub(repo, commit)?;
+        let got = read_hub(repo, commit, known)?;
         if !got.files.contains_key(REGISTRY) {
             return Err(plumbing::foreign(remote, branch, commit));
         }
@@ -290,12 +291,12 @@ impl Hub {
                 [] => {}
                 [tip] if plumbing::ancestor(&repo, &commit, tip) && !skip.contains(tip.as_str()) => {
                     // Fast forward: that state already has everything ours has.
-                    let got = self.state_of(&repo, tip, plan, &skip)?;
-                    ignored.extend(summarise(&got));
                     let old = match files.take() {
                         Some(f) => f,
                         None => self.data_files()?,
                     };
+                    let got = self.state_of(&repo, tip, plan, &skip, &self.known(&old, &cache))?;
+                    ignored.extend(summarise(&got));
                     before.get_or_insert(old);
                     files = Some(got.files);
                     commit = (*tip).clone();
@@ -306,14 +307,15 @@ impl Hub {
                         None => self.data_files()?,
                     };
                     before.get_or_insert_with(|| merged.clone());
+                    let known = self.known(&merged, &cache);
                     let mut taken: Vec<&str> = Vec::new();
                     for tip in &differs {
-                        let got = self.state_of(&repo, tip, plan, &skip)?;
+                        let got = self.state_of(&repo, tip, plan, &skip, &known)?;
                         ignored.extend(summarise(&got));
                         // The common ancestor of this state and all merged so
                         // far, when it is a state coord takes.
                         let base = plumbing::merge_base(&repo, tip, &commit, &taken)
-                            .and_then(|b| self.state_of(&repo, &b, plan, &skip).ok())
+                            .and_then(|b| self.state_of(&repo, &b, plan, &skip, &known).ok())
                             .map(|s| s.files);
                         let (m, lost) = merge_files(base.as_ref(), &merged, &got.files, plan.now)?;
                         arbitrated += lost;
@@ -323,7 +325,7 @@ impl Hub {
                     self.write_files(&merged)?;
                     self.write_briefing(&merged, brief)?;
                     written = true;
-                    let (tree, _) = plumbing::tree(&repo, &self.dir, &mut cache, &self.tree_names(&merged))?;
+                    let (tree, _) = self.tree(&repo, &mut cache)?;
                     // Every new state is a parent: merged, or the same as ours.
                     let mut parents: Vec<&str> = vec![commit.as_str()];
                     parents.extend(new.iter().map(String::as_str));
@@ -393,13 +395,80 @@ impl Hub {
         Ok(())
     }
 
-    /// The names a tree of the hub holds: its data files and the briefing.
-    fn tree_names(&self, files: &Files) -> Vec<String> {
-        let mut names: Vec<String> = files.keys().cloned().collect();
+    /// A tree of the hub as it is on disk (see `plumbing::tree`).
+    fn tree(&self, repo: &Path, cache: &mut cache::Cache) -> Result<(String, plumbing::Data)> {
+        let mut disk: Vec<String> = self
+            .data_names()?
+            .into_iter()
+            .filter(|n| n != MESSAGES && n != EVENTS)
+            .collect();
         if self.path(STATE).is_file() {
-            names.push(STATE.to_string());
+            disk.push(STATE.to_string());
         }
-        names
+        let logs = vec![
+            (MESSAGES, self.log_parts(cache, MESSAGES)?),
+            (EVENTS, self.log_parts(cache, EVENTS)?),
+        ];
+        plumbing::tree(repo, &self.dir, cache, &disk, logs)
+    }
+
+    /// A log's segments: as the cache knows them when the file did not
+    /// change, else cut from the file. A file out of segment order (a
+    /// clock behind a line already there; a line that is not a record) is
+    /// put in order first, with every read cursor moved to the same
+    /// messages, so the branch and this hub read the same.
+    fn log_parts(&self, cache: &cache::Cache, name: &'static str) -> Result<plumbing::LogParts> {
+        if let Some(known) = cache.log_segments(&self.dir, name) {
+            return Ok(plumbing::LogParts::Known(known));
+        }
+        let bytes = fsio::read_optional(&self.path(name))?.unwrap_or_default();
+        let cut = segments::split(&bytes);
+        if !cut.in_order {
+            let joined = segments::join(cut.segments.values());
+            if name == MESSAGES {
+                self.move_cursors(&bytes, &joined)?;
+            }
+            fsio::write_atomic(&self.dir, name, &joined, self.config.durability)?;
+        }
+        Ok(plumbing::LogParts::Cut(cut.segments))
+    }
+
+    /// Every session's read state, from the message log `old` to the same
+    /// messages in `new` (the lock is held).
+    fn move_cursors(&self, old: &[u8], new: &[u8]) -> Result<()> {
+        let (mut reg, _) = self.load_registry()?;
+        let before = reg.sessions.clone();
+        let none = std::collections::BTreeMap::new();
+        crate::core::rules::reads::merge_reads(
+            &files::merged_lines(&String::from_utf8_lossy(new)),
+            &crate::core::rules::reads::Side {
+                log: files::side_log(&String::from_utf8_lossy(old)),
+                sessions: &before,
+            },
+            &crate::core::rules::reads::Side {
+                log: Vec::new(),
+                sessions: &none,
+            },
+            &mut reg.sessions,
+        );
+        let text = crate::core::model::sorted_json_pretty(&reg) + "\n";
+        self.write_atomic(REGISTRY, text.as_bytes())
+    }
+
+    /// This clone's own log segments by blob id, so a remote state that
+    /// shares them is not read again.
+    fn known(&self, files: &Files, cache: &cache::Cache) -> super::incoming::Known {
+        let mut known = super::incoming::Known::new();
+        for log in [MESSAGES, EVENTS] {
+            let Some(bytes) = files.get(log) else { continue };
+            for (hour, seg) in segments::split(bytes).segments {
+                let path = format!("{}/{hour}.jsonl", segments::folder(log));
+                if let Some(blob) = cache.segment(&path, &seg) {
+                    known.insert(blob, seg);
+                }
+            }
+        }
+        known
     }
 
     /// A commit of the local hub on top of `parent`, or `parent` itself when
@@ -412,11 +481,7 @@ impl Hub {
                 return Ok(p.to_string());
             }
         }
-        let mut all = names.clone();
-        if self.path(STATE).is_file() {
-            all.push(STATE.to_string());
-        }
-        let (tree, data) = plumbing::tree(repo, &self.dir, cache, &all)?;
+        let (tree, data) = self.tree(repo, cache)?;
         if let Some(p) = parent {
             if plumbing::data_of(repo, &[p])?.remove(0) == data {
                 return Ok(p.to_string());

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::super::archive::ARCHIVE_DIR;
 use super::super::git::{git, run, run_with};
-use super::super::{EVENTS, GITATTRIBUTES, MESSAGES, REGISTRY, STATE};
+use super::super::{fsio, segments, EVENTS, GITATTRIBUTES, MESSAGES, REGISTRY, STATE};
 use super::cache::Cache;
 use crate::core::error::{failure, hub, usage, CoordError, Result};
 use crate::core::text::{command_line, sanitize, shell_line};
@@ -259,7 +259,7 @@ pub struct Data {
 
 /// The data of each commit, through one `git cat-file --batch-check`.
 pub fn data_of(repo: &Path, commits: &[&str]) -> Result<Vec<Data>> {
-    const PARTS: [&str; 4] = [REGISTRY, MESSAGES, EVENTS, ARCHIVE_DIR];
+    const PARTS: [&str; 4] = [REGISTRY, "MESSAGES", "EVENTS", ARCHIVE_DIR];
     let input: String = commits
         .iter()
         .flat_map(|c| PARTS.iter().map(move |p| format!("{c}:{p}\n")))
@@ -335,29 +335,71 @@ pub fn merge_base(repo: &Path, tip: &str, commit: &str, taken: &[&str]) -> Optio
     run(c, "find the common ancestor").ok().filter(|s| !s.is_empty())
 }
 
-/// A tree of the hub files `names` as they are on disk in `dir` (the data
-/// and the briefing), with coord's merge attributes; and its data. Files
-/// unchanged since they were last hashed (by the cache) are not read; the
-/// rest go through one `git hash-object --stdin-paths`.
-pub fn tree(repo: &Path, dir: &Path, cache: &mut Cache, names: &[String]) -> Result<(String, Data)> {
-    let mut blobs: BTreeMap<&str, String> = BTreeMap::new();
-    let mut fresh: Vec<&str> = Vec::new();
-    for name in names {
+/// A log as a tree is built from it: its segments' blobs as the cache knows
+/// them (the file did not change), or the segments' bytes.
+pub enum LogParts {
+    Known(BTreeMap<String, String>),
+    Cut(BTreeMap<String, Vec<u8>>),
+}
+
+/// A tree of the hub: `disk` (the registry, archive files, the briefing)
+/// as they are in `dir`, the logs in hourly segments, and coord's merge
+/// attributes; and its data. Only what is new to the cache is hashed: files
+/// through one `git hash-object --stdin-paths`, segments written to
+/// temporary files beside the hub for it; one `git mktree --batch` makes
+/// the folders.
+pub fn tree(
+    repo: &Path,
+    dir: &Path,
+    cache: &mut Cache,
+    disk: &[String],
+    logs: Vec<(&'static str, LogParts)>,
+) -> Result<(String, Data)> {
+    let mut blobs: BTreeMap<String, String> = BTreeMap::new();
+    let mut fresh: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for name in disk {
         match cache.known(dir, name) {
             Some(blob) => {
-                blobs.insert(name, blob);
+                blobs.insert(name.clone(), blob);
             }
-            None => fresh.push(name),
+            None => fresh.push((name.clone(), dir.join(name))),
+        }
+    }
+    // Segments new to the cache, written out to be hashed, then removed.
+    let mut temps = Temps(Vec::new());
+    let mut cut: Vec<(&'static str, BTreeMap<String, Vec<u8>>)> = Vec::new();
+    for (log, parts) in logs {
+        let folder = segments::folder(log);
+        match parts {
+            LogParts::Known(segs) => {
+                for (hour, blob) in segs {
+                    blobs.insert(format!("{folder}/{hour}.jsonl"), blob);
+                }
+            }
+            LogParts::Cut(segs) => {
+                for (hour, bytes) in &segs {
+                    let path = format!("{folder}/{hour}.jsonl");
+                    match cache.segment(&path, bytes) {
+                        Some(blob) => {
+                            blobs.insert(path, blob);
+                        }
+                        None => {
+                            let (mut file, tmp) = fsio::create_new_beside(dir, "segment", fsio::SHARED)?;
+                            std::io::Write::write_all(&mut file, bytes)
+                                .map_err(|e| CoordError::io("write", &tmp, e))?;
+                            temps.0.push(tmp.clone());
+                            fresh.push((path, tmp));
+                        }
+                    }
+                }
+                cut.push((log, segs));
+            }
         }
     }
     if !fresh.is_empty() {
-        let paths: String = fresh
-            .iter()
-            .map(|n| format!("{}\n", dir.join(n).display()))
-            .collect();
+        let paths: String = fresh.iter().map(|(_, p)| format!("{}\n", p.display())).collect();
         let mut c = git(repo);
-        // Fast compression: the logs are tens of megabytes, stored whole at
-        // each change; git packs them tighter later (gc) anyway.
+        // Fast compression: git packs them tighter later (gc) anyway.
         c.args([
             "-c",
             "core.looseCompression=1",
@@ -366,10 +408,25 @@ pub fn tree(repo: &Path, dir: &Path, cache: &mut Cache, names: &[String]) -> Res
             "--stdin-paths",
         ]);
         let hashed = run_with(c, paths.as_bytes(), "store the hub files")?;
-        for (name, blob) in fresh.into_iter().zip(hashed.lines()) {
-            cache.remember(dir, name, blob);
+        for ((name, _), blob) in fresh.into_iter().zip(hashed.lines()) {
+            if !name.contains('/') || name.starts_with(ARCHIVE_DIR) {
+                cache.remember(dir, &name, blob);
+            }
             blobs.insert(name, blob.to_string());
         }
+    }
+    drop(temps);
+    for (log, segs) in cut {
+        let folder = segments::folder(log);
+        let mut known = BTreeMap::new();
+        for (hour, bytes) in &segs {
+            let path = format!("{folder}/{hour}.jsonl");
+            if let Some(blob) = blobs.get(&path) {
+                cache.remember_segment(&path, bytes, blob);
+                known.insert(hour.clone(), blob.clone());
+            }
+        }
+        cache.remember_log(dir, log, known);
     }
     let attributes = match cache.attributes(GITATTRIBUTES) {
         Some(blob) => blob,
@@ -381,35 +438,59 @@ pub fn tree(repo: &Path, dir: &Path, cache: &mut Cache, names: &[String]) -> Res
             blob
         }
     };
+    // The folders: archive/, MESSAGES/, EVENTS/, in one mktree --batch.
+    let mut folders: BTreeMap<&str, String> = BTreeMap::new();
     let mut top = format!("100644 blob {attributes}\t.gitattributes\n");
-    let mut archive = String::new();
     for (name, blob) in &blobs {
         match name.split_once('/') {
-            Some((_, file)) => archive.push_str(&format!("100644 blob {blob}\t{file}\n")),
+            Some((dir, file)) => {
+                let listing = folders.entry(folder_name(dir)).or_default();
+                listing.push_str(&format!("100644 blob {blob}\t{file}\n"));
+            }
             None => top.push_str(&format!("100644 blob {blob}\t{name}\n")),
         }
     }
-    let archive_tree = if archive.is_empty() {
-        None
-    } else {
+    let mut ids: BTreeMap<&str, String> = BTreeMap::new();
+    if !folders.is_empty() {
+        let input: String = folders.values().map(|l| format!("{l}\n")).collect();
         let mut c = git(repo);
-        c.arg("mktree");
-        let tree = run_with(c, archive.as_bytes(), "store the archive folder")?;
-        top.push_str(&format!("040000 tree {tree}\t{ARCHIVE_DIR}\n"));
-        Some(tree)
-    };
+        c.args(["mktree", "--batch"]);
+        let out = run_with(c, input.as_bytes(), "store the hub's folders")?;
+        for (name, oid) in folders.keys().zip(out.lines()) {
+            top.push_str(&format!("040000 tree {oid}\t{name}\n"));
+            ids.insert(name, oid.to_string());
+        }
+    }
     let mut c = git(repo);
     c.arg("mktree");
     let tree = run_with(c, top.as_bytes(), "store the hub")?;
-    let get = |n: &str| blobs.get(n).cloned();
     let data = Data {
-        registry: get(REGISTRY),
-        messages: get(MESSAGES),
-        events: get(EVENTS),
-        archive: archive_tree,
+        registry: blobs.get(REGISTRY).cloned(),
+        messages: ids.get(segments::folder(MESSAGES)).cloned(),
+        events: ids.get(segments::folder(EVENTS)).cloned(),
+        archive: ids.get(ARCHIVE_DIR).cloned(),
     };
-    debug_assert!(!blobs.contains_key(STATE) || names.iter().any(|n| n == STATE));
+    debug_assert!(!blobs.contains_key(STATE) || disk.iter().any(|n| n == STATE));
     Ok((tree, data))
+}
+
+fn folder_name(dir: &str) -> &'static str {
+    match dir {
+        "MESSAGES" => "MESSAGES",
+        "EVENTS" => "EVENTS",
+        _ => ARCHIVE_DIR,
+    }
+}
+
+/// Temporary files removed when dropped, whatever happened.
+struct Temps(Vec<std::path::PathBuf>);
+
+impl Drop for Temps {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 pub fn commit_tree(repo: &Path, tree: &str, parents: &[&str], message: &str) -> Result<String> {
