@@ -35,3 +35,19 @@ PY
   (cd "$T/a" && "$BIN" sync -q >/dev/null)
   (cd "$T/b" && ms "$BIN" sync)
 done | median
+echo "growth of clone b's .git over 100 syncs, each bringing 10 new messages (KiB):"
+before=$(du -sk "$T/b/.git" | cut -f1)
+for i in $(seq 100); do
+  python3 - "$T/a/.git/coord/MESSAGES.jsonl" "$i" <<'PY'
+import json, sys
+with open(sys.argv[1], "a") as f:
+    for k in range(10):
+        m = {"from": "s001", "id": "m-zy%03d%05d-grow" % (int(sys.argv[2]), k), "level": "info",
+             "recipients": ["s002"], "subject": "more %d" % k, "to": "s002", "ts": "2026-03-09T11:59:30Z"}
+        f.write(json.dumps(m, separators=(",", ":"), sort_keys=True) + "\n")
+PY
+  (cd "$T/a" && "$BIN" sync -q >/dev/null)
+  (cd "$T/b" && "$BIN" sync -q >/dev/null)
+done
+after=$(du -sk "$T/b/.git" | cut -f1)
+echo "$before -> $after ($(( (after - before) / 100 )) KiB a sync; the new records are about 2 KiB)"

@@ -61,6 +61,20 @@ fn hour_of(line: &[u8]) -> Option<String> {
         }
         serde_json::from_slice::<Head>(line).ok()?.ts
     };
+    // A stamp as coord writes it (`2026-03-09T11:59:53Z`, UTC) names its
+    // hour outright; anything else is parsed and brought to UTC.
+    let b = stamp.as_bytes();
+    let canonical = b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        });
+    if canonical {
+        return Some(stamp[..13].to_string());
+    }
     let t = crate::core::clock::stamp::parse(&stamp)?;
     Some(t.format("%Y-%m-%dT%H").to_string())
 }
@@ -146,9 +160,13 @@ mod tests {
         ]
         .concat();
         assert!(!split(late.as_bytes()).in_order);
-        let odd = "{\"ts\":\"2026-03-09T12:00:00Z\",\"id\":\"z\"}\nnot json\n";
+        let odd = "{\"ts\":\"2026-03-09T12:00:00Z\",\"id\":\"z\"}\nnot json\n{\"id\":\"o\",\"ts\":\"2026-03-09T13:30:00+01:00\"}\n";
         let s = split(odd.as_bytes());
-        assert_eq!((s.segments.len(), s.dropped), (1, 1));
+        assert_eq!(
+            (s.segments.len(), s.dropped),
+            (1, 1),
+            "an offset is brought to UTC"
+        );
     }
 
     #[test]

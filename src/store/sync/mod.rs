@@ -252,6 +252,7 @@ impl Hub {
         let mut cache = cache::Cache::read(self);
         let key = format!("{remote}/{branch}");
         let mut commit = self.commit_local(&repo, &mut cache, parent.as_deref())?;
+        let local_changed = parent.as_deref() != Some(commit.as_str());
         // The data as it was, read only if something is merged.
         let mut files: Option<Files> = None;
         let mut before: Option<Files> = None;
@@ -334,8 +335,14 @@ impl Hub {
                 }
             }
             if let (false, Some(f), Some(b)) = (written, &files, &before) {
-                if f != b {
-                    self.write_files(f)?;
+                // Only the files that changed are written.
+                let changed: Files = f
+                    .iter()
+                    .filter(|(name, bytes)| b.get(*name) != Some(*bytes))
+                    .map(|(n, b)| (n.clone(), b.clone()))
+                    .collect();
+                if !changed.is_empty() {
+                    self.write_files(&changed)?;
                     self.write_briefing(f, brief)?;
                 }
             }
@@ -368,9 +375,25 @@ impl Hub {
                     ignored.join(", ")
                 ));
             }
-            let (incoming, outgoing) = match (&before, &files) {
-                (Some(b), Some(f)) => (flow(b, f), Flow::default()),
-                _ => (Flow::default(), Flow::default()),
+            let incoming = match (&before, &files) {
+                (Some(b), Some(f)) => flow(b, f),
+                _ => Flow::default(),
+            };
+            // What this clone published that its last published state
+            // lacked (read cheaply: the hours it shares are not read).
+            let outgoing = if local_changed {
+                let now = match &files {
+                    Some(f) => f.clone(),
+                    None => self.data_files()?,
+                };
+                let known = self.known(&now, &cache);
+                let last = match published.get(&refs.own) {
+                    Some(c) => read_hub(&repo, c, &known)?.files,
+                    None => Files::new(),
+                };
+                flow(&last, &now)
+            } else {
+                Flow::default()
             };
             return Ok(Synced {
                 remote: remote.to_string(),
@@ -461,9 +484,14 @@ impl Hub {
         let mut known = super::incoming::Known::new();
         for log in [MESSAGES, EVENTS] {
             let Some(bytes) = files.get(log) else { continue };
+            // The file as it was cut: its segments' blobs are known as they are.
+            let as_cut = cache.log_segments(&self.dir, log);
             for (hour, seg) in segments::split(bytes).segments {
-                let path = format!("{}/{hour}.jsonl", segments::folder(log));
-                if let Some(blob) = cache.segment(&path, &seg) {
+                let blob = match &as_cut {
+                    Some(segs) => segs.get(&hour).cloned(),
+                    None => cache.segment(&format!("{}/{hour}.jsonl", segments::folder(log)), &seg),
+                };
+                if let Some(blob) = blob {
                     known.insert(blob, seg);
                 }
             }
