@@ -388,3 +388,22 @@ pub fn repo() -> (tempfile::TempDir, PathBuf) {
     coord_in(&repo, None, &["init"]).ok();
     (tmp, repo)
 }
+
+/// A bare repository `remote.git` in `dir` whose `main` holds one commit
+/// of code: the remote clones sync through.
+pub fn remote_with_code(dir: &Path) -> PathBuf {
+    let remote = dir.join("remote.git");
+    git(
+        dir,
+        &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()],
+    );
+    let seed = dir.join("seed");
+    std::fs::create_dir_all(&seed).unwrap();
+    git(&seed, &["init", "-q", "-b", "main"]);
+    std::fs::write(seed.join("README"), "code\n").unwrap();
+    git(&seed, &["add", "-A"]);
+    git(&seed, &["commit", "-qm", "code"]);
+    git(&seed, &["remote", "add", "origin", remote.to_str().unwrap()]);
+    git(&seed, &["push", "-q", "origin", "main"]);
+    remote
+}

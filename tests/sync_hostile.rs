@@ -77,19 +77,7 @@ impl Net {
     fn new() -> Net {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
-        let remote = root.join("remote.git");
-        git(
-            &root,
-            &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()],
-        );
-        let seed = root.join("seed");
-        std::fs::create_dir_all(&seed).unwrap();
-        git(&seed, &["init", "-q", "-b", "main"]);
-        std::fs::write(seed.join("README"), "code\n").unwrap();
-        git(&seed, &["add", "-A"]);
-        git(&seed, &["commit", "-qm", "code"]);
-        git(&seed, &["remote", "add", "origin", remote.to_str().unwrap()]);
-        git(&seed, &["push", "-q", "origin", "main"]);
+        let remote = remote_with_code(&root);
         Net {
             _tmp: tmp,
             root,

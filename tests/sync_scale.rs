@@ -40,19 +40,7 @@ impl Clone {
 
 /// A bare remote with a code branch and `n` clones with a hub each.
 pub fn clones(tmp: &Path, n: usize) -> Vec<Clone> {
-    let remote = tmp.join("remote.git");
-    git(
-        tmp,
-        &["init", "-q", "--bare", "-b", "main", remote.to_str().unwrap()],
-    );
-    let seed = tmp.join("seed");
-    std::fs::create_dir_all(&seed).unwrap();
-    git(&seed, &["init", "-q", "-b", "main"]);
-    std::fs::write(seed.join("README"), "code\n").unwrap();
-    git(&seed, &["add", "-A"]);
-    git(&seed, &["commit", "-qm", "code"]);
-    git(&seed, &["remote", "add", "origin", remote.to_str().unwrap()]);
-    git(&seed, &["push", "-q", "origin", "main"]);
+    let remote = remote_with_code(tmp);
     (0..n)
         .map(|i| {
             let dir = tmp.join(format!("c{i}"));
