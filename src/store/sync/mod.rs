@@ -259,7 +259,8 @@ impl Hub {
         let mut retries = 0;
         let mut ignored: Vec<String> = Vec::new();
         let mut arbitrated = 0;
-        let mut written = false;
+        // What the hub's files hold now, once this sync has written them.
+        let mut on_disk: Option<Files> = None;
         loop {
             let published = plumbing::published(&repo, &refs)?;
             let fetched = published != plumbing::copies(&repo, &refs)?;
@@ -323,9 +324,9 @@ impl Hub {
                         merged = m;
                         taken.push(tip.as_str());
                     }
-                    self.write_files(&merged)?;
-                    self.write_briefing(&merged, brief)?;
-                    written = true;
+                    // The tree is made from the files on disk.
+                    let disk = on_disk.get_or_insert_with(|| before.clone().unwrap_or_default());
+                    self.write_changed(&merged, disk, brief)?;
                     let (tree, _) = self.tree(&repo, &mut cache)?;
                     // Every new state is a parent: merged, or the same as ours.
                     let mut parents: Vec<&str> = vec![commit.as_str()];
@@ -334,17 +335,9 @@ impl Hub {
                     files = Some(merged);
                 }
             }
-            if let (false, Some(f), Some(b)) = (written, &files, &before) {
-                // Only the files that changed are written.
-                let changed: Files = f
-                    .iter()
-                    .filter(|(name, bytes)| b.get(*name) != Some(*bytes))
-                    .map(|(n, b)| (n.clone(), b.clone()))
-                    .collect();
-                if !changed.is_empty() {
-                    self.write_files(&changed)?;
-                    self.write_briefing(f, brief)?;
-                }
+            if let (Some(f), Some(b)) = (&files, &before) {
+                let disk = on_disk.get_or_insert_with(|| b.clone());
+                self.write_changed(f, disk, brief)?;
             }
             plumbing::update_ref(&repo, &refs.local, &commit)?;
             let summary_behind = match plumbing::push(&repo, &refs, &published, &commit) {
@@ -407,6 +400,27 @@ impl Hub {
                 ignored,
             });
         }
+    }
+
+    /// Write the files of `files` that differ from `disk` (what the hub's
+    /// files hold), and the briefing when any did; `disk` follows.
+    fn write_changed(
+        &self,
+        files: &Files,
+        disk: &mut Files,
+        brief: &dyn Fn(&Hub, &Registry) -> Result<String>,
+    ) -> Result<()> {
+        let changed: Files = files
+            .iter()
+            .filter(|(name, bytes)| disk.get(*name) != Some(*bytes))
+            .map(|(n, b)| (n.clone(), b.clone()))
+            .collect();
+        if !changed.is_empty() {
+            self.write_files(&changed)?;
+            self.write_briefing(files, brief)?;
+            disk.extend(changed);
+        }
+        Ok(())
     }
 
     /// The briefing of the state in `files`, written here (never a peer's).
