@@ -600,12 +600,33 @@ mod tests {
     fn registry() -> impl Strategy<Value = Registry> {
         let session = (0u32..6, 0u32..4, any::<bool>());
         let claim = (0u32..3, prop::option::of(0u32..3), 1u64..5, 0u32..6);
+        // Reservations: id, resource, first hour, hours, minute made.
+        let reservation = (0u32..4, 0u32..2, 8u32..12, 1u32..3, 0u32..6);
         (
             prop::collection::vec(session, 0..4),
             prop::collection::vec(claim, 0..4),
+            prop::collection::vec(reservation, 0..3),
         )
-            .prop_map(|(sessions, claims)| {
+            .prop_map(|(sessions, claims, reservations)| {
                 let mut reg = Registry::new();
+                for (id, resource, from, hours, made) in reservations {
+                    let at = t(&format!("08:0{made}:00"));
+                    reg.plan.reservations.insert(
+                        format!("r{id}"),
+                        crate::core::plan::Reservation {
+                            after: Vec::new(),
+                            created: at,
+                            date: Some("2026-01-01".into()),
+                            from: format!("{from:02}:00"),
+                            holder: format!("s{}", id % 3),
+                            note: None,
+                            resource: format!("res{resource}"),
+                            to: format!("{:02}:00", from + hours),
+                            updated: at,
+                            extra: Default::default(),
+                        },
+                    );
+                }
                 for (i, (seen, _, ended)) in sessions.into_iter().enumerate() {
                     let mut s = Session::new(t(&format!("09:0{seen}:00")));
                     if ended {
