@@ -1,11 +1,13 @@
 //! What a hub commit may bring into this machine. Whoever can push to the
 //! shared remote writes the hub branch's trees, so a commit is read as
-//! untrusted input: only the hub's own data names are taken
-//! (`REGISTRY.json`, `MESSAGES.jsonl`, `EVENTS.jsonl`, and
+//! untrusted input: only the hub's own data paths are taken
+//! (`REGISTRY.json`, the log segments `MESSAGES/YYYY-MM-DDTHH.jsonl` and
+//! `EVENTS/...`, the logs whole as older coords pushed them, and
 //! `archive/MESSAGES-YYYY-MM.jsonl` / `archive/EVENTS-YYYY-MM.jsonl`), each a
-//! regular blob (mode 100644) of bounded size, listed one tree at a time
-//! (never recursively, so a `..` or a nested folder is just a name that does
-//! not match). Everything else is left in git and named once in a warning.
+//! regular blob (mode 100644) of bounded size, matched exactly by full path
+//! in one listing (so `..`, `archive/../config` or a nested folder is a path
+//! that does not match, and nothing is ever resolved on disk). Everything
+//! else is left in git and named once in a warning.
 //! The briefing, the settings and the attributes on the branch are coord's
 //! own output or the owners' decision, never taken. Log lines that are not
 //! records are dropped here; the registry is checked by the caller as
@@ -81,10 +83,11 @@ struct Entry {
     name: String,
 }
 
-/// One tree's entries (`git ls-tree -l -z`), not recursive.
+/// Every entry of a tree at every depth, folders included, by full path
+/// (`git ls-tree -r -t -l -z`).
 fn ls_tree(repo: &Path, treeish: &str) -> Result<Vec<Entry>> {
     let mut c = git(repo);
-    c.args(["ls-tree", "-l", "-z", treeish]);
+    c.args(["ls-tree", "-r", "-t", "-l", "-z", treeish]);
     let out = run_raw(c, b"", "list a hub commit")?;
     let mut entries = Vec::new();
     for record in out.split(|b| *b == 0).filter(|r| !r.is_empty()) {
@@ -173,29 +176,38 @@ pub(super) fn read_hub(repo: &Path, commit: &str, known: &Known) -> Result<Incom
 /// Blobs this clone has, by id: not read from git again.
 pub(super) type Known = std::collections::HashMap<String, Vec<u8>>;
 
-/// The data entries of `commit` (path to blob id) and what was left out.
+/// The data entries of `commit` (path to blob id) and what was left out,
+/// from one recursive listing. A folder coord does not know is named once,
+/// not each thing in it.
 fn list(repo: &Path, commit: &str) -> Result<(BTreeMap<String, String>, Vec<String>)> {
     let mut wanted: BTreeMap<String, String> = BTreeMap::new();
     let mut ignored = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut consider =
-        |path: String, e: &Entry, wanted: &mut BTreeMap<String, String>, ignored: &mut Vec<String>| {
-            let max = if path == REGISTRY { MAX_REGISTRY } else { MAX_LOG };
-            *seen.entry(path.clone()).or_default() += 1;
-            if branch_name(&path) && regular_blob(e, max) {
-                wanted.insert(path, e.oid.clone());
-            } else {
-                ignored.push(describe(&path, e));
-            }
-        };
-    for e in ls_tree(repo, &format!("{commit}^{{tree}}"))? {
-        let folder = e.name == ARCHIVE_DIR || super::segments::log_of(&e.name).is_some();
-        if folder && e.mode == "040000" && e.kind == "tree" {
-            for a in ls_tree(repo, &e.oid)? {
-                consider(format!("{}/{}", e.name, a.name), &a, &mut wanted, &mut ignored);
-            }
-        } else if !NOT_TAKEN.contains(&e.name.as_str()) {
-            consider(e.name.clone(), &e, &mut wanted, &mut ignored);
+    let entries = ls_tree(repo, &format!("{commit}^{{tree}}"))?;
+    // The folders of a hub: archive/, MESSAGES/, EVENTS/, as real trees.
+    let folders: Vec<&str> = entries
+        .iter()
+        .filter(|e| {
+            !e.name.contains('/')
+                && (e.name == ARCHIVE_DIR || super::segments::log_of(&e.name).is_some())
+                && e.mode == "040000"
+                && e.kind == "tree"
+        })
+        .map(|e| e.name.as_str())
+        .collect();
+    for e in &entries {
+        let parent = e.name.rsplit_once('/').map(|(p, _)| p);
+        match parent {
+            None if folders.contains(&e.name.as_str()) || NOT_TAKEN.contains(&e.name.as_str()) => continue,
+            Some(p) if !folders.contains(&p) => continue,
+            _ => {}
+        }
+        let max = if e.name == REGISTRY { MAX_REGISTRY } else { MAX_LOG };
+        *seen.entry(e.name.clone()).or_default() += 1;
+        if branch_name(&e.name) && regular_blob(e, max) {
+            wanted.insert(e.name.clone(), e.oid.clone());
+        } else {
+            ignored.push(describe(&e.name, e));
         }
     }
     // A name listed twice in one tree (git fsck refuses such a tree; a

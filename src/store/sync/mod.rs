@@ -311,15 +311,25 @@ impl Hub {
                     before.get_or_insert_with(|| merged.clone());
                     let known = self.known(&merged, &cache);
                     let mut taken: Vec<&str> = Vec::new();
+                    // Many states share an ancestor: each is read once.
+                    let mut bases: std::collections::HashMap<String, Option<Files>> = Default::default();
                     for tip in &differs {
                         let got = self.state_of(&repo, tip, plan, &skip, &known)?;
                         ignored.extend(summarise(&got));
                         // The common ancestor of this state and all merged so
                         // far, when it is a state coord takes.
-                        let base = plumbing::merge_base(&repo, tip, &commit, &taken)
-                            .and_then(|b| self.state_of(&repo, &b, plan, &skip, &known).ok())
-                            .map(|s| s.files);
-                        let (m, lost) = merge_files(base.as_ref(), &merged, &got.files, plan.now)?;
+                        let base = match plumbing::merge_base(&repo, tip, &commit, &taken) {
+                            Some(b) => bases
+                                .entry(b.clone())
+                                .or_insert_with(|| {
+                                    self.state_of(&repo, &b, plan, &skip, &known)
+                                        .ok()
+                                        .map(|s| s.files)
+                                })
+                                .as_ref(),
+                            None => None,
+                        };
+                        let (m, lost) = merge_files(base, &merged, &got.files, plan.now)?;
                         arbitrated += lost;
                         merged = m;
                         taken.push(tip.as_str());
