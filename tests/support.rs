@@ -407,3 +407,18 @@ pub fn remote_with_code(dir: &Path) -> PathBuf {
     git(&seed, &["push", "-q", "origin", "main"]);
     remote
 }
+
+/// coord in a clone's work tree, as that machine (`COORD_MACHINE`), with
+/// its own home folder and a pinned clock.
+pub fn in_clone(dir: &Path, home: &Path, machine: &str, now: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("COORD_TESTING", "1")
+        .env("COORD_NOW", now)
+        .env("COORD_MACHINE", machine)
+        .current_dir(dir)
+        .args(args);
+    c
+}

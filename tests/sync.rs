@@ -12,16 +12,7 @@ struct Clone {
 
 impl Clone {
     fn coord(&self, now: &str, args: &[&str]) -> Out {
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.dir)
-            .env("COORD_TESTING", "1")
-            .env("COORD_NOW", now)
-            .env("COORD_MACHINE", self.machine)
-            .current_dir(&self.dir)
-            .args(args);
-        run(c)
+        run(in_clone(&self.dir, &self.dir, self.machine, now, args))
     }
 
     fn hub(&self, name: &str) -> String {

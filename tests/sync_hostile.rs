@@ -146,16 +146,7 @@ impl Clone {
     }
 
     fn coord_at(&self, now: &str, args: &[&str]) -> Out {
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.home)
-            .env("COORD_TESTING", "1")
-            .env("COORD_NOW", now)
-            .env("COORD_MACHINE", &self.machine)
-            .current_dir(&self.dir)
-            .args(args);
-        run(c)
+        run(in_clone(&self.dir, &self.home, &self.machine, now, args))
     }
 
     fn hub(&self) -> PathBuf {

@@ -17,16 +17,7 @@ pub struct Clone {
 
 impl Clone {
     pub fn cmd(&self, now: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &self.dir)
-            .env("COORD_TESTING", "1")
-            .env("COORD_NOW", now)
-            .env("COORD_MACHINE", &self.machine)
-            .current_dir(&self.dir)
-            .args(args);
-        c
+        in_clone(&self.dir, &self.dir, &self.machine, now, args)
     }
 
     pub fn coord(&self, now: &str, args: &[&str]) -> Out {
