@@ -382,12 +382,13 @@ impl Hub {
                 (Some(b), Some(f)) => flow(b, f),
                 _ => Flow::default(),
             };
-            // What this clone published that its last published state
-            // lacked (read cheaply: the hours it shares are not read).
+            // What this clone brought of its own: its changes since it last
+            // published (read cheaply: the hours it shares are not read).
             let outgoing = if local_changed {
-                let now = match &files {
-                    Some(f) => f.clone(),
-                    None => self.data_files()?,
+                let now = match (&before, &files) {
+                    (Some(b), _) => b.clone(),
+                    (None, Some(f)) => f.clone(),
+                    (None, None) => self.data_files()?,
                 };
                 let known = self.known(&now, &cache);
                 let last = match published.get(&refs.own) {
