@@ -195,7 +195,7 @@ impl Hub {
         if let Some(f) = self.unfit(&got.files, plan.now) {
             let at = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
             return Err(hub(format!(
-                "{remote}/{branch} at {} brings a {} that coord refuses{at}: {}; nothing was changed here",
+                "the hub state {} published on {remote} ({branch}) brings a {} that coord refuses{at}: {}; nothing was changed here",
                 short(commit),
                 f.file,
                 crate::core::text::sanitize(&f.problem, false)
