@@ -260,7 +260,8 @@ impl Config {
     /// key the clone's file sets wins). Each file must be valid on its own;
     /// an error names the file and line.
     pub fn layered(team: Option<(&Path, Vec<u8>)>, local: Option<(&Path, Vec<u8>)>) -> Result<Config> {
-        let read = |path: &Path, bytes: Vec<u8>| -> Result<toml::Table> {
+        // Each file parsed once; one file alone is its settings as they are.
+        let read = |path: &Path, bytes: Vec<u8>| -> Result<(Config, String)> {
             let text = String::from_utf8(bytes).map_err(|e| {
                 let upto = &e.as_bytes()[..e.utf8_error().valid_up_to()];
                 hub(format!(
@@ -269,17 +270,20 @@ impl Config {
                     upto.iter().filter(|b| **b == b'\n').count() + 1
                 ))
             })?;
-            Self::parse_text(&text).map_err(|e| hub(format!("{}: {e}", path.display())))?;
-            toml::from_str(&text).map_err(|e| hub(format!("{}: {}", path.display(), e.message())))
+            let config = Self::parse_text(&text).map_err(|e| hub(format!("{}: {e}", path.display())))?;
+            Ok((config, text))
         };
         let team = team.map(|(p, b)| read(p, b)).transpose()?;
         let local = local.map(|(p, b)| read(p, b)).transpose()?;
-        let (merged, overrides) = match (team, local) {
+        let ((_, team), (_, local)) = match (team, local) {
             (None, None) => return Ok(Config::default()),
-            (Some(t), None) => (t, Vec::new()),
-            (None, Some(l)) => (l, Vec::new()),
-            (Some(t), Some(l)) => overlay(t, l),
+            (Some((c, _)), None) | (None, Some((c, _))) => return Ok(c),
+            (Some(t), Some(l)) => (t, l),
         };
+        // Both valid on their own (checked above), so these parse.
+        let table =
+            |text: &str| toml::from_str::<toml::Table>(text).map_err(|e| hub(e.message().to_string()));
+        let (merged, overrides) = overlay(table(&team)?, table(&local)?);
         let raw: RawFile = toml::Value::Table(merged)
             .try_into()
             .map_err(|e: toml::de::Error| hub(e.message().to_string()))?;

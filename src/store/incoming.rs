@@ -173,6 +173,14 @@ pub(super) fn read_hub(repo: &Path, commit: &str, known: &Known) -> Result<Incom
     })
 }
 
+/// The registry of `commit` alone, taken as `read_hub` takes it (a regular
+/// blob of bounded size at exactly that path), without reading the logs.
+pub(super) fn registry_at(repo: &Path, commit: &str) -> Result<Option<Vec<u8>>> {
+    let (mut wanted, _) = list(repo, commit)?;
+    wanted.retain(|path, _| path == REGISTRY);
+    Ok(read_blobs(repo, &wanted)?.remove(REGISTRY))
+}
+
 /// Blobs this clone has, by id: not read from git again.
 pub(super) type Known = std::collections::HashMap<String, Vec<u8>>;
 

@@ -683,10 +683,9 @@ fn last_good(hub: &Hub, now: Time) -> Option<(String, Vec<u8>)> {
     let branch = &hub.config.sync_branch;
     let from_branch = super::git::require_repo(&hub.dir).ok().and_then(|repo| {
         let commit = super::sync::plumbing::rev(&repo, &format!("refs/heads/{branch}")).ok()??;
-        let mut files = super::incoming::read_hub(&repo, &commit, &Default::default())
+        let bytes = super::incoming::registry_at(&repo, &commit)
             .ok()?
-            .files;
-        let bytes = files.remove(REGISTRY).filter(|b| fit(b))?;
+            .filter(|b| fit(b))?;
         Some((
             format!("the {branch} branch at {}", &commit[..commit.len().min(12)]),
             bytes,

@@ -159,7 +159,7 @@ pub fn losers_told(
                 subject: format!("you lost your claim {key} in a merge"),
                 body: format!(
                     "{key} was taken on two machines before they synced, and an earlier claim stands. Stop changing what it covers; see who holds it with `{}`.",
-                    command_line(&["claims", "--type", &claim_type(key)])
+                    command_line(&["claims", "--type", key.split_once(':').map_or(key.as_str(), |(t, _)| t)])
                 ),
                 text: format!("{key} lost by {} when two machines' hubs merged (an earlier claim stands)", l.holder),
             });
@@ -169,11 +169,6 @@ pub fn losers_told(
         }
     }
     (messages, events)
-}
-
-/// The type part of a claim key (`task` of `task:api`).
-fn claim_type(key: &str) -> String {
-    key.split_once(':').map(|(t, _)| t).unwrap_or(key).to_string()
 }
 
 /// A loss a merge decided, to tell its loser.

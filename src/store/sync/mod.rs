@@ -91,21 +91,9 @@ impl Hub {
     /// The hub's shared data as it is on disk.
     fn data_files(&self) -> Result<Files> {
         let mut files = Files::new();
-        for name in [REGISTRY, MESSAGES, EVENTS] {
-            if let Some(bytes) = fsio::read_optional(&self.path(name))? {
-                files.insert(name.to_string(), bytes);
-            }
-        }
-        for path in self
-            .archive_files(MESSAGES)?
-            .into_iter()
-            .chain(self.archive_files(EVENTS)?)
-        {
-            if let (Some(name), Some(bytes)) = (
-                path.file_name().and_then(|n| n.to_str()),
-                fsio::read_optional(&path)?,
-            ) {
-                files.insert(format!("{ARCHIVE_DIR}/{name}"), bytes);
+        for name in self.data_names()? {
+            if let Some(bytes) = fsio::read_optional(&self.path(&name))? {
+                files.insert(name, bytes);
             }
         }
         Ok(files)
