@@ -243,6 +243,12 @@ fn write_routes_need_write_mode_and_the_token() {
     let id = sent["message"]["id"].as_str().unwrap().to_string();
     let state = rw.get_json("/api/state");
     assert_eq!(state["emergencies"][0]["id"], id.as_str());
+    // The page's session resolves what others sent only with lead rights,
+    // which the settings grant.
+    let resolve = format!(r#"{{"id":"{id}","resolve":true}}"#);
+    let (code, _, body) = rw.request("POST", &format!("/api/ack?token={token}"), None, Some(&resolve));
+    assert_ne!(code, 200, "{body}");
+    hub.settings("[roles]\nlead = [\"dashboard\"]\n");
     let (code, _, body) = rw.request(
         "POST",
         &format!("/api/ack?token={token}"),

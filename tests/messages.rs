@@ -372,9 +372,14 @@ fn an_emergency_shows_on_every_command_until_acknowledged_or_resolved() {
     assert_eq!(alerts[0]["kind"], "emergency");
     // An acknowledged escalation does not come back through the inbox.
     assert!(!hub.as_("bob", &["inbox"]).ok().stdout.contains("stop deploys"));
-    // Resolved by carol: closed for everyone.
+    // carol, stopped by it, is not offered to lift it and may not.
+    let out = hub.as_("carol", &["heartbeat"]).ok();
+    assert!(!out.stderr.contains("--resolve"), "{}", out.stderr);
+    let out = hub.as_("carol", &["ack", &id, "--resolve"]).code(3);
+    assert!(out.stderr.contains(&format!("coord ack {id}`")), "{}", out.stderr);
+    // Resolved by alice, who sent it: closed for everyone.
     assert_eq!(
-        hub.as_("carol", &["ack", &id, "--resolve"]).ok().stdout,
+        hub.as_("alice", &["ack", &id, "--resolve"]).ok().stdout,
         format!("{id} closed for everyone\n")
     );
     for who in ["alice", "bob", "carol"] {

@@ -322,7 +322,17 @@ fn only_the_sender_recipients_or_a_lead_resolve_an_escalation() {
         .one_error_line();
     assert!(out.stderr.contains("roles.lead"), "{}", out.stderr);
     assert!(hub.registry()["escalations"][id.as_str()].is_object());
-    // A lead may.
+    // A role is a label: `boss` declared itself lead, and is not one.
+    hub.as_("boss", &["ack", &id, "--resolve"]).code(4);
+    let out = hub
+        .call(&["start", "--name", "carol", "--role", "lead", "--resume"])
+        .env("COORD_AGENT_ID", "agent-carol")
+        .run()
+        .ok();
+    assert!(out.stdout.contains("carol"), "{}", out.stdout);
+    hub.as_("carol", &["ack", &id, "--resolve"]).code(4);
+    // Lead rights are granted by the settings the owners control.
+    hub.settings("[roles]\nlead = [\"boss\"]\n");
     hub.as_("boss", &["ack", &id, "--resolve"]).ok();
     assert!(hub.registry()["escalations"].as_object().unwrap().is_empty());
 }
@@ -338,13 +348,63 @@ fn the_clock_is_pinned_only_in_tests() {
             .env_remove("COORD_NOW")
             .env(var, "2099-01-01T00:00:00Z");
         let out = run(c).code(2).one_error_line();
-        assert!(
-            out.stderr.contains(var) && out.stderr.contains("COORD_TESTING"),
-            "{}",
-            out.stderr
-        );
+        // Refused, named, and not told how to enable it.
+        assert!(out.stderr.contains(var), "{}", out.stderr);
+        assert!(!out.stderr.contains("COORD_TESTING"), "{}", out.stderr);
     }
     assert_eq!(hub.registry()["claims"]["task:prod-db"]["holder"], "holder");
+    // No help text tells it either.
+    let mut texts = vec![hub.run(&["--help"]).ok().stdout];
+    for cmd in ["start", "claim", "heartbeat", "doctor", "hook", "status", "brief"] {
+        texts.push(hub.run(&[cmd, "--help"]).ok().stdout);
+    }
+    for t in texts {
+        assert!(!t.contains("COORD_TESTING") && !t.contains("COORD_NOW"), "{t}");
+    }
+}
+
+#[test]
+fn a_pinned_clock_leaves_its_mark_for_the_lead() {
+    let hub = Hub::new();
+    // Made on the real clock: no mark, and doctor has nothing to note.
+    let mut c = hub.cmd(&["start", "--name", "alice"]);
+    c.env_remove("COORD_TESTING")
+        .env_remove("COORD_NOW")
+        .env("COORD_AGENT_ID", "agent-alice");
+    run(c).ok();
+    let mut c = hub.cmd(&["-s", "alice", "claim", "task", "api"]);
+    c.env_remove("COORD_TESTING").env_remove("COORD_NOW");
+    run(c).ok();
+    assert!(hub.lines("EVENTS.jsonl").iter().all(|e| e.get("clock").is_none()));
+    let out = hub.call(&["doctor"]).live_clock().run().ok();
+    assert!(!out.stderr.contains("pinned"), "{}", out.stderr);
+    // bob moves time far ahead and takes alice's live claim as lapsed.
+    hub.start("bob");
+    hub.call(&["claim", "task", "api"])
+        .as_("bob")
+        .at("2099-01-01T00:00:00Z")
+        .run()
+        .ok();
+    let lapsed = hub.events_of("claim.lapsed");
+    assert_eq!(lapsed.len(), 1);
+    assert_eq!(lapsed[0]["clock"], "pinned", "{}", lapsed[0]);
+    assert_eq!(hub.events_of("claim.taken").last().unwrap()["clock"], "pinned");
+    // doctor notes it (a test hub stays healthy), and the briefing marks it.
+    let out = hub.call(&["doctor"]).at("2099-01-01T00:01:00Z").run().ok();
+    assert!(
+        out.stderr.contains("pinned clock (1 of them lapsed a claim)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hub is healthy"), "{}", out.stderr);
+    let brief = hub
+        .call(&["brief", "--stdout"])
+        .at("2099-01-01T00:01:00Z")
+        .run()
+        .ok()
+        .stdout;
+    assert!(brief.contains("made under a pinned clock"), "{brief}");
+    assert!(brief.contains("(pinned) | alice | claim.lapsed"), "{brief}");
 }
 
 /// Edit REGISTRY.json as a peer could: parse, change, write back.

@@ -32,8 +32,8 @@ pub fn ack(ctx: &Ctx, req: &AckRequest) -> Result<AckReport> {
         let me = ctx.me_tx(tx)?;
         let now = tx.now;
         let mut fx = Effects::default();
-        let leads = &ctx.hub.config.lead_roles;
-        let closed = match messages::ack_escalation(&mut tx.reg, &me, id, req.resolve, leads, now, &mut fx) {
+        let lead = ctx.hub.config.is_lead(&me);
+        let closed = match messages::ack_escalation(&mut tx.reg, &me, id, req.resolve, lead, now, &mut fx) {
             Some(outcome) => outcome? == Acked::Closed,
             None => {
                 let m = tx.find_message(id)?.ok_or_else(|| {

@@ -76,8 +76,19 @@ pub fn brief(ctx: &Ctx, req: &BriefRequest) -> Result<BriefReport> {
 
 pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> Result<Brief> {
     let cfg = &hub.config;
-    let mut alerts = messages::escalation_alerts(reg, now);
+    let mut alerts = messages::escalation_alerts(reg, now, None);
     alerts.extend(claims::claim_alerts(reg, now, cfg));
+    let events = hub.recent_events(now - since, cfg.max_events)?;
+    let pinned = events.shown.iter().filter(|e| is_pinned(e)).count();
+    if pinned > 0 {
+        alerts.push(crate::core::rules::Alert {
+            kind: "pinned_clock",
+            target: None,
+            text: format!(
+                "{pinned} of the events listed below were made under a pinned clock (marked \"pinned\"): their times are not real, and a claim they lapsed may have been live"
+            ),
+        });
+    }
     Ok(Brief {
         now,
         since,
@@ -85,13 +96,18 @@ pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> 
         sessions: sessions(reg, now, cfg, false),
         claims: held_claims(reg, now, cfg),
         messages: hub.recent_messages(now - since, cfg.max_messages)?,
-        events: hub.recent_events(now - since, cfg.max_events)?,
+        events,
         max_rows: cfg.max_rows,
         plan: summary(reg, now, cfg),
         gates: gate_views(reg),
         kpi: compute(hub, reg, now, since)?,
         zone: cfg.zone_name.clone(),
     })
+}
+
+/// Made under a pinned clock (`COORD_NOW`).
+fn is_pinned(e: &Event) -> bool {
+    e.clock.as_deref() == Some(crate::store::PINNED)
 }
 
 /// `## Messages (last 1d: 40 messages, newest first; 10 not shown)`.
@@ -244,8 +260,9 @@ pub fn render(b: &Brief) -> String {
     } else {
         s.push_str("| Time | Session | Event | What |\n| --- | --- | --- | --- |\n");
         for e in &b.events.shown {
+            let pinned = if is_pinned(e) { " (pinned)" } else { "" };
             s.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
+                "| {}{pinned} | {} | {} | {} |\n",
                 format_time(e.ts),
                 opt(&e.session),
                 md(&e.kind),

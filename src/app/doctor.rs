@@ -18,6 +18,10 @@ pub struct DoctorReport {
     pub findings: Vec<Finding>,
     pub fixed: Vec<Finding>,
     pub backups: Vec<String>,
+    /// What is worth knowing and is not a problem (a test hub stays
+    /// healthy): journal entries made under a pinned clock.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl DoctorReport {
@@ -41,10 +45,20 @@ impl DoctorReport {
 
 pub fn doctor(ctx: &Ctx, req: &DoctorRequest) -> Result<DoctorReport> {
     let r = ctx.hub.doctor(req.fix, ctx.now())?;
+    let mut notes = Vec::new();
+    // An unreadable journal is a finding already.
+    let (pinned, lapses) = ctx.hub.pinned_entries().unwrap_or((0, 0));
+    if pinned > 0 {
+        notes.push(format!(
+            "EVENTS.jsonl: {pinned} entr{} made under a pinned clock ({lapses} of them lapsed a claim): their times are not real; expected in a test or demo hub, not in a team's",
+            if pinned == 1 { "y was" } else { "ies were" }
+        ));
+    }
     Ok(DoctorReport {
         healthy: r.findings.is_empty(),
         findings: r.findings,
         fixed: r.fixed,
         backups: r.backups,
+        notes,
     })
 }

@@ -87,19 +87,30 @@ pub struct Emergency {
     pub id: String,
     pub from: String,
     pub subject: String,
+    /// Whether the acting session may resolve it (its sender, a lead, the
+    /// one addressee of a direct one); the others acknowledge it.
+    pub resolvable: bool,
 }
 
 impl Emergency {
-    /// The one sentence every door shows: what, from whom, and the commands
-    /// that settle it (hub fields sanitised, the commands quoted).
+    /// The one sentence every door shows: what, from whom, and the
+    /// commands this session may run to settle it (hub fields sanitised,
+    /// the commands quoted).
     pub fn describe(&self) -> String {
+        let resolve = if self.resolvable {
+            format!(
+                " (or `{}` once it is dealt with)",
+                command_line(&["ack", &self.id, "--resolve"])
+            )
+        } else {
+            format!("; {} or a lead resolves it", sanitize(&self.from, false))
+        };
         format!(
-            "EMERGENCY {} from {}: {}; acknowledge with `{}` (or `{}` once it is dealt with)",
+            "EMERGENCY {} from {}: {}; acknowledge with `{}`{resolve}",
             sanitize(&self.id, false),
             sanitize(&self.from, false),
             sanitize(&self.subject, false),
             command_line(&["ack", &self.id]),
-            command_line(&["ack", &self.id, "--resolve"])
         )
     }
 }
@@ -155,7 +166,8 @@ impl Ctx {
         Ok(ctx)
     }
 
-    pub fn new(hub: Hub, clock: Clock, hints: Hints) -> Ctx {
+    pub fn new(mut hub: Hub, clock: Clock, hints: Hints) -> Ctx {
+        hub.pinned_clock = matches!(clock, Clock::Fixed(_));
         Ctx {
             hub,
             clock,
@@ -278,6 +290,7 @@ impl Ctx {
                 id: id.clone(),
                 from: e.from.clone(),
                 subject: e.subject.clone(),
+                resolvable: e.resolvable_by(&me, self.hub.config.is_lead(&me)),
             })
             .collect();
         self.note_ending(reg, &me, now);

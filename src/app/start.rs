@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
-use super::identity::Caller;
+use super::identity::{self, Caller};
 use super::views::SessionView;
 use super::Ctx;
 use crate::core::clock::ago;
-use crate::core::error::{conflict, hub, Result};
+use crate::core::error::{conflict, hub, CoordError, Result};
 use crate::core::model::Session;
 use crate::core::rules::{claims, live_holder, state, touch, validate, Effects};
 use crate::core::text::command_line;
@@ -51,7 +51,7 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
     if let Some(focus) = &req.focus {
         validate::text("focus", focus, validate::MAX_TEXT)?;
     }
-    let caller = Caller::detect(&ctx.hints);
+    let caller = Caller::detect_full(&ctx.hints);
     let cfg = &ctx.hub.config;
     let (id, resumed, replaced, bound, view) = ctx.mutate(|tx| {
         let now = tx.now;
@@ -61,6 +61,16 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
                 .get(b)
                 .is_some_and(|s| state(s, now, cfg).is_live())
         });
+        // A live session that someone else holds: only its holder's end,
+        // its binding's death, or a lead's --replace frees it.
+        let held_by = match &req.name {
+            Some(n) if mine.as_deref() != Some(n.as_str()) => held_elsewhere(tx, &caller, n, &ctx.machine)?,
+            _ => None,
+        };
+        let lead = match &held_by {
+            Some(_) => acting_lead(ctx, tx),
+            None => None,
+        };
         let mut fx = Effects::default();
         let mut replaced = None;
         let (id, again) = match (&req.name, mine) {
@@ -72,10 +82,10 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
                     .into_iter()
                     .filter(|k| live_holder(&tx.reg.claims[k], &tx.reg, now, cfg).is_some())
                     .collect();
-                if req.replace {
+                if req.replace && held_by.is_none() {
                     claims::end_session(&mut tx.reg, &b, now, &mut fx);
                     replaced = Some(b);
-                } else if !held.is_empty() {
+                } else if !held.is_empty() && !req.replace {
                     return Err(conflict(format!(
                         "this agent or shell is already session {b}, which holds {}",
                         held.join(", ")
@@ -97,6 +107,22 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             .map(|s| (state(s, now, cfg), s.last_seen));
         let resumed = match existing {
             _ if again => true,
+            Some((_, seen)) if held_by.is_some() => {
+                let holder = held_by.clone().unwrap_or_default();
+                match &lead {
+                    Some(lead) if req.replace => {
+                        tx.bindings_mut()?.sessions.remove(&id);
+                        fx.event(
+                            "session.taken_over",
+                            &id,
+                            None,
+                            format!("{id} taken over from {holder} by the lead {lead}"),
+                        );
+                        true
+                    }
+                    _ => return Err(held_error(&id, &holder, ago(seen, now), lead.is_some(), caller_has_session(tx, &caller, now, cfg)?)),
+                }
+            }
             Some((st, seen)) if st.is_live() && !req.resume => {
                 return Err(conflict(format!(
                     "session {id} is already live (last seen {})",
@@ -169,6 +195,68 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
         bound,
         replaced,
     })
+}
+
+/// Who holds live session `name`, when it is not this caller: a binding
+/// here whose agent or process still runs, or another machine.
+fn held_elsewhere(tx: &mut Tx, caller: &Caller, name: &str, machine: &str) -> Result<Option<String>> {
+    let now = tx.now;
+    let cfg = &tx.hub.config;
+    let Some(session) = tx.reg.sessions.get(name) else {
+        return Ok(None);
+    };
+    if !state(session, now, cfg).is_live() {
+        return Ok(None);
+    }
+    let elsewhere = session.machine.clone().filter(|m| m != machine);
+    Ok(match tx.bindings()?.sessions.get(name) {
+        Some(b) if caller.owns(b) || caller.anchored_as(b) => None,
+        Some(b) => identity::holder(b, caller.boot.as_deref()),
+        None => elsewhere.map(|m| format!("a session on machine {m}")),
+    })
+}
+
+/// The acting session, when it has lead rights (`roles.lead`).
+fn acting_lead(ctx: &Ctx, tx: &mut Tx) -> Option<String> {
+    let bindings = tx.bindings().ok()?.clone();
+    let (me, _) = identity::resolve(&tx.reg, &bindings, &ctx.hints, tx.now, &ctx.hub.config).ok()?;
+    ctx.hub.config.is_lead(&me).then_some(me)
+}
+
+/// Whether this caller is already bound to a live session (it can message).
+fn caller_has_session(
+    tx: &mut Tx,
+    caller: &Caller,
+    now: crate::core::clock::Time,
+    cfg: &crate::core::config::Config,
+) -> Result<bool> {
+    let bound = caller.bound(tx.bindings()?).map(str::to_string);
+    Ok(bound.is_some_and(|b| {
+        tx.reg
+            .sessions
+            .get(&b)
+            .is_some_and(|s| state(s, now, cfg).is_live())
+    }))
+}
+
+/// The refusal of a live session held by someone else, with the next step
+/// this caller may take.
+fn held_error(id: &str, holder: &str, seen: String, lead: bool, has_session: bool) -> CoordError {
+    let ask = command_line(&["send", id, &format!("may I take over {id}?")]);
+    let hint = if lead {
+        format!(
+            "take it over with `{}` (journaled), or ask its holder with `{ask}`",
+            command_line(&["start", "--name", id, "--replace"])
+        )
+    } else if has_session {
+        format!("ask its holder with `{ask}`, or pick another --name")
+    } else {
+        format!("pick another --name; to ask its holder, start a session of your own and run `{ask}`")
+    };
+    conflict(format!(
+        "session {id} is live (last seen {seen}) and held by {holder}; a live session belongs to whoever holds it"
+    ))
+    .hint(hint)
 }
 
 /// Record how this machine recognises `id` from now on; a replaced session

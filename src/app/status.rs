@@ -58,7 +58,8 @@ pub fn status_in(ctx: &Ctx, reg: &Registry, now: Time, req: &StatusRequest) -> R
         Some(id) => Some(unread_count(hub, reg, id)?),
         None => None,
     };
-    let mut alerts = messages::escalation_alerts(reg, now);
+    let reader = me.as_deref().map(|m| (m, cfg.is_lead(m)));
+    let mut alerts = messages::escalation_alerts(reg, now, reader);
     alerts.extend(claims::claim_alerts(reg, now, cfg));
     if !cfg.overrides.is_empty() {
         alerts.push(Alert {

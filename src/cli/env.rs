@@ -1,13 +1,14 @@
 //! Everything coord takes from the environment, read once, here and nowhere
 //! else: the current folder, `COORD_HUB`, `COORD_SESSION`, the agent tool's
 //! session id (`COORD_AGENT_ID`, `CLAUDE_CODE_SESSION_ID`, `CODEX_THREAD_ID`,
-//! the first set wins), and the test-only `COORD_NOW` and `COORD_ID_SEED` (honoured
-//! only with `COORD_TESTING=1`, so a blocked agent cannot move time to make a
-//! live claim lapse).
+//! the first set wins), and the test-only `COORD_NOW` and `COORD_ID_SEED`
+//! (honoured only with the test switch, never named in any message, so a
+//! blocked agent following coord's words cannot move time to make a live
+//! claim lapse; every journal entry made under a pinned clock is marked).
 
 use std::path::PathBuf;
 
-use crate::app::identity::AGENT_VARS;
+use crate::app::identity::{check_agent_id, AGENT_VARS};
 use crate::app::{Hints, Location, Options};
 use crate::core::clock::{parse_time, whole_seconds, Clock};
 use crate::core::error::{failure, usage, Result};
@@ -40,17 +41,51 @@ pub fn location(flag: Option<PathBuf>) -> Result<Location> {
     })
 }
 
+/// The MCP server's own agent id: the sessions it starts belong to its
+/// connection, never to the shell that launched it (see `coord mcp`).
+static OWN_AGENT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+
+/// Make every later call of this process act as the agent `value` of
+/// `variable`, whatever the environment says, with this process as its
+/// anchor.
+pub fn set_own_agent(variable: &str, value: String) {
+    let _ = OWN_AGENT.set((variable.to_string(), value));
+}
+
+/// The agent ids the caller carries: this process's own (the MCP server),
+/// else every agent variable that is set and not empty, most specific
+/// first. Each must be a plain, short id.
+fn agent_hints(session: Option<String>) -> Result<Hints> {
+    if let Some(own) = OWN_AGENT.get() {
+        return Ok(Hints {
+            flag: session,
+            env: None,
+            agent: Some(own.clone()),
+            agents: vec![own.clone()],
+            own_process: true,
+        });
+    }
+    let mut agents = Vec::new();
+    for name in AGENT_VARS {
+        if let Some(value) = var(name) {
+            check_agent_id(name, &value)?;
+            agents.push((name.to_string(), value));
+        }
+    }
+    Ok(Hints {
+        flag: session,
+        env: var("COORD_SESSION"),
+        agent: agents.first().cloned(),
+        agents,
+        own_process: false,
+    })
+}
+
 /// How to open the hub: the clock, identity hints and the id source.
 pub fn options(session: Option<String>, lenient: bool) -> Result<Options> {
     Ok(Options {
         clock: clock()?,
-        hints: Hints {
-            flag: session,
-            env: var("COORD_SESSION"),
-            agent: AGENT_VARS
-                .iter()
-                .find_map(|name| var(name).map(|value| (name.to_string(), value))),
-        },
+        hints: agent_hints(session)?,
         ids: IdSource::new(testing_only("COORD_ID_SEED")?.as_deref()),
         lenient,
         machine: machine(),
@@ -97,12 +132,14 @@ pub fn clock() -> Result<Clock> {
     Ok(Clock::Fixed(whole_seconds(t)))
 }
 
-/// A variable only tests may set: refused unless `COORD_TESTING=1`.
+/// A variable only tests may set: refused unless `COORD_TESTING=1`. The
+/// refusal does not say how to enable it: an agent following coord's words
+/// never moves time.
 fn testing_only(name: &str) -> Result<Option<String>> {
     let Some(value) = var(name) else { return Ok(None) };
     if std::env::var("COORD_TESTING").as_deref() != Ok("1") {
         return Err(usage(format!(
-            "{name} is set but COORD_TESTING=1 is not; {name} is for tests and demos only, so unset it (or set COORD_TESTING=1 in a test)"
+            "{name} is set, and coord does not take it outside its own tests; unset {name} and run the command again"
         )));
     }
     Ok(Some(value))

@@ -51,8 +51,10 @@ pub const DEFAULT_TOML: &str = r#"# coord settings for this clone. Every key is 
 # max_rows = 100
 
 [roles]
-# Sessions with one of these roles may resolve any escalation.
-# lead = ["lead"]
+# The sessions (by id) with lead rights: they resolve any escalation, and
+# take over a live session with `coord start --name ID --replace`. Only this
+# list grants them; a role given at `coord start --role` is a label.
+# lead = []
 
 [time]
 # Times read from the hub more than this far in the future are not trusted:
@@ -111,7 +113,8 @@ pub struct Config {
     pub max_messages: usize,
     pub max_events: usize,
     pub max_rows: usize,
-    pub lead_roles: Vec<String>,
+    /// `roles.lead`: the sessions with lead rights.
+    pub leads: Vec<String>,
     pub max_skew: chrono::Duration,
     /// `time.zone`: reservations' times are in it.
     pub zone: chrono::FixedOffset,
@@ -141,7 +144,7 @@ impl Default for Config {
             max_messages: 30,
             max_events: 60,
             max_rows: 100,
-            lead_roles: vec!["lead".to_string()],
+            leads: Vec::new(),
             max_skew: d("10m"),
             zone: chrono::FixedOffset::east_opt(0).unwrap_or_else(|| chrono::Utc.fix()),
             zone_name: "UTC".to_string(),
@@ -250,6 +253,11 @@ struct RawStorage {
 }
 
 impl Config {
+    /// Whether session `id` has lead rights (`roles.lead`).
+    pub fn is_lead(&self, id: &str) -> bool {
+        self.leads.iter().any(|l| l == id)
+    }
+
     /// Settings from the bytes of one `coord.toml` at `path` (for
     /// messages); `None` (no file) means all defaults.
     pub fn from_file(path: &Path, bytes: Option<Vec<u8>>) -> Result<Config> {
@@ -357,7 +365,7 @@ impl Config {
             c.require_claim = require;
         }
         if let Some(lead) = raw.roles.lead {
-            c.lead_roles = lead;
+            c.leads = lead;
         }
         let count = |key: &str,
                      v: Option<i64>,
@@ -468,7 +476,7 @@ mod tests {
         let p = Path::new("coord.toml");
         let c = Config::layered(Some((p, team.into())), Some((p, local.into()))).unwrap();
         assert!(!c.require_claim);
-        assert_eq!(c.lead_roles, ["lead", "owner"]);
+        assert_eq!(c.leads, ["lead", "owner"]);
         assert_eq!(c.stale_after, chrono::Duration::minutes(10));
         assert_eq!(c.overrides, ["hooks.require_claim"]);
         let c = Config::layered(Some((p, team.into())), Some((p, DEFAULT_TOML.into()))).unwrap();

@@ -256,6 +256,18 @@ impl Escalation {
             None => self.from != session,
         }
     }
+
+    /// Sent to one session by name (not broadcast, not a role).
+    pub fn direct(&self) -> bool {
+        self.to != "broadcast" && !self.to.starts_with('@')
+    }
+
+    /// Who may close it for everyone: its sender, a lead, and the one
+    /// addressee of a direct one. The recipients of one sent to many only
+    /// acknowledge it: those it stops cannot lift it.
+    pub fn resolvable_by(&self, session: &str, lead: bool) -> bool {
+        self.from == session || lead || (self.direct() && self.addressed_to(session))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -346,6 +358,10 @@ pub struct Event {
     /// Who made the change (absent in journals written before coord kept it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<Actor>,
+    /// `pinned` when made under a pinned clock (`COORD_NOW`, tests and
+    /// demos): its time, and any lapse it swept, is not the real one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
     pub id: String,
     /// `session.started`, `claim.taken`, `claim.lapsed`, `message.sent`, ...
     pub kind: String,
@@ -440,7 +456,7 @@ record!(Message {
 });
 record!(Event {
     req id: "id", req kind: "kind", req text: "text", req ts: "ts" as Stamp,
-    opt by: "by", opt session: "session", opt target: "target", opt token: "token",
+    opt by: "by", opt clock: "clock", opt session: "session", opt target: "target", opt token: "token",
 });
 record!(Bindings { opt sessions: "sessions", });
 record!(Binding { opt agent: "agent", opt anchor: "anchor", opt boot: "boot", });
@@ -595,6 +611,7 @@ mod tests {
                 machine: "m".into(),
                 session: "a".into(),
             }),
+            clock: Some("pinned".into()),
             id: "e".into(),
             ts: t,
             kind: "k".into(),

@@ -301,6 +301,24 @@ impl Hub {
         )
     }
 
+    /// The journal entries made under a pinned clock: how many, and how
+    /// many of them lapsed a claim.
+    pub fn pinned_entries(&self) -> Result<(usize, usize)> {
+        let (mut all, mut lapses) = (0, 0);
+        let mark = format!("\"clock\":\"{}\"", super::PINNED);
+        let torn = fsio::scan_lines(&self.path(EVENTS), |_, line| {
+            if line.windows(mark.len()).any(|w| w == mark.as_bytes()) {
+                all += 1;
+                lapses += usize::from(raw_field(line, b"\"kind\":\"") == Some(b"claim.lapsed".as_slice()));
+            }
+            Ok(())
+        })?;
+        if torn {
+            self.warn_torn(EVENTS);
+        }
+        Ok((all, lapses))
+    }
+
     /// What `coord kpi` reads, parsed only where it must be: the journal
     /// entries at or after `cutoff` of one of `kinds` (found by their raw
     /// `"kind"` first), then the messages in the window that are replies or

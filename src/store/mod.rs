@@ -47,7 +47,7 @@ pub use discover::{common_dir, locate, LIVE_DIR};
 pub use logs::{Tail, Unread};
 pub use repair::{Finding, Repair};
 pub use sync::{Flow, SyncPlan, Synced};
-pub use tx::Tx;
+pub use tx::{Tx, PINNED};
 
 pub const DIR_NAME: &str = "coordination";
 pub const REGISTRY: &str = "REGISTRY.json";
@@ -81,6 +81,9 @@ pub struct Hub {
     on_wait: Option<WaitNotice>,
     /// What this process is, for the note a writer leaves in the lock.
     label: String,
+    /// The clock is pinned (`COORD_NOW`): every journal entry this process
+    /// writes is marked so.
+    pub pinned_clock: bool,
 }
 
 impl std::fmt::Debug for Hub {
@@ -125,6 +128,7 @@ impl Hub {
             skipped: RefCell::new(Default::default()),
             on_wait: None,
             label: "coord".to_string(),
+            pinned_clock: false,
         })
     }
 

@@ -76,6 +76,7 @@ impl Hub {
             .collect();
         let event = Event {
             by: None,
+            clock: None,
             id: self.ids.mint('e', now, self.salt()),
             kind: "doctor.fixed".to_string(),
             session: None,

@@ -14,6 +14,9 @@ use crate::core::rules::{Effect, Effects};
 
 use super::{fsio, Hub, BINDINGS, EVENTS, MESSAGES, REGISTRY, STATE};
 
+/// How the journal marks an entry made under a pinned clock.
+pub const PINNED: &str = "pinned";
+
 /// The registry as read under the exclusive lock, plus the log lines and
 /// local bindings the caller wants written with it.
 pub struct Tx<'h> {
@@ -93,6 +96,7 @@ impl Tx<'_> {
                     let id = d.id.unwrap_or_else(|| self.mint('e'));
                     self.events.push(Event {
                         by: None,
+                        clock: None,
                         id,
                         ts: self.now,
                         kind: d.kind.to_string(),
@@ -166,6 +170,11 @@ impl Tx<'_> {
         if let Some(actor) = &self.actor {
             for e in self.events.iter_mut().filter(|e| e.by.is_none()) {
                 e.by = Some(actor.clone());
+            }
+        }
+        if hub.pinned_clock {
+            for e in &mut self.events {
+                e.clock = Some(PINNED.to_string());
             }
         }
         let text = sorted_json_pretty(&self.reg) + "\n";

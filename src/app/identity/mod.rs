@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::core::clock::Time;
 use crate::core::config::Config;
-use crate::core::error::{not_found, Result};
+use crate::core::error::{not_found, usage, Result};
 use crate::core::model::{Binding, Bindings, Proc, Registry};
 use crate::core::rules::{state, validate, State};
 use crate::core::text::command_line;
@@ -47,13 +47,36 @@ pub struct Hints {
     pub flag: Option<String>,
     pub env: Option<String>,
     pub agent: Option<(String, String)>,
+    /// Every agent variable that is set, `agent` first: an agent may name
+    /// no other session through any of them.
+    pub agents: Vec<(String, String)>,
+    /// The caller is this process itself (the MCP server, whose sessions
+    /// belong to its connection), not the process that launched it.
+    pub own_process: bool,
+}
+
+/// The longest agent id coord keeps (tools use UUIDs: 36 characters).
+pub const MAX_AGENT_ID: usize = 128;
+
+/// An agent id is short and plain: letters, digits, `-`, `_`, `.`, `:`.
+pub fn check_agent_id(variable: &str, value: &str) -> Result<()> {
+    let plain = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if value.len() <= MAX_AGENT_ID && plain {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "{variable} holds no agent id coord accepts ({} characters; at most {MAX_AGENT_ID} letters, digits, '-', '_', '.' or ':'); unset it, or set it to the agent's own session id",
+        value.chars().count()
+    )))
 }
 
 impl Hints {
-    /// The bindings are read for an identity not named outright, and for
-    /// an agent (which may not name another session).
+    /// The bindings are read for an identity not named outright, and for a
+    /// name (an agent may not name another session).
     pub fn needs_bindings(&self) -> bool {
-        !self.named() || self.agent.is_some()
+        true
     }
 
     /// Whether the session was named outright (`--session`, `COORD_SESSION`).
@@ -216,9 +239,22 @@ pub struct Caller {
 impl Caller {
     /// Look at the process table only when no agent id decides.
     pub fn detect(hints: &Hints) -> Caller {
-        let anchor = match hints.agent {
-            Some(_) => None,
-            None => find_anchor(std::os::unix::process::parent_id(), procs::info),
+        Caller::detect_with(hints, hints.agent.is_none() || hints.own_process)
+    }
+
+    /// The caller with its anchor even when an agent id decides: `start`
+    /// records the agent's process, so that its binding is known to end
+    /// when the agent does, and an agent that unsets its variable is still
+    /// known by its process.
+    pub fn detect_full(hints: &Hints) -> Caller {
+        Caller::detect_with(hints, true)
+    }
+
+    fn detect_with(hints: &Hints, anchor: bool) -> Caller {
+        let anchor = match (anchor, hints.own_process) {
+            (false, _) => None,
+            (true, true) => procs::info(std::process::id()),
+            (true, false) => find_anchor(std::os::unix::process::parent_id(), procs::info),
         };
         Caller {
             agent: hints.agent.clone(),
@@ -254,10 +290,16 @@ impl Caller {
 
     /// Whether `b` is this caller's binding: the same agent id, or (without
     /// one) the same anchor on the same boot.
-    fn owns(&self, b: &Binding) -> bool {
+    pub fn owns(&self, b: &Binding) -> bool {
         if let Some(key) = self.agent_key() {
             return b.agent.as_deref() == Some(key.as_str());
         }
+        // An agent's binding is its id's: its process only tells when it ends.
+        b.agent.is_none() && self.anchored_as(b)
+    }
+
+    /// Whether binding `b` was made from this caller's anchor (on this boot).
+    pub fn anchored_as(&self, b: &Binding) -> bool {
         match (&self.anchor, &b.anchor) {
             (Some(mine), Some(theirs)) => mine.proc() == *theirs && (b.boot.is_none() || b.boot == self.boot),
             _ => false,
@@ -286,6 +328,75 @@ impl Caller {
     }
 }
 
+/// What holds binding `b`, while it still holds: its agent (whose process,
+/// when one was seen at `start`, still runs) or its process. `None` once
+/// that process is gone or the machine rebooted: the binding is dead.
+pub fn holder(b: &Binding, boot: Option<&str>) -> Option<String> {
+    let process = match b.anchor {
+        Some(p) if b.boot.is_none() || b.boot.as_deref() == boot => {
+            Some(procs::info(p.pid).filter(|i| i.start == p.start)?)
+        }
+        Some(_) => return None,
+        None => None,
+    };
+    let agent = b.agent.as_deref().map(|a| a.split('=').next().unwrap_or(a));
+    Some(match (agent, process) {
+        (Some(variable), _) => format!("another agent (its id in {variable})"),
+        (None, Some(p)) => format!("another process ({}, pid {})", p.program(), p.pid),
+        (None, None) => "another caller".to_string(),
+    })
+}
+
+/// The live session an agent caller is, when it is not `named`: the one
+/// bound to any agent variable it sets, or else to the agent process it
+/// runs under (an agent that empties its variable is still that process).
+/// Returns the session and how it was known.
+fn agent_self(
+    reg: &Registry,
+    bindings: &Bindings,
+    hints: &Hints,
+    named: &str,
+    now: Time,
+    cfg: &Config,
+) -> Option<(String, String)> {
+    let live = |id: &str| reg.sessions.get(id).is_some_and(|s| state(s, now, cfg).is_live());
+    let mut any_bound = false;
+    for (variable, value) in &hints.agents {
+        let key = format!("{variable}={value}");
+        let bound = bindings
+            .sessions
+            .iter()
+            .find(|(id, b)| b.agent.as_deref() == Some(key.as_str()) && live(id));
+        if let Some((id, _)) = bound {
+            if id != named {
+                return Some((id.clone(), variable.clone()));
+            }
+            any_bound = true;
+        }
+    }
+    if any_bound || bindings.sessions.values().all(|b| b.agent.is_none()) {
+        return None;
+    }
+    // No variable names a live agent session: the process decides. A
+    // process that runs an agent's session may not act as a live session
+    // that another agent or process holds.
+    let caller = Caller::detect_full(&Hints {
+        own_process: hints.own_process,
+        ..Hints::default()
+    });
+    let (agent, _) = bindings
+        .sessions
+        .iter()
+        .find(|(id, b)| b.agent.is_some() && caller.anchored_as(b) && live(id))?;
+    let theirs = bindings.sessions.get(named)?;
+    if !live(named) || caller.anchored_as(theirs) {
+        return None;
+    }
+    holder(theirs, caller.boot.as_deref())?;
+    let process = caller.how().map(|h| h.short()).unwrap_or_default();
+    Some((agent.clone(), process))
+}
+
 /// Find the acting session, or say why not (exit 4 / 2). Never names
 /// another session as one to use.
 pub fn resolve(
@@ -305,16 +416,10 @@ pub fn resolve(
         let from = how.describe();
         // An agent bound to a live session acts as that session only: a
         // confused or injected agent cannot borrow another's name.
-        if let Some((variable, _)) = &hints.agent {
-            let caller = Caller::detect(hints);
-            let mine = caller
-                .bound(bindings)
-                .filter(|b| reg.sessions.get(*b).is_some_and(|s| state(s, now, cfg).is_live()));
-            if let Some(mine) = mine.filter(|m| *m != id.as_str()) {
-                return Err(not_found(format!(
-                    "this agent is session {mine} (by {variable}) and cannot act as {id} (from {from})"
-                )));
-            }
+        if let Some((mine, by)) = agent_self(reg, bindings, hints, id, now, cfg) {
+            return Err(not_found(format!(
+                "this agent is session {mine} (by {by}) and cannot act as {id} (from {from})"
+            )));
         }
         return match reg.sessions.get(id.as_str()).map(|s| state(s, now, cfg)) {
             None => {

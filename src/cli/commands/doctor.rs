@@ -33,6 +33,9 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             text.push_str(&format!("{}{tail}\n", line_of(f)));
         }
         ui.out(&text)?;
+        for n in &report.notes {
+            ui.status(&format!("note: {n}"));
+        }
         for b in &report.backups {
             ui.status(&format!("backup kept at {b}"));
         }

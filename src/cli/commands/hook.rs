@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::app::heartbeat::{heartbeat, HeartbeatRequest};
 use crate::app::hook::{pre_tool_use, tool_call, Decision};
+use crate::app::identity::check_agent_id;
 use crate::app::inbox::{inbox, InboxRequest};
 use crate::app::prime::prime;
 use crate::app::start::{start, StartRequest};
@@ -214,11 +215,14 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
     let Ok(hub_dir) = location.find() else {
         return Ok(Answer::Nothing);
     };
+    let variable = args.agent.variable();
+    check_agent_id(&format!("the payload's session id ({variable})"), session)?;
     let mut opts = crate::cli::env::options(None, false)?;
+    let agent = (variable.to_string(), session.to_string());
     opts.hints = Hints {
-        flag: None,
-        env: None,
-        agent: Some((args.agent.variable().to_string(), session.to_string())),
+        agent: Some(agent.clone()),
+        agents: vec![agent],
+        ..Hints::default()
     };
     let mut ctx = Ctx::open(&location, opts)?;
     ctx.beat_every = Some(chrono::Duration::seconds(BEAT_EVERY_SECONDS));

@@ -34,10 +34,21 @@ pub enum Profile {
     Minimal,
 }
 
+/// How the bindings name an MCP connection's agent id.
+pub const MCP_VARIABLE: &str = "COORD_MCP";
+
 /// The tools of the minimal profile.
 pub const MINIMAL: &[&str] = &["claim", "release", "inbox", "send"];
 
 pub fn run(_ui: &Ui, hub: Option<PathBuf>, session: Option<String>, args: &Args) -> Result<()> {
+    // The sessions this server starts belong to this connection: its own
+    // agent id, anchored to this process, never the shell that launched it
+    // nor an agent variable it inherited.
+    let mut bytes = [0u8; 8];
+    crate::core::ids::os_random_bytes(&mut bytes)
+        .map_err(|e| failure(format!("cannot read /dev/urandom for this server's id: {e}")))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    crate::cli::env::set_own_agent(MCP_VARIABLE, format!("mcp-{}-{hex}", std::process::id()));
     let server = Server::new(hub, session, args.tools);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -72,7 +83,8 @@ pub struct StartParams {
     pub role: Option<String>,
     /// What the session is working on
     pub focus: Option<String>,
-    /// Take back the live session of that name instead of refusing
+    /// Take back a session of that name that has ended or that nobody
+    /// holds any more (a live one held by another agent is refused)
     #[serde(default)]
     pub resume: bool,
 }

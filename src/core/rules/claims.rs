@@ -190,6 +190,7 @@ pub struct Told<'a> {
 pub fn told(t: Told) -> (crate::core::model::Message, crate::core::model::Event) {
     let event = crate::core::model::Event {
         by: None,
+        clock: None,
         id: crate::core::ids::derived('e', t.at, t.seed),
         kind: t.kind.to_string(),
         session: Some(t.to.to_string()),

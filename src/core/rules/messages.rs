@@ -5,7 +5,7 @@
 use super::{state, Alert, Effects};
 use crate::core::clock::{ago, Time};
 use crate::core::config::Config;
-use crate::core::error::{not_found, usage, CoordError, Result};
+use crate::core::error::{conflict, not_found, usage, CoordError, Result};
 use crate::core::model::{Escalation, Level, Message, Registry};
 use crate::core::rules::validate;
 use crate::core::text::command_line;
@@ -97,26 +97,29 @@ pub fn ack_escalation(
     me: &str,
     id: &str,
     resolve: bool,
-    lead_roles: &[String],
+    lead: bool,
     now: Time,
     fx: &mut Effects,
 ) -> Option<Result<Acked>> {
-    let is_lead = reg
-        .sessions
-        .get(me)
-        .and_then(|s| s.role.as_deref())
-        .is_some_and(|r| lead_roles.iter().any(|l| l == r));
     let e = reg.escalations.get_mut(id)?;
-    let allowed = e.addressed_to(me) || e.from == me || (resolve && is_lead);
-    if !allowed {
+    if resolve && !e.resolvable_by(me, lead) {
         // No hint: the way out is not to resolve what is not yours.
-        let what = if resolve {
-            "only its sender, its recipients or a lead (roles.lead in coord.toml) may resolve it"
+        let what = if e.direct() {
+            "only its sender, its addressee or a lead (roles.lead in the team's coord.toml) may resolve it"
         } else {
-            "only its sender and recipients acknowledge it"
+            "one sent to many is resolved by its sender or a lead (roles.lead in the team's coord.toml); its recipients acknowledge it"
         };
+        let err = if e.addressed_to(me) {
+            conflict(format!("you ({me}) may not resolve {id}: {what}"))
+                .hint(format!("acknowledge it with `{}`", command_line(&["ack", id])))
+        } else {
+            not_found(format!("escalation {id} is not addressed to you ({me}); {what}"))
+        };
+        return Some(Err(err));
+    }
+    if !e.addressed_to(me) && e.from != me && !resolve {
         return Some(Err(not_found(format!(
-            "escalation {id} is not addressed to you ({me}); {what}"
+            "escalation {id} is not addressed to you ({me}); only its sender and recipients acknowledge it"
         ))));
     }
     e.acked.insert(me.to_string(), now);
@@ -169,8 +172,11 @@ pub fn open_emergencies<'r>(reg: &'r Registry, me: &str) -> Vec<(&'r String, &'r
         .collect()
 }
 
-/// Open escalations, emergencies first, as alerts.
-pub fn escalation_alerts(reg: &Registry, now: Time) -> Vec<Alert> {
+/// Open escalations, emergencies first, as alerts. Each names the command
+/// that settles it only when `reader` (a session, and whether it is a
+/// lead) may run it; for no one in particular (the briefing) it says who
+/// may.
+pub fn escalation_alerts(reg: &Registry, now: Time, reader: Option<(&str, bool)>) -> Vec<Alert> {
     let mut list: Vec<_> = reg.escalations.iter().collect();
     list.sort_by(|a, b| {
         b.1.level
@@ -180,16 +186,11 @@ pub fn escalation_alerts(reg: &Registry, now: Time) -> Vec<Alert> {
     });
     list.into_iter()
         .map(|(id, e)| {
-            let (kind, close) = match e.level {
-                Level::Emergency => (
-                    "emergency",
-                    format!("resolve with: {}", command_line(&["ack", id, "--resolve"])),
-                ),
-                _ => (
-                    "critical",
-                    format!("acknowledge with: {}", command_line(&["ack", id])),
-                ),
+            let kind = match e.level {
+                Level::Emergency => "emergency",
+                _ => "critical",
             };
+            let close = settle(id, e, reader);
             let acked = if e.acked.is_empty() {
                 "not acknowledged".to_string()
             } else {
@@ -211,6 +212,31 @@ pub fn escalation_alerts(reg: &Registry, now: Time) -> Vec<Alert> {
             }
         })
         .collect()
+}
+
+/// How an open escalation is settled, as `reader` may do it.
+fn settle(id: &str, e: &Escalation, reader: Option<(&str, bool)>) -> String {
+    let critical = e.level != Level::Emergency;
+    let who = if e.direct() {
+        format!("resolved by {} (its sender), {} or a lead", e.from, e.to)
+    } else {
+        format!("resolved by {} (its sender) or a lead", e.from)
+    };
+    match reader {
+        Some((me, lead)) if !critical && e.resolvable_by(me, lead) => {
+            format!("resolve with: {}", command_line(&["ack", id, "--resolve"]))
+        }
+        Some((me, _)) if e.addressed_to(me) && !e.acked.contains_key(me) => {
+            let also = if critical {
+                String::new()
+            } else {
+                format!("; {who}")
+            };
+            format!("acknowledge with: {}{also}", command_line(&["ack", id]))
+        }
+        _ if critical => "closed when a recipient acknowledges it".to_string(),
+        _ => who,
+    }
 }
 
 /// Message ids as coord mints them: `m-` and base32.
@@ -288,15 +314,41 @@ mod tests {
         deliver(&mut reg, msg("m-1", Level::Emergency, "broadcast", None), &mut fx);
         assert_eq!(open_emergencies(&reg, "alice").len(), 1);
         assert!(open_emergencies(&reg, "carol").is_empty(), "not to the sender");
-        let r = ack_escalation(&mut reg, "alice", "m-1", false, &[], t("09:06:00"), &mut fx);
+        let r = ack_escalation(&mut reg, "alice", "m-1", false, false, t("09:06:00"), &mut fx);
         assert_eq!(r, Some(Ok(Acked::Noted)));
         assert!(open_emergencies(&reg, "alice").is_empty());
         assert_eq!(open_emergencies(&reg, "bob").len(), 1);
-        assert_eq!(escalation_alerts(&reg, t("09:07:00")).len(), 1);
-        let r = ack_escalation(&mut reg, "bob", "m-1", true, &[], t("09:08:00"), &mut fx);
-        assert_eq!(r, Some(Ok(Acked::Closed)));
+        assert_eq!(escalation_alerts(&reg, t("09:07:00"), None).len(), 1);
+        // Those a broadcast stops cannot lift it; its sender or a lead can.
+        let r = ack_escalation(&mut reg, "bob", "m-1", true, false, t("09:08:00"), &mut fx);
+        assert!(matches!(r, Some(Err(_))), "a recipient of a broadcast");
+        let bob = escalation_alerts(&reg, t("09:08:00"), Some(("bob", false)));
+        assert!(
+            bob[0].text.contains("acknowledge with: coord ack m-1;"),
+            "{}",
+            bob[0].text
+        );
+        assert!(!bob[0].text.contains("--resolve"), "{}", bob[0].text);
+        let lead = escalation_alerts(&reg, t("09:08:00"), Some(("bob", true)));
+        assert!(
+            lead[0].text.contains("coord ack m-1 --resolve"),
+            "{}",
+            lead[0].text
+        );
+        let r = ack_escalation(&mut reg, "bob", "m-1", true, true, t("09:08:00"), &mut fx);
+        assert_eq!(r, Some(Ok(Acked::Closed)), "a lead");
         assert!(reg.escalations.is_empty());
-        assert!(ack_escalation(&mut reg, "bob", "m-1", true, &[], t("09:08:00"), &mut fx).is_none());
+        assert!(ack_escalation(&mut reg, "bob", "m-1", true, true, t("09:08:00"), &mut fx).is_none());
+        // A direct one: its one addressee may resolve it too.
+        deliver(
+            &mut reg,
+            msg("m-3", Level::Emergency, "alice", Some(vec!["alice".into()])),
+            &mut fx,
+        );
+        let r = ack_escalation(&mut reg, "bob", "m-3", true, false, t("09:09:00"), &mut fx);
+        assert!(matches!(r, Some(Err(_))), "not bob's");
+        let r = ack_escalation(&mut reg, "alice", "m-3", true, false, t("09:09:00"), &mut fx);
+        assert_eq!(r, Some(Ok(Acked::Closed)));
     }
 
     #[test]
@@ -305,9 +357,9 @@ mod tests {
         let mut fx = Effects::default();
         let m = msg("m-2", Level::Critical, "alice", Some(vec!["alice".into()]));
         deliver(&mut reg, m, &mut fx);
-        let r = ack_escalation(&mut reg, "bob", "m-2", false, &[], t("09:06:00"), &mut fx);
+        let r = ack_escalation(&mut reg, "bob", "m-2", false, false, t("09:06:00"), &mut fx);
         assert!(matches!(r, Some(Err(_))), "not bob's to acknowledge");
-        let r = ack_escalation(&mut reg, "alice", "m-2", false, &[], t("09:06:00"), &mut fx);
+        let r = ack_escalation(&mut reg, "alice", "m-2", false, false, t("09:06:00"), &mut fx);
         assert_eq!(r, Some(Ok(Acked::Closed)));
     }
 
