@@ -94,6 +94,7 @@ fn build_with(sessions: usize, claims_each: usize, messages: usize) -> Fixture {
         });
         let e = Event {
             by: None,
+            clock: None,
             id: ids.mint('e', ts, k as u64),
             ts,
             kind: if k % 3 == 0 {
