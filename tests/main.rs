@@ -3,6 +3,7 @@
 mod support;
 
 mod agents;
+mod authority;
 
 mod bad_input;
 mod brief;

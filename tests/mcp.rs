@@ -249,3 +249,35 @@ fn bad_arguments_are_tool_errors_and_the_session_can_come_from_the_flag() {
     let out = c.close();
     assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn a_server_binds_to_its_own_connection_and_takes_no_live_session() {
+    let hub = Hub::new();
+    // A human's shell (this test process) has its own session.
+    hub.run(&["start", "--name", "ana"]).ok();
+    // Launched by hand from that shell, the server starts a session of its
+    // own: the shell stays ana.
+    let (mut server, _) = Client::open(&hub, &[], "2025-06-18");
+    let started = server.tool("start", json!({"name": "mcpy"}));
+    assert_eq!(started["isError"], false, "{started}");
+    let me = hub.run(&["whoami"]).ok().stdout;
+    assert!(me.starts_with("ana"), "the shell was rebound: {me}");
+    hub.run(&["send", "broadcast", "from the shell"]).ok();
+    assert_eq!(hub.lines("MESSAGES.jsonl").last().unwrap()["from"], "ana");
+    let who = server.tool("whoami", json!({}));
+    assert!(text(&who).starts_with("mcpy"), "{who}");
+    // Another agent's live session is refused to the start tool, resume or not.
+    let mut aaa = Shell::on(&hub, &[("CLAUDE_CODE_SESSION_ID", "aaa")]);
+    aaa.run("coord start --name alice").ok();
+    let (mut other, _) = Client::open(&hub, &[], "2025-06-18");
+    let taken = other.tool("start", json!({"name": "alice", "resume": true}));
+    assert_eq!(taken["isError"], true, "{taken}");
+    assert!(text(&taken).contains("held by another agent"), "{taken}");
+    assert!(aaa.run("coord whoami").ok().stdout.starts_with("alice"));
+    // The first server's session dies with its connection: it may be
+    // taken back once the server is gone.
+    server.close();
+    let back = other.tool("start", json!({"name": "mcpy", "resume": true}));
+    assert_eq!(back["isError"], false, "{back}");
+    other.close();
+}

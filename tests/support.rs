@@ -426,3 +426,90 @@ pub fn in_clone(dir: &Path, home: &Path, machine: &str, now: &str, args: &[&str]
         .args(args);
     c
 }
+
+/// A long-lived shell (`bash` reading commands from a pipe): a process of
+/// its own that coord anchors sessions to, as it does an agent's process or
+/// a human's terminal. Each command's exit code, stdout and stderr come
+/// back separately.
+pub struct Shell {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    err: PathBuf,
+}
+
+impl Shell {
+    /// A shell on `hub` with these variables set (for every command).
+    pub fn on(hub: &Hub, vars: &[(&str, &str)]) -> Shell {
+        let mut c = Command::new("bash");
+        c.env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    Path::new(BIN).parent().unwrap().display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("HOME", hub.tmp.path())
+            .env("COORD_HUB", &hub.dir)
+            .env("COORD_NOW", &hub.now)
+            .env("COORD_TESTING", "1")
+            .env("COORD_MACHINE", "test-machine")
+            .current_dir(hub.repo())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().expect("bash runs");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let err = hub.tmp.path().join(format!("shell-{}.err", child.id()));
+        Shell {
+            child,
+            stdin,
+            stdout,
+            err,
+        }
+    }
+
+    /// Run `line` (shell syntax; `coord` is the binary under test).
+    pub fn run(&mut self, line: &str) -> Out {
+        use std::io::{BufRead, Write};
+        writeln!(
+            self.stdin,
+            "{line} 2>'{}'; echo \"__done $?\"",
+            self.err.display()
+        )
+        .unwrap();
+        self.stdin.flush().unwrap();
+        let mut stdout = String::new();
+        loop {
+            let mut l = String::new();
+            assert!(self.stdout.read_line(&mut l).unwrap() > 0, "the shell ended");
+            if let Some(code) = l.strip_prefix("__done ") {
+                return Out {
+                    code: code.trim().parse().unwrap(),
+                    stdout,
+                    stderr: std::fs::read_to_string(&self.err).unwrap_or_default(),
+                };
+            }
+            stdout.push_str(&l);
+        }
+    }
+
+    /// End the shell and wait for it: its bindings die with it.
+    pub fn exit(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
