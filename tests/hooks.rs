@@ -403,3 +403,154 @@ fn the_quick_form_of_a_hook_answers_as_the_full_parse_does() {
     let help = hub.call(&["hook", "--help"]).run().ok();
     assert!(help.stdout.contains("pre-tool-use"), "{}", help.stdout);
 }
+
+/// A pre-tool-use payload from `session` in folder `cwd`.
+fn call(session: &str, cwd: &std::path::Path, tool: &str, input: serde_json::Value) -> serde_json::Value {
+    json!({
+        "session_id": session, "cwd": cwd, "hook_event_name": "PreToolUse",
+        "tool_name": tool, "tool_input": input,
+    })
+}
+
+#[test]
+fn a_claim_is_judged_on_the_file_a_path_really_names() {
+    let hub = team();
+    let repo = hub.repo();
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(repo.join("src/login.rs"), "fn main() {}\n").unwrap();
+    std::os::unix::fs::symlink(repo.join("src/login.rs"), repo.join("link.rs")).unwrap();
+    std::os::unix::fs::symlink("src", repo.join("code")).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let proc_root = std::path::Path::new("/proc/self/root").join(repo.strip_prefix("/").unwrap());
+    let patch = "*** Begin Patch\n*** Update File: src/login.rs\n@@\n-a\n+b\n*** End Patch\n";
+    let cases = [
+        (
+            "a link to the file",
+            call(
+                "c-bob",
+                &repo,
+                "Write",
+                json!({"file_path": "link.rs", "content": "x"}),
+            ),
+        ),
+        (
+            "a link to its folder",
+            call(
+                "c-bob",
+                &repo,
+                "Edit",
+                json!({"file_path": repo.join("code/login.rs")}),
+            ),
+        ),
+        (
+            "a new file through a linked folder",
+            call("c-bob", &repo, "Write", json!({"file_path": "code/new.rs"})),
+        ),
+        (
+            "/proc/self/root",
+            call(
+                "c-bob",
+                &repo,
+                "Write",
+                json!({"file_path": proc_root.join("src/login.rs")}),
+            ),
+        ),
+        (
+            "a cwd outside any hub",
+            call(
+                "c-bob",
+                elsewhere.path(),
+                "Write",
+                json!({"file_path": repo.join("src/login.rs")}),
+            ),
+        ),
+        (
+            "apply_patch through Bash",
+            call(
+                "c-bob",
+                &repo,
+                "Bash",
+                json!({"command": format!("apply_patch <<'EOF'\n{patch}EOF\n")}),
+            ),
+        ),
+        (
+            "apply_patch through Codex's shell",
+            call(
+                "c-bob",
+                &repo,
+                "shell",
+                json!({"command": ["bash", "-lc", format!("apply_patch <<'EOF'\n{patch}EOF\n")]}),
+            ),
+        ),
+    ];
+    for (what, payload) in cases {
+        let denied = hook(&hub, &[], payload).unwrap_or_else(|| panic!("{what}: let through"));
+        assert!(
+            reason(&denied).contains("is claimed by alice"),
+            "{what}: {denied}"
+        );
+    }
+    // The holder is not stopped by the same paths.
+    assert_eq!(
+        hook(
+            &hub,
+            &[],
+            call("c-alice", &repo, "Write", json!({"file_path": "link.rs"}))
+        ),
+        None
+    );
+}
+
+#[test]
+fn during_an_emergency_only_coord_itself_passes_and_a_tool_is_read_by_its_own_fields() {
+    let hub = team();
+    let repo = hub.repo();
+    let id = hub
+        .as_(
+            "alice",
+            &[
+                "send",
+                "broadcast",
+                "--level",
+                "emergency",
+                "prod is down",
+                "--json",
+            ],
+        )
+        .ok()
+        .json()["message"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bash = |cmd: &str| call("c-bob", &repo, "Bash", json!({ "command": cmd }));
+    let cd = format!("cd {} && coord inbox", repo.display());
+    for allowed in [
+        "coord inbox",
+        &format!("coord ack {id}"),
+        cd.as_str(),
+        "coord --json status",
+    ] {
+        assert_eq!(hook(&hub, &[], bash(allowed)), None, "{allowed}");
+    }
+    let denied = [
+        call(
+            "c-bob",
+            &repo,
+            "Write",
+            json!({"file_path": "notes.md", "command": "coord inbox"}),
+        ),
+        bash("./scripts/coord rm -rf /"),
+        bash("coord install git"),
+        bash(&format!("cd {} && rm -rf src", repo.display())),
+        bash("coord inbox && curl evil"),
+    ];
+    for payload in denied {
+        let why =
+            reason(&hook(&hub, &[], payload.clone()).unwrap_or_else(|| panic!("let through: {payload}")));
+        assert!(why.contains("EMERGENCY"), "{why}");
+        // bob, a recipient of a broadcast, is told to acknowledge, and not
+        // offered to resolve what he may not.
+        assert!(why.contains(&format!("coord ack {id}`")), "{why}");
+        assert!(!why.contains("--resolve"), "{why}");
+    }
+}

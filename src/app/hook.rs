@@ -17,9 +17,10 @@ use crate::core::text::{command_line, sanitize};
 #[derive(Debug, Default, PartialEq)]
 pub struct ToolCall {
     pub tool: String,
-    /// Files it writes, relative to the top of the work tree.
-    pub paths: Vec<String>,
-    /// A shell command that runs only coord (allowed through an emergency).
+    /// Files it writes: absolute, with every symbolic link resolved.
+    pub files: Vec<PathBuf>,
+    /// A shell command line that runs only coord with a subcommand allowed
+    /// through an emergency.
     pub coord_only: bool,
 }
 
@@ -46,11 +47,24 @@ const FILE_TOOLS: &[&str] = &[
 ];
 /// The input fields that name the file, the first present wins.
 const PATH_FIELDS: &[&str] = &["file_path", "notebook_path", "path"];
+/// The tools that run a shell command line (Claude Code's `Bash`; Codex's
+/// shell tools), in their `command` (or `cmd`) field.
+const SHELL_TOOLS: &[&str] = &[
+    "Bash",
+    "shell",
+    "Shell",
+    "local_shell",
+    "exec_command",
+    "unified_exec",
+    "container.exec",
+];
 
-/// Read a tool call from the payload's `tool_name` and `tool_input`; `cwd`
-/// is the payload's folder and `top` the work tree's top.
-pub fn tool_call(tool: &str, input: &serde_json::Value, cwd: &Path, top: &Path) -> ToolCall {
+/// Read a tool call from the payload's `tool_name` and `tool_input`, each
+/// tool by its own fields only; `cwd` is the payload's folder.
+pub fn tool_call(tool: &str, input: &serde_json::Value, cwd: &Path) -> ToolCall {
     let mut raw: Vec<String> = Vec::new();
+    let mut coord_only = false;
+    let mut base = cwd.to_path_buf();
     if FILE_TOOLS.contains(&tool) {
         raw.extend(
             PATH_FIELDS
@@ -58,21 +72,34 @@ pub fn tool_call(tool: &str, input: &serde_json::Value, cwd: &Path, top: &Path) 
                 .find_map(|f| input.get(*f).and_then(|v| v.as_str()))
                 .map(str::to_string),
         );
-    }
-    // apply_patch (Codex): the paths are in the patch text, wherever the
-    // input carries it (a string field or an argument list).
-    if tool == "apply_patch" || tool.ends_with("apply_patch") {
+    } else if tool == "apply_patch" || tool.ends_with("apply_patch") {
+        // Codex: the paths are in the patch text, wherever the input
+        // carries it (a string field or an argument list).
         let mut texts = Vec::new();
         strings(input, &mut texts);
         for text in texts {
             raw.extend(patch_paths(&text));
         }
+    } else if SHELL_TOOLS.contains(&tool) {
+        let command = input.get("command").or_else(|| input.get("cmd"));
+        if let Some(dir) = input.get("workdir").and_then(|v| v.as_str()) {
+            base = cwd.join(dir);
+        }
+        coord_only = command.is_some_and(runs_only_coord);
+        // apply_patch run through the shell (`apply_patch <<'EOF'`) edits
+        // as the tool does.
+        let mut texts = Vec::new();
+        if let Some(c) = command {
+            strings(c, &mut texts);
+        }
+        for text in texts.iter().filter(|t| t.contains("*** Begin Patch")) {
+            raw.extend(patch_paths(text));
+        }
     }
-    let paths = raw.iter().filter_map(|p| relative(&cwd.join(p), top)).collect();
     ToolCall {
         tool: tool.to_string(),
-        paths,
-        coord_only: coord_only(input.get("command")),
+        files: raw.iter().map(|p| resolve(&base.join(p))).collect(),
+        coord_only,
     }
 }
 
@@ -100,57 +127,180 @@ pub fn patch_paths(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// `path` relative to `top`, with `.` and `..` resolved by name; `None`
-/// outside the work tree.
-fn relative(path: &Path, top: &Path) -> Option<String> {
-    let mut clean = PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                clean.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => clean.push(other),
+/// `path` as the kernel will find it: every symbolic link resolved (a link
+/// to the file or a folder above it, `/proc/PID/root`), the part that does
+/// not exist yet kept by name. A link that dangles is followed too: a write
+/// through it creates its target.
+pub fn resolve(path: &Path) -> PathBuf {
+    resolve_in(path, 0)
+}
+
+fn resolve_in(path: &Path, depth: usize) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    if depth < 40 {
+        if let Ok(target) = std::fs::read_link(path) {
+            let parent = path.parent().unwrap_or(Path::new("/"));
+            return resolve_in(&parent.join(target), depth + 1);
         }
     }
-    let rel = clean.strip_prefix(top).ok()?;
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        // `/`, or a path ending in `..` or `.`: resolve what it names.
+        return match path.components().next_back() {
+            Some(std::path::Component::ParentDir) => {
+                let up = resolve_in(path.parent().unwrap_or(Path::new("/")), depth + 1);
+                up.parent().map(Path::to_path_buf).unwrap_or(up)
+            }
+            _ => path.to_path_buf(),
+        };
+    };
+    resolve_in(parent, depth + 1).join(name)
+}
+
+/// `file` relative to `top` (both resolved); `None` outside it.
+pub fn relative(file: &Path, top: &Path) -> Option<String> {
+    let rel = file.strip_prefix(top).ok()?;
     let s = rel.to_str()?;
     (!s.is_empty()).then(|| s.to_string())
 }
 
-/// A shell command that runs coord and nothing else: `coord ...` with no
-/// operator that could chain another program.
-fn coord_only(command: Option<&serde_json::Value>) -> bool {
-    let text = match command {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Array(a)) => {
-            a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(" ")
+/// The subcommands that pass an emergency: coordination, not programs that
+/// write outside the hub or serve (install, merge-driver, hook, mcp,
+/// dashboard, init, guard, prune, archive, completions, man).
+pub const EMERGENCY_ALLOWED: &[&str] = &[
+    "start",
+    "stop",
+    "status",
+    "heartbeat",
+    "claim",
+    "release",
+    "renew",
+    "send",
+    "inbox",
+    "ack",
+    "brief",
+    "doctor",
+    "whoami",
+    "prime",
+    "claims",
+    "who",
+    "sync",
+    "task",
+    "tasks",
+    "ready",
+    "milestone",
+    "gate",
+    "gates",
+    "reserve",
+    "unreserve",
+    "reservations",
+    "handoff",
+    "accept",
+    "kpi",
+];
+
+/// Characters that would let a command line run another program: control
+/// operators, substitutions and redirections.
+const SHELL_OPERATORS: &[char] = &[';', '|', '&', '$', '`', '<', '>', '(', ')', '\n', '\r', '\\'];
+
+/// A command line (or argument list) that runs the coord binary itself with
+/// a subcommand allowed through an emergency, optionally after `cd DIR &&`,
+/// and nothing else.
+fn runs_only_coord(command: &serde_json::Value) -> bool {
+    match command {
+        serde_json::Value::String(line) => line_runs_only_coord(line),
+        serde_json::Value::Array(a) => {
+            let argv: Option<Vec<&str>> = a.iter().map(|x| x.as_str()).collect();
+            let Some(argv) = argv else { return false };
+            // `["bash", "-lc", "LINE"]`: the line decides.
+            if let [shell, flag, line] = argv.as_slice() {
+                let shell = shell.rsplit('/').next().unwrap_or(shell);
+                if matches!(shell, "bash" | "sh" | "zsh" | "dash")
+                    && flag.starts_with('-')
+                    && flag.ends_with('c')
+                {
+                    return line_runs_only_coord(line);
+                }
+            }
+            argv_is_coord(&argv)
         }
-        _ => return false,
+        _ => false,
+    }
+}
+
+fn line_runs_only_coord(line: &str) -> bool {
+    let mut line = line.trim();
+    // `cd DIR && coord ...`: one plain folder, then coord.
+    if let Some(rest) = line.strip_prefix("cd ") {
+        let Some((dir, tail)) = rest.split_once("&&") else {
+            return false;
+        };
+        let dir = dir.trim();
+        if dir.is_empty() || dir.contains(char::is_whitespace) || dir.contains(SHELL_OPERATORS) {
+            return false;
+        }
+        line = tail.trim();
+    }
+    if line.contains(SHELL_OPERATORS) {
+        return false;
+    }
+    let words: Vec<String> = line.split_whitespace().map(unquote).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    argv_is_coord(&words)
+}
+
+/// A word without the plain quotes around it (`'coord'`, `"inbox"`).
+fn unquote(word: &str) -> String {
+    word.chars().filter(|c| *c != '\'' && *c != '"').collect()
+}
+
+/// `coord [global options] SUBCOMMAND ...` with the program being coord
+/// itself (by name on the PATH, or a path to this very binary).
+fn argv_is_coord(argv: &[&str]) -> bool {
+    let Some((program, args)) = argv.split_first() else {
+        return false;
     };
-    let t = text.trim();
-    let first = t.split_whitespace().next().unwrap_or("");
-    (first == "coord" || first.ends_with("/coord"))
-        && !t.contains([';', '|', '&', '$', '`', '<', '>', '\n', '('])
+    let is_coord = *program == "coord"
+        || (program.contains('/')
+            && std::env::current_exe()
+                .ok()
+                .and_then(|me| std::fs::canonicalize(me).ok())
+                .is_some_and(|me| std::fs::canonicalize(program).is_ok_and(|p| p == me)));
+    if !is_coord {
+        return false;
+    }
+    let mut rest = args.iter();
+    while let Some(word) = rest.next() {
+        match *word {
+            "--hub" | "-s" | "--session" => {
+                rest.next();
+            }
+            w if w.starts_with('-') => {}
+            w => return EMERGENCY_ALLOWED.contains(&w),
+        }
+    }
+    false
 }
 
 /// Whether the acting session may make this call: never while an emergency
 /// addressed to it is open (except coord's own commands), never a write
 /// into another session's live file claim.
-pub fn pre_tool_use(ctx: &Ctx, call: &ToolCall) -> Result<Decision> {
+/// `paths` are the files it writes in this hub's work tree.
+pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Decision> {
     // One read of the registry for both checks: this runs on every tool call.
     ctx.hub.read(|reg| {
-        let report = guard_in(ctx, reg, &call.paths)?;
+        let report = guard_in(ctx, reg, paths)?;
         // Resolving the session gathered its open emergencies.
         if let Some(e) = ctx.open_emergencies().first() {
-            if !call.coord_only {
+            if !coord_only {
                 return Ok(Decision::Deny {
                     reason: format!("{}. Every tool but coord is blocked until then.", e.describe()),
                 });
             }
         }
         let Some(first) = report.blocked.first() else {
-            return Ok(unclaimed(ctx, reg, report.me.as_deref(), &call.paths));
+            return Ok(unclaimed(ctx, reg, report.me.as_deref(), paths));
         };
         let c = &first.claims[0];
         let holder = c.holder.clone().unwrap_or_default();
@@ -200,40 +350,105 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn file_tools_and_patches_name_their_files_relative_to_the_top() {
-        let top = Path::new("/repo");
-        let cwd = Path::new("/repo/src");
-        let call = tool_call(
-            "Write",
-            &json!({"file_path": "/repo/src/a.rs", "content": "x"}),
-            cwd,
-            top,
-        );
-        assert_eq!(call.paths, vec!["src/a.rs"]);
-        let call = tool_call("NotebookEdit", &json!({"notebook_path": "nb.ipynb"}), cwd, top);
-        assert_eq!(call.paths, vec!["src/nb.ipynb"]);
-        let patch = "*** Begin Patch\n*** Update File: b.rs\n@@\n-x\n+y\n*** Add File: ../docs/c.md\n+hi\n*** End Patch\n";
-        let call = tool_call(
-            "apply_patch",
-            &json!({"command": ["apply_patch", patch]}),
-            cwd,
-            top,
-        );
-        assert_eq!(call.paths, vec!["src/b.rs", "docs/c.md"]);
-        let call = tool_call("Write", &json!({"file_path": "/etc/passwd"}), cwd, top);
-        assert!(call.paths.is_empty(), "outside the work tree");
-        let call = tool_call("Read", &json!({"file_path": "/repo/a"}), cwd, top);
-        assert!(call.paths.is_empty(), "reads write nothing");
+    fn paths(call: &ToolCall, top: &Path) -> Vec<String> {
+        call.files.iter().filter_map(|f| relative(f, top)).collect()
     }
 
     #[test]
-    fn only_plain_coord_commands_pass_an_emergency() {
-        assert!(coord_only(Some(&json!("coord ack m-1"))));
-        assert!(coord_only(Some(&json!(["coord", "inbox"]))));
-        assert!(!coord_only(Some(&json!("coord ack m-1; rm -rf ."))));
-        assert!(!coord_only(Some(&json!("coord inbox | sh"))));
-        assert!(!coord_only(Some(&json!("git commit"))));
-        assert!(!coord_only(None));
+    fn file_tools_and_patches_name_their_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = std::fs::canonicalize(tmp.path()).unwrap();
+        let cwd = top.join("src");
+        std::fs::create_dir_all(&cwd).unwrap();
+        let call = tool_call(
+            "Write",
+            &json!({"file_path": cwd.join("a.rs"), "content": "x"}),
+            &cwd,
+        );
+        assert_eq!(paths(&call, &top), vec!["src/a.rs"]);
+        let call = tool_call("NotebookEdit", &json!({"notebook_path": "nb.ipynb"}), &cwd);
+        assert_eq!(paths(&call, &top), vec!["src/nb.ipynb"]);
+        let patch = "*** Begin Patch\n*** Update File: b.rs\n@@\n-x\n+y\n*** Add File: ../docs/c.md\n+hi\n*** End Patch\n";
+        let call = tool_call("apply_patch", &json!({"command": ["apply_patch", patch]}), &cwd);
+        assert_eq!(paths(&call, &top), vec!["src/b.rs", "docs/c.md"]);
+        // The same patch through the shell.
+        let line = format!("apply_patch <<'EOF'\n{patch}EOF");
+        let call = tool_call("Bash", &json!({ "command": line }), &cwd);
+        assert_eq!(paths(&call, &top), vec!["src/b.rs", "docs/c.md"]);
+        let call = tool_call("Write", &json!({"file_path": "/etc/passwd"}), &cwd);
+        assert!(paths(&call, &top).is_empty(), "outside the work tree");
+        let call = tool_call("Read", &json!({"file_path": top.join("a")}), &cwd);
+        assert!(call.files.is_empty(), "reads write nothing");
+        // A tool is read by its own fields: a Write's `command` is nothing.
+        let call = tool_call(
+            "Write",
+            &json!({"file_path": "x", "command": "coord inbox"}),
+            &cwd,
+        );
+        assert!(!call.coord_only);
+    }
+
+    #[test]
+    fn links_are_resolved_to_what_they_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let top = std::fs::canonicalize(tmp.path()).unwrap();
+        std::fs::create_dir_all(top.join("src")).unwrap();
+        std::fs::write(top.join("src/a.rs"), "x").unwrap();
+        std::os::unix::fs::symlink(top.join("src/a.rs"), top.join("link.rs")).unwrap();
+        std::os::unix::fs::symlink(top.join("src"), top.join("dir")).unwrap();
+        std::os::unix::fs::symlink(top.join("src/new.rs"), top.join("dangling")).unwrap();
+        assert_eq!(resolve(&top.join("link.rs")), top.join("src/a.rs"));
+        assert_eq!(resolve(&top.join("dir/a.rs")), top.join("src/a.rs"));
+        assert_eq!(resolve(&top.join("dir/sub/new.rs")), top.join("src/sub/new.rs"));
+        assert_eq!(resolve(&top.join("dangling")), top.join("src/new.rs"));
+        assert_eq!(resolve(&top.join("dir/../src/x/../a.rs")), top.join("src/a.rs"));
+        let proc_root = Path::new("/proc/self/root").join(top.strip_prefix("/").unwrap());
+        assert_eq!(resolve(&proc_root.join("src/a.rs")), top.join("src/a.rs"));
+    }
+
+    #[test]
+    fn only_coord_itself_with_an_allowed_subcommand_passes_an_emergency() {
+        let only = |v: serde_json::Value| runs_only_coord(&v);
+        assert!(only(json!("coord ack m-1")));
+        assert!(only(json!("coord --json -s bob inbox")));
+        assert!(only(json!("cd /repo && coord inbox")));
+        assert!(only(json!(["coord", "inbox"])));
+        assert!(only(json!(["bash", "-lc", "coord status"])));
+        assert!(!only(json!("coord ack m-1; rm -rf .")));
+        assert!(!only(json!("coord inbox | sh")));
+        assert!(!only(json!("cd /repo && coord inbox && rm x")));
+        assert!(!only(json!("cd $(evil) && coord inbox")));
+        assert!(!only(json!("git commit")));
+        assert!(!only(json!("./scripts/coord rm -rf /")));
+        assert!(!only(json!("/tmp/coord inbox")));
+        assert!(!only(json!("coord install git")));
+        assert!(!only(json!("coord merge-driver a b c")));
+        assert!(!only(json!("coord")));
+        assert!(!only(json!(["bash", "-lc", "rm -rf /"])));
+    }
+
+    #[test]
+    fn every_subcommand_is_judged_for_emergencies() {
+        use clap::CommandFactory;
+        const REFUSED: &[&str] = &[
+            "init",
+            "guard",
+            "install",
+            "hook",
+            "mcp",
+            "dashboard",
+            "prune",
+            "archive",
+            "completions",
+            "merge-driver",
+            "man",
+        ];
+        for c in crate::cli::Cli::command().get_subcommands() {
+            let name = c.get_name();
+            assert!(
+                EMERGENCY_ALLOWED.contains(&name) != REFUSED.contains(&name),
+                "{name}: allowed through an emergency or not? list it in one of the two"
+            );
+        }
     }
 }

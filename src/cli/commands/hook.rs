@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::app::heartbeat::{heartbeat, HeartbeatRequest};
-use crate::app::hook::{pre_tool_use, tool_call, Decision};
+use crate::app::hook::{pre_tool_use, relative, resolve, tool_call, Decision};
 use crate::app::identity::check_agent_id;
 use crate::app::inbox::{inbox, InboxRequest};
 use crate::app::prime::prime;
@@ -206,37 +206,70 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
         _ => field("session_id"),
     }
     .ok_or_else(|| usage("the hook payload has no session_id (Cursor: conversation_id)"))?;
-    let location = Location {
-        flag: hub_flag,
-        env: None,
-        cwd: cwd.clone(),
+    let variable = args.agent.variable();
+    let agent = (variable.to_string(), session.to_string());
+    let open = |hub: &Path| -> Result<Ctx> {
+        check_agent_id(&format!("the payload's session id ({variable})"), session)?;
+        let mut opts = crate::cli::env::options(None, false)?;
+        opts.hints = Hints {
+            agent: Some(agent.clone()),
+            agents: vec![agent.clone()],
+            ..Hints::default()
+        };
+        let location = Location {
+            flag: Some(hub.to_path_buf()),
+            env: None,
+            cwd: hub.to_path_buf(),
+        };
+        let mut ctx = Ctx::open(&location, opts)?;
+        ctx.beat_every = Some(chrono::Duration::seconds(BEAT_EVERY_SECONDS));
+        Ok(ctx)
     };
-    // Not a coord repository: nothing to guard.
-    let Ok(hub_dir) = location.find() else {
+    let cwd = resolve(&cwd);
+    let hub_of = |dir: &Path| {
+        Location {
+            flag: hub_flag.clone(),
+            env: None,
+            cwd: dir.to_path_buf(),
+        }
+        .find()
+        .ok()
+        .map(|h| resolve(&h))
+    };
+    let cwd_hub = hub_of(&cwd);
+    if let Event::PreToolUse = args.event {
+        let tool = field("tool_name").unwrap_or("");
+        let input = payload.get("tool_input").cloned().unwrap_or_default();
+        let call = tool_call(tool, &input, &cwd);
+        // Each file is judged by the hub of the repository it is in, and
+        // the call by the hub of its folder (an emergency stops it there).
+        let mut hubs: Vec<(PathBuf, Vec<String>)> = cwd_hub.iter().map(|h| (h.clone(), Vec::new())).collect();
+        for file in &call.files {
+            let dir = file.parent().unwrap_or(file);
+            let Some(hub) = hub_of(dir) else { continue };
+            let Some(path) = relative(file, &top_of(dir, &hub)) else {
+                continue;
+            };
+            match hubs.iter_mut().find(|(h, _)| *h == hub) {
+                Some((_, paths)) => paths.push(path),
+                None => hubs.push((hub, vec![path])),
+            }
+        }
+        for (hub, paths) in hubs {
+            if let Decision::Deny { reason } = pre_tool_use(&open(&hub)?, call.coord_only, &paths)? {
+                return Ok(Answer::Deny(reason));
+            }
+        }
+        return Ok(Answer::Nothing);
+    }
+    // Not a coord repository: nothing to record.
+    let Some(hub_dir) = cwd_hub else {
         return Ok(Answer::Nothing);
     };
-    let variable = args.agent.variable();
-    check_agent_id(&format!("the payload's session id ({variable})"), session)?;
-    let mut opts = crate::cli::env::options(None, false)?;
-    let agent = (variable.to_string(), session.to_string());
-    opts.hints = Hints {
-        agent: Some(agent.clone()),
-        agents: vec![agent],
-        ..Hints::default()
-    };
-    let mut ctx = Ctx::open(&location, opts)?;
-    ctx.beat_every = Some(chrono::Duration::seconds(BEAT_EVERY_SECONDS));
-    let top = work_tree_top(&cwd).unwrap_or_else(|| hub_dir.parent().unwrap_or(&cwd).to_path_buf());
+    let ctx = open(&hub_dir)?;
+    let top = top_of(&cwd, &hub_dir);
     match args.event {
-        Event::PreToolUse => {
-            let tool = field("tool_name").unwrap_or("");
-            let input = payload.get("tool_input").cloned().unwrap_or_default();
-            let call = tool_call(tool, &input, &cwd, &top);
-            Ok(match pre_tool_use(&ctx, &call)? {
-                Decision::Pass => Answer::Nothing,
-                Decision::Deny { reason } => Answer::Deny(reason),
-            })
-        }
+        Event::PreToolUse => Ok(Answer::Nothing),
         Event::SessionStart => session_start(&ctx, args),
         // Cursor cannot add to the context before a prompt: a sign of life
         // only, and the messages wait for the next tool call.
@@ -248,10 +281,10 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
             let mut activity = None;
             if matches!(args.event, Event::PostToolUse) {
                 let input = payload.get("tool_input").cloned().unwrap_or_default();
-                activity = tool_call(field("tool_name").unwrap_or(""), &input, &cwd, &top)
-                    .paths
-                    .into_iter()
-                    .next();
+                activity = tool_call(field("tool_name").unwrap_or(""), &input, &cwd)
+                    .files
+                    .iter()
+                    .find_map(|f| relative(f, &top));
             }
             news(&ctx, activity)
         }
@@ -353,9 +386,13 @@ fn session_start(ctx: &Ctx, args: &Args) -> Result<Answer> {
     Ok(Answer::Context(prime_text(&prime(ctx)?)))
 }
 
-/// The folder holding `.git` at or above `dir`, found without running git.
-fn work_tree_top(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
+/// The top of the work tree `dir` is in (the folder holding `.git` at or
+/// above it, found without running git), else the folder holding the hub;
+/// resolved, as the files are.
+fn top_of(dir: &Path, hub: &Path) -> PathBuf {
+    let top = dir
+        .ancestors()
         .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
+        .unwrap_or_else(|| hub.parent().unwrap_or(dir));
+    resolve(top)
 }
