@@ -374,3 +374,53 @@ fn cursor_payloads_get_cursor_answers() {
         "{news}"
     );
 }
+
+#[test]
+fn installs_never_write_through_a_planted_link() {
+    let (tmp, repo) = repo();
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    // Links at the temporary names older versions used, and at any name a
+    // guess could reach: the files still land where they belong.
+    std::fs::create_dir_all(repo.join(".claude")).unwrap();
+    for planted in [
+        repo.join(".AGENTS.md.coord-tmp"),
+        repo.join(".claude/.settings.json.coord-tmp"),
+        repo.join(".git/hooks/.pre-commit.coord-tmp"),
+    ] {
+        std::os::unix::fs::symlink(&victim, planted).unwrap();
+    }
+    coord_in(&repo, None, &["install", "agents-md"]).ok();
+    coord_in(&repo, None, &["install", "claude"]).ok();
+    coord_in(&repo, None, &["install", "git"]).ok();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&victim).unwrap().permissions().mode() & 0o111,
+        0,
+        "not made executable"
+    );
+    assert!(std::fs::read_to_string(repo.join("AGENTS.md"))
+        .unwrap()
+        .contains("coord"));
+    assert!(std::fs::read_to_string(repo.join(".git/hooks/pre-commit"))
+        .unwrap()
+        .contains("coord guard"));
+    // A committed link to a folder elsewhere is refused with one sentence,
+    // and nothing is written there.
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, repo.join(".codex")).unwrap();
+    let out = coord_in(&repo, None, &["install", "codex"])
+        .code(5)
+        .one_error_line();
+    assert!(out.stderr.contains(".codex is a symbolic link"), "{}", out.stderr);
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
+    // A linked target file is refused the same way.
+    std::fs::remove_file(repo.join("AGENTS.md")).unwrap();
+    std::os::unix::fs::symlink(&victim, repo.join("AGENTS.md")).unwrap();
+    coord_in(&repo, None, &["install", "agents-md"])
+        .code(5)
+        .one_error_line();
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}

@@ -72,7 +72,7 @@ pub fn install_git(dir: &Path, exe: &Path, uninstall: bool) -> Result<InstallRep
             chained: None,
         });
     }
-    std::fs::create_dir_all(&hooks).map_err(|e| CoordError::io("create", &hooks, e))?;
+    let top = git::work_tree(dir).unwrap_or_else(|| dir.to_path_buf());
     let linked = std::fs::symlink_metadata(&hook).is_ok_and(|m| m.file_type().is_symlink());
     if linked {
         return Err(hub(format!(
@@ -93,11 +93,7 @@ pub fn install_git(dir: &Path, exe: &Path, uninstall: bool) -> Result<InstallRep
         std::fs::rename(&hook, &chained).map_err(|e| CoordError::io("move", &hook, e))?;
     }
     // Written beside the hook, then renamed: git never runs half a hook.
-    let tmp = hooks.join(".pre-commit.coord-tmp");
-    std::fs::write(&tmp, script(exe)).map_err(|e| CoordError::io("write", &tmp, e))?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| CoordError::io("make executable", &tmp, e))?;
-    std::fs::rename(&tmp, &hook).map_err(|e| CoordError::io("write", &hook, e))?;
+    replace(&top, &hook, &script(exe), 0o755)?;
     Ok(InstallReport {
         path: hook,
         action,
@@ -174,7 +170,7 @@ pub fn install_agents_md(dir: &Path, uninstall: bool) -> Result<InstallReport> {
     if uninstall && new.trim().is_empty() {
         std::fs::remove_file(&path).map_err(|e| CoordError::io("remove", &path, e))?;
     } else if new != text {
-        replace(&path, &new)?;
+        replace(&top, &path, &new, 0o644)?;
     }
     Ok(InstallReport {
         path,
@@ -195,11 +191,93 @@ pub fn refuse_link(path: &Path, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Replace a file's content whole: written beside it, then renamed over it,
-/// so a reader sees the old text or the new one, never half.
-pub fn replace(path: &Path, text: &str) -> Result<()> {
+/// Replace a file's content whole outside the hub: written beside it
+/// under a random name created with `O_CREAT | O_EXCL | O_NOFOLLOW` (so a
+/// planted link or file is never written through), flushed, then renamed
+/// over it, so a reader sees the old text or the new one, never half. Every
+/// folder from `top` down to the file must be a real folder (missing ones
+/// are created), and the file, when it exists, must not be a link.
+pub fn replace(top: &Path, path: &Path, text: &str, mode: u32) -> Result<()> {
+    let parent = path
+        .parent()
+        .ok_or_else(|| hub(format!("{} has no folder to write in", path.display())))?;
+    real_folders(top, parent)?;
+    refuse_link(
+        path,
+        "replace it with a plain file, or remove it, and run the command again",
+    )?;
+    // An existing file keeps its permissions (plus execute when asked for).
+    let mode = match std::fs::symlink_metadata(path) {
+        Ok(m) => (m.permissions().mode() & 0o777) | (mode & 0o111),
+        Err(_) => mode,
+    };
     let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.coord-tmp"));
-    std::fs::write(&tmp, text).map_err(|e| CoordError::io("write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| CoordError::io("write", path, e))
+    let mut bytes = [0u8; 8];
+    crate::core::ids::os_random_bytes(&mut bytes)
+        .map_err(|e| CoordError::io("read", Path::new("/dev/urandom"), e))?;
+    let tag: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = parent.join(format!(".{name}.{tag}.coord-tmp"));
+    let written = (|| {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        // The mode asked for, whatever the umask took away.
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CoordError::io("write", &tmp, e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        CoordError::io("write", path, e)
+    })
+}
+
+/// Every folder from below `top` down to `dir` is a real folder, not a
+/// link (a committed `.codex -> elsewhere` would send the file elsewhere);
+/// missing ones are created, one at a time. Outside `top`, `dir` itself
+/// must not be a link.
+fn real_folders(top: &Path, dir: &Path) -> Result<()> {
+    let mut at = top.to_path_buf();
+    let below: Vec<_> = match dir.strip_prefix(top) {
+        Ok(rest) => rest.components().collect(),
+        Err(_) => {
+            at = dir.to_path_buf();
+            Vec::new()
+        }
+    };
+    let check = |p: &Path| -> Result<bool> {
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if m.file_type().is_symlink() => Err(hub(format!(
+                "{} is a symbolic link; coord will not write through it: replace it with a plain folder and run the command again",
+                p.display()
+            ))),
+            Ok(m) if m.is_dir() => Ok(true),
+            Ok(_) => Err(hub(format!("{} is not a folder; coord cannot write in it", p.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(CoordError::io("read", p, e)),
+        }
+    };
+    if below.is_empty() {
+        if !check(&at)? {
+            std::fs::create_dir_all(&at).map_err(|e| CoordError::io("create", &at, e))?;
+        }
+        return Ok(());
+    }
+    for c in below {
+        at.push(c);
+        if !check(&at)? {
+            std::fs::create_dir(&at).map_err(|e| CoordError::io("create", &at, e))?;
+            check(&at)?;
+        }
+    }
+    Ok(())
 }

@@ -140,17 +140,14 @@ pub fn install_agent(
         if root.is_empty() || only_version {
             std::fs::remove_file(&path).map_err(|e| CoordError::io("remove", &path, e))?;
         } else {
-            replace(&path, &render(root, text.as_deref()))?;
+            replace(&top, &path, &render(root, text.as_deref()), 0o644)?;
         }
         return Ok(report(path, "uninstalled"));
     }
     add_ours(&mut root, tool, role, &path)?;
     let new = render(root, text.as_deref());
     if text.as_deref() != Some(new.as_str()) {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| CoordError::io("create", parent, e))?;
-        }
-        replace(&path, &new)?;
+        replace(&top, &path, &new, 0o644)?;
     }
     Ok(report(path, if had { "updated" } else { "installed" }))
 }
