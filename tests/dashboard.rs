@@ -19,9 +19,16 @@ struct Server {
 
 impl Server {
     fn start(hub: &Hub, args: &[&str]) -> Server {
+        Server::start_with(hub, args, &[])
+    }
+
+    fn start_with(hub: &Hub, args: &[&str], env: &[(&str, String)]) -> Server {
         let mut all = vec!["dashboard", "--port", "0"];
         all.extend_from_slice(args);
         let mut c = hub.cmd(&all);
+        for (k, v) in env {
+            c.env(k, v);
+        }
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
         let mut line = String::new();
@@ -318,4 +325,55 @@ fn binding_beyond_loopback_is_refused_or_warned() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("warning: listening on 0.0.0.0"), "{err}");
+}
+
+#[test]
+fn open_passes_the_token_through_a_private_page_never_a_command_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let hub = team();
+    // A stand-in browser opener that records the command line it was given.
+    let bin = hub.tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let seen = hub.tmp.path().join("opener-argv");
+    let opener = bin.join("xdg-open");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}.part' && mv '{0}.part' '{0}'\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmpdir = hub.tmp.path().join("tmp");
+    std::fs::create_dir_all(&tmpdir).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let rw = Server::start_with(
+        &hub,
+        &["--write", "--open"],
+        &[("PATH", path), ("TMPDIR", tmpdir.display().to_string())],
+    );
+    let token = rw.token.clone().expect("the token, on the terminal that asked");
+    let mut argv = String::new();
+    for _ in 0..500 {
+        if let Ok(t) = std::fs::read_to_string(&seen) {
+            argv = t;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(!argv.is_empty(), "the opener ran");
+    assert!(!argv.contains(&token), "the token is on a command line: {argv}");
+    let page = std::path::PathBuf::from(argv.trim());
+    assert!(page.starts_with(&tmpdir), "{argv}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains(&format!("#token={token}")), "{html}");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&page), 0o600);
+    assert_eq!(mode(page.parent().unwrap()), 0o700);
+    rw.interrupt();
+    assert!(
+        !page.parent().unwrap().exists(),
+        "removed when the dashboard stops"
+    );
 }

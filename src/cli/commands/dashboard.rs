@@ -301,20 +301,42 @@ async fn serve(
     };
     ui.out(&format!("{url}\n"))?;
     ui.status("serving the dashboard; stop it with Ctrl-C");
+    // The browser is opened on a page of the user's own (a private folder,
+    // a file only they can read) that passes the token on: no process's
+    // command line ever holds it.
+    let mut launcher = None;
     if args.open {
         let opener = if cfg!(target_os = "macos") {
             "open"
         } else {
             "xdg-open"
         };
-        if std::process::Command::new(opener)
-            .arg(&url)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .is_err()
+        let target = if write {
+            match launcher_page(&format!("http://{bound}/#token={token}")) {
+                Ok(dir) => {
+                    let page = dir.join("open.html");
+                    launcher = Some(dir);
+                    page.display().to_string()
+                }
+                Err(e) => {
+                    ui.alert(&format!("warning: {e}; open the URL above yourself"));
+                    String::new()
+                }
+            }
+        } else {
+            url.clone()
+        };
+        if !target.is_empty()
+            && std::process::Command::new(opener)
+                .arg(&target)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .is_err()
         {
-            ui.alert(&format!("warning: could not run {opener}; open {url} yourself"));
+            ui.alert(&format!(
+                "warning: could not run {opener}; open the URL above yourself"
+            ));
         }
     }
     let shutdown = async move {
@@ -329,8 +351,41 @@ async fn serve(
         .map_err(|e| failure(format!("the dashboard stopped: {e}")))?;
     let _ = refresher.await;
     drop(watcher);
+    if let Some(dir) = launcher {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     ui.status("dashboard stopped");
     Ok(())
+}
+
+/// A private folder (0700, made fresh) holding `open.html` (0600, created
+/// exclusively, never through a link) that sends the browser to `url`.
+/// Returns the folder, removed when the dashboard stops.
+fn launcher_page(url: &str) -> std::result::Result<PathBuf, String> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let mut bytes = [0u8; 8];
+    crate::core::ids::os_random_bytes(&mut bytes).map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    let tag: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("coord-dashboard-{tag}"));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let page = dir.join("open.html");
+    let html = format!(
+        "<!doctype html><meta charset=\"utf-8\"><title>coord dashboard</title>\
+         <meta http-equiv=\"refresh\" content=\"0;url={url}\"><a href=\"{url}\">open the dashboard</a>\n"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&page)
+        .and_then(|mut f| f.write_all(html.as_bytes()))
+        .map_err(|e| format!("cannot write {}: {e}", page.display()))?;
+    Ok(dir)
 }
 
 fn asset(kind: &'static str, body: &'static str) -> Response {

@@ -2,7 +2,13 @@
 // events. Every text from the hub goes in through textContent, never as HTML.
 "use strict";
 
-const token = new URLSearchParams(location.search).get("token") || "";
+// The token comes in the URL's fragment (from the page `--open` writes) or
+// its query (the URL printed); it is taken off the address bar at once.
+const token =
+  new URLSearchParams(location.hash.slice(1)).get("token") ||
+  new URLSearchParams(location.search).get("token") ||
+  "";
+if (location.hash || location.search) history.replaceState(null, "", location.pathname);
 let snap = null;
 
 function el(tag, attrs, ...children) {
