@@ -132,6 +132,14 @@ fn an_agent_names_no_other_session_whatever_variables_it_sets() {
     assert_eq!(hub.registry()["claims"]["task:api"]["holder"], "alice");
     // Its own name is fine.
     bob.run("coord -s bob whoami").ok();
+    // Holding a claim of its own, bob is told alice is held, and is not
+    // offered a --replace it could not use.
+    bob.run("coord claim task web").ok();
+    let out = bob.run("coord start --name alice");
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("held by another agent"), "{}", out.stderr);
+    assert!(out.stderr.contains("coord send alice"), "{}", out.stderr);
+    assert!(!out.stderr.contains("--replace"), "{}", out.stderr);
 }
 
 #[test]

@@ -49,6 +49,11 @@ pub struct OpenEmergency {
     pub ts: Time,
     /// Addressees that have not acknowledged it.
     pub waiting: Vec<String>,
+    /// Who may resolve it, in words (its sender, a lead, the addressee of
+    /// a direct one).
+    pub resolved_by: String,
+    /// Whether the page's own session (with `--write`) may resolve it.
+    pub resolvable: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -93,6 +98,15 @@ pub fn snapshot(ctx: &Ctx) -> Result<Snapshot> {
                 to: e.to.clone(),
                 subject: e.subject.clone(),
                 ts: e.ts,
+                resolved_by: if e.direct() {
+                    format!("{} (its sender), {} or a lead", e.from, e.to)
+                } else {
+                    format!("{} (its sender) or a lead", e.from)
+                },
+                resolvable: st
+                    .me
+                    .as_deref()
+                    .is_some_and(|me| e.resolvable_by(me, cfg.is_lead(me))),
                 waiting: reg
                     .sessions
                     .iter()

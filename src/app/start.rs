@@ -71,6 +71,15 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             Some(_) => acting_lead(ctx, tx),
             None => None,
         };
+        // Held by someone else and not a lead's takeover: refused before
+        // anything else is said (no hint this caller cannot use).
+        if let (Some(holder), Some(n)) = (&held_by, &req.name) {
+            if !(req.replace && lead.is_some()) {
+                let seen = tx.reg.sessions.get(n).map(|s| ago(s.last_seen, now)).unwrap_or_default();
+                let has_session = caller_has_session(tx, &caller, now, cfg)?;
+                return Err(held_error(n, holder, seen, lead.is_some(), has_session));
+            }
+        }
         let mut fx = Effects::default();
         let mut replaced = None;
         let (id, again) = match (&req.name, mine) {
@@ -107,21 +116,18 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
             .map(|s| (state(s, now, cfg), s.last_seen));
         let resumed = match existing {
             _ if again => true,
-            Some((_, seen)) if held_by.is_some() => {
+            Some(_) if held_by.is_some() => {
+                // A lead's takeover (anything else was refused above).
                 let holder = held_by.clone().unwrap_or_default();
-                match &lead {
-                    Some(lead) if req.replace => {
-                        tx.bindings_mut()?.sessions.remove(&id);
-                        fx.event(
-                            "session.taken_over",
-                            &id,
-                            None,
-                            format!("{id} taken over from {holder} by the lead {lead}"),
-                        );
-                        true
-                    }
-                    _ => return Err(held_error(&id, &holder, ago(seen, now), lead.is_some(), caller_has_session(tx, &caller, now, cfg)?)),
-                }
+                let lead = lead.clone().unwrap_or_default();
+                tx.bindings_mut()?.sessions.remove(&id);
+                fx.event(
+                    "session.taken_over",
+                    &id,
+                    None,
+                    format!("{id} taken over from {holder} by the lead {lead}"),
+                );
+                true
             }
             Some((st, seen)) if st.is_live() && !req.resume => {
                 return Err(conflict(format!(

@@ -115,9 +115,10 @@ function renderAlerts(s) {
         el("span", { class: "kind" }, "EMERGENCY"),
         e.subject, " from ", e.from, " ",
         e.waiting.length ? el("span", { class: "muted" }, "(not acknowledged by " + e.waiting.join(", ") + ") ") : "",
-        cmd("coord ack " + q(e.id)), " ", cmd("coord ack " + q(e.id) + " --resolve"),
+        cmd("coord ack " + q(e.id)), " ",
+        e.resolvable ? cmd("coord ack " + q(e.id) + " --resolve") : el("span", { class: "muted" }, "resolved by " + e.resolved_by + " "),
         s.write ? el("button", { class: "small", onclick: () => post("/api/ack", { id: e.id, resolve: false }) }, "Acknowledge") : "",
-        s.write ? el("button", { class: "small", onclick: () => post("/api/ack", { id: e.id, resolve: true }) }, "Resolve") : ""));
+        s.write && e.resolvable ? el("button", { class: "small", onclick: () => post("/api/ack", { id: e.id, resolve: true }) }, "Resolve") : ""));
   }
   for (const a of s.status.alerts) {
     if (a.kind === "emergency") continue;
