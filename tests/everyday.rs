@@ -367,3 +367,40 @@ fn status_names_machines_once_there_is_more_than_one() {
     let page = hub.run(&["brief", "--stdout"]).ok().stdout;
     assert!(page.contains("| there @laptop-2 |"), "{page}");
 }
+
+#[test]
+fn archive_never_moves_what_a_live_session_has_not_read() {
+    let mut hub = Hub::new();
+    hub.at("2026-03-01T09:00:00Z");
+    hub.start("amy");
+    hub.start("bob");
+    hub.start("cid");
+    hub.as_("amy", &["send", "bob", "old news"]).ok();
+    hub.as_("amy", &["send", "broadcast", "old broadcast"]).ok();
+    // Two days later bob and cid are live; neither has read anything.
+    hub.at("2026-03-03T09:00:00Z");
+    hub.as_("bob", &["heartbeat"]).ok();
+    hub.as_("cid", &["heartbeat"]).ok();
+    let out = hub.run(&["archive", "--older-than", "1d"]).ok();
+    assert!(out.stdout.contains("archived 0 messages"), "{}", out.stdout);
+    assert!(out.stderr.contains("kept 2 old messages"), "{}", out.stderr);
+    let json = hub.run(&["--json", "archive", "--older-than", "1d"]).ok().json();
+    assert_eq!(json["kept_unread"], 2);
+    // Each unread message is shown once, after the archive.
+    let bob = hub.as_("bob", &["inbox"]).ok().stdout;
+    assert!(bob.contains("old broadcast") && bob.contains("old news"), "{bob}");
+    assert!(hub.as_("bob", &["inbox"]).ok().stdout.is_empty());
+    // Once bob has read it, "old news" may go; the broadcast waits for cid.
+    let out = hub.run(&["archive", "--older-than", "1d"]).ok();
+    assert!(out.stdout.contains("archived 1 message "), "{}", out.stdout);
+    assert!(out.stderr.contains("kept 1 old message "), "{}", out.stderr);
+    assert!(hub.as_("cid", &["inbox"]).ok().stdout.contains("old broadcast"));
+    // A session that is gone holds nothing back.
+    hub.at("2026-03-10T09:00:00Z");
+    hub.as_("amy", &["send", "cid", "while you were gone"]).ok();
+    hub.at("2026-03-20T09:00:00Z");
+    // (the broadcast cid has read since, and the message cid never will)
+    let out = hub.run(&["archive", "--older-than", "1d"]).ok();
+    assert!(out.stdout.contains("archived 2 messages"), "{}", out.stdout);
+    assert!(!out.stderr.contains("kept"), "{}", out.stderr);
+}

@@ -49,8 +49,18 @@ pub fn archive(ctx: &Ctx, req: &PruneRequest) -> Result<ArchiveReport> {
         Some(t) => parse_duration(t)?,
         None => ctx.hub.config.prune_older_than,
     };
+    let cfg = &ctx.hub.config;
     let archived = ctx.mutate(|tx| {
-        let done = tx.archive(tx.now - age)?;
+        let now = tx.now;
+        let live: Vec<String> = tx
+            .reg
+            .sessions
+            .iter()
+            .filter(|(_, s)| crate::core::rules::state(s, now, cfg).is_live())
+            .map(|(id, _)| id.clone())
+            .collect();
+        let live: Vec<&str> = live.iter().map(String::as_str).collect();
+        let done = tx.archive(tx.now - age, &live)?;
         if done.messages + done.events > 0 {
             let mut fx = Effects::default();
             fx.0.push(crate::core::rules::Effect::Event(

@@ -24,6 +24,9 @@ pub const ARCHIVE_DIR: &str = "archive";
 pub struct Archived {
     pub messages: usize,
     pub events: usize,
+    /// Old messages kept in the live log because a live session has not
+    /// read them yet.
+    pub kept_unread: usize,
     /// The files lines were appended to, relative to the hub.
     pub files: Vec<String>,
 }
@@ -74,15 +77,38 @@ impl Hub {
 }
 
 impl Tx<'_> {
-    /// Move log lines dated before `cutoff` into the archive.
-    pub fn archive(&mut self, cutoff: Time) -> Result<Archived> {
+    /// Move log lines dated before `cutoff` into the archive, except the
+    /// messages a session in `readers` (the live ones) has not read yet:
+    /// they stay, unread, where they are.
+    pub fn archive(&mut self, cutoff: Time, readers: &[&str]) -> Result<Archived> {
         let hub = self.hub;
         let dir = hub.archive_dir()?;
         let cutoff = stamp::format(&cutoff);
         let mut done = Archived::default();
+        // Where each live reader has read up to, and what it has pending.
+        let unread: Vec<(&str, u64, std::collections::HashSet<String>)> = readers
+            .iter()
+            .filter_map(|id| {
+                let s = self.reg.sessions.get(*id)?;
+                let upto = s.cursor.as_ref().map_or(0, |c| c.offset);
+                Some((*id, upto, s.pending.iter().cloned().collect()))
+            })
+            .collect();
         for log in [MESSAGES, EVENTS] {
             let (chunk, _) = fsio::read_lines_from(&hub.path(log), 0)?;
-            let plan = split(&chunk, cutoff.as_bytes());
+            let keep = |end: u64, line: &[u8]| {
+                if log != MESSAGES {
+                    return false;
+                }
+                let Ok(m) = serde_json::from_slice::<Message>(line) else {
+                    return false;
+                };
+                unread.iter().any(|(id, upto, pending)| {
+                    m.addressed_to(id) && (end > *upto || pending.contains(m.id.as_str()))
+                })
+            };
+            let plan = split(&chunk, cutoff.as_bytes(), keep);
+            done.kept_unread += plan.kept_old;
             if plan.moved.is_empty() {
                 continue;
             }
@@ -146,17 +172,24 @@ struct Plan<'a> {
     kept: Vec<u8>,
     /// (old end, new end, line) of every kept line, in order.
     ends: Vec<(u64, u64, &'a [u8])>,
+    /// Lines old enough to go that `keep` held back.
+    kept_old: usize,
 }
 
-fn split<'a>(chunk: &'a LogChunk, cutoff: &[u8]) -> Plan<'a> {
+/// Lines dated before `cutoff` go, unless `keep(end, line)` says otherwise.
+fn split<'a>(chunk: &'a LogChunk, cutoff: &[u8], keep: impl Fn(u64, &[u8]) -> bool) -> Plan<'a> {
     let mut plan = Plan {
         moved: BTreeMap::new(),
         kept: Vec::new(),
         ends: Vec::new(),
+        kept_old: 0,
     };
     for (offset, line) in chunk.lines() {
-        match super::logs::line_ts(line) {
-            Some(ts) if ts < cutoff && ts.len() >= 7 => {
+        let old = super::logs::line_ts(line).filter(|ts| *ts < cutoff && ts.len() >= 7);
+        let held = old.is_some() && keep(offset + line.len() as u64 + 1, line);
+        plan.kept_old += usize::from(held);
+        match old.filter(|_| !held) {
+            Some(ts) => {
                 let month = String::from_utf8_lossy(&ts[..7]).into_owned();
                 plan.moved.entry(month).or_default().push(line);
             }

@@ -4,6 +4,7 @@ use crate::app::prune::{archive, prune, PruneRequest};
 use crate::app::Ctx;
 use crate::cli::ui::Ui;
 use crate::core::error::Result;
+use crate::core::text::counted;
 
 /// Forget ended and gone sessions and released claims older than a limit (tokens keep growing)
 #[derive(clap::Args, Debug)]
@@ -28,9 +29,9 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     }
     let p = &report.pruned;
     ui.out(&format!(
-        "pruned {} sessions and {} released claims\n",
-        p.sessions.len(),
-        p.claims.len()
+        "pruned {} and {}\n",
+        counted(p.sessions.len(), "session"),
+        counted(p.claims.len(), "released claim")
     ))
 }
 
@@ -41,13 +42,20 @@ pub fn run_archive(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     }
     let a = &report.archived;
     ui.out(&format!(
-        "archived {} messages and {} events{}\n",
-        a.messages,
-        a.events,
+        "archived {} and {}{}\n",
+        counted(a.messages, "message"),
+        counted(a.events, "event"),
         if a.files.is_empty() {
             String::new()
         } else {
             format!(" to {}", a.files.join(", "))
         }
-    ))
+    ))?;
+    if a.kept_unread > 0 {
+        ui.status(&format!(
+            "kept {} that a live session has not read yet (archived once read)",
+            counted(a.kept_unread, "old message")
+        ));
+    }
+    Ok(())
 }
