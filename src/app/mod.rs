@@ -23,6 +23,7 @@ pub mod init;
 pub mod install;
 pub mod install_agent;
 pub mod kpi;
+pub mod log;
 pub mod plan;
 pub mod prime;
 pub mod prune;

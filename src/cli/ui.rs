@@ -190,6 +190,13 @@ impl Ui {
         self.out(&(json_safe(&text) + "\n"))
     }
 
+    /// One record as one compact JSON line, without the envelope (streams
+    /// such as `coord log --json`).
+    pub fn json_line<T: Serialize>(&self, record: &T) -> Result<()> {
+        let text = serde_json::to_string(record).map_err(|e| failure(format!("cannot write JSON: {e}")))?;
+        self.out(&(json_safe(&text) + "\n"))
+    }
+
     /// What a session must see after any command: emergencies it has not
     /// acknowledged (even with --quiet: the one thing it must not miss), and
     /// warnings.

@@ -301,6 +301,46 @@ impl Hub {
         )
     }
 
+    /// Journal entries from byte `offset` of EVENTS.jsonl on, complete
+    /// lines only, those `keep` passes (a test on the raw line) parsed, in
+    /// log order; and the offset just past the last complete line.
+    pub fn journal_from(&self, offset: u64, keep: impl Fn(&[u8]) -> bool) -> Result<(Vec<Event>, u64)> {
+        let mut out = Vec::new();
+        let mut end = offset;
+        let torn = fsio::scan_lines_from(&self.path(EVENTS), offset, |at, line| {
+            end = at + line.len() as u64 + 1;
+            if keep(line) {
+                out.extend(self.parse_line::<Event>(EVENTS, at, line));
+            }
+            Ok(())
+        })?;
+        if torn {
+            self.warn_torn(EVENTS);
+        }
+        Ok((out, end))
+    }
+
+    /// The archived journal (`archive/EVENTS-YYYY-MM.jsonl`, oldest month
+    /// first), filtered as `journal_from` does.
+    pub fn archived_journal(&self, keep: impl Fn(&[u8]) -> bool) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        for path in self.archive_files(EVENTS)? {
+            fsio::scan_lines(&path, |_, line| {
+                if keep(line) {
+                    out.extend(serde_json::from_slice::<Event>(line).ok());
+                }
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// The live journal's length in bytes (shorter than before: rewritten,
+    /// by an archive or a sync).
+    pub fn journal_len(&self) -> u64 {
+        std::fs::metadata(self.path(EVENTS)).map(|m| m.len()).unwrap_or(0)
+    }
+
     /// The journal entries made under a pinned clock: how many, and how
     /// many of them lapsed a claim.
     pub fn pinned_entries(&self) -> Result<(usize, usize)> {
@@ -459,7 +499,7 @@ impl Stamp {
 /// parsing it (the first occurrence: keys are sorted, and `"id"` and
 /// `"kind"` come before any free text in messages and events, which is
 /// escaped anyway).
-fn raw_field<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+pub fn raw_field<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let at = line.windows(key.len()).position(|w| w == key)? + key.len();
     let len = line[at..].iter().position(|b| *b == b'"')?;
     Some(&line[at..at + len])
@@ -467,7 +507,7 @@ fn raw_field<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
 
 /// The raw `"ts"` value of a log line: every writer formats it the same way
 /// (`2026-01-01T09:00:00Z`), so bytes compare like times.
-pub(super) fn line_ts(line: &[u8]) -> Option<&[u8]> {
+pub fn line_ts(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"ts\":\"";
     // Keys are sorted and "ts" sorts last in messages and events, so the
     // time normally ends the line: `..."ts":"2026-01-01T09:00:00Z"}`.

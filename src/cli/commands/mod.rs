@@ -15,6 +15,7 @@ pub mod hook;
 pub mod inbox;
 pub mod init;
 pub mod kpi;
+pub mod log;
 pub mod mcp;
 pub mod merge_driver;
 pub mod plan;
