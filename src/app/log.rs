@@ -168,7 +168,7 @@ pub fn log(ctx: &Ctx, req: &LogRequest) -> Result<LogReport> {
     events.extend(live);
     events.retain(|e| filter.keeps(e));
     // Newest last, whatever order merges left the lines in.
-    events.sort_by(|a, b| a.ts.cmp(&b.ts));
+    events.sort_by_key(|e| e.ts);
     let limit = req.limit.unwrap_or(DEFAULT_LIMIT);
     let more = match limit {
         0 => 0,
