@@ -416,19 +416,35 @@ fn the_log_answers_what_happened_and_who_released_my_claim() {
     hub.as_("bob", &["send", "alice", "sorry, urgent"]).ok();
     hub.at("2026-03-02T10:00:00Z");
     // Who released my claim: the claim entries about alice, newest last.
-    let out = hub.run(&["log", "--kind", "claim", "--session", "alice"]).ok().stdout;
+    let out = hub
+        .run(&["log", "--kind", "claim", "--session", "alice"])
+        .ok()
+        .stdout;
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
-    assert!(lines[0].contains("claim.taken") && lines[0].contains("alice"), "{out}");
-    assert!(lines[1].contains("claim.stolen") && lines[1].contains("by bob"), "{out}");
+    assert!(
+        lines[0].contains("claim.taken") && lines[0].contains("alice"),
+        "{out}"
+    );
+    assert!(
+        lines[1].contains("claim.stolen") && lines[1].contains("by bob"),
+        "{out}"
+    );
     // What happened while I was away: the last two hours, nothing older.
     let out = hub.run(&["log", "--since", "45m"]).ok().stdout;
-    assert!(out.contains("message.sent") && !out.contains("session.started"), "{out}");
+    assert!(
+        out.contains("message.sent") && !out.contains("session.started"),
+        "{out}"
+    );
     let out = hub.run(&["log", "--grep", "URGENT"]).ok().stdout;
     assert_eq!(out.lines().count(), 1, "{out}");
     // One JSON object a line; --limit keeps the newest.
     let out = hub.run(&["--json", "log", "--limit", "2"]).ok();
-    let objs: Vec<serde_json::Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let objs: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(objs.len(), 2);
     assert_eq!(objs[1]["kind"], "message.sent");
     assert!(out.stderr.contains("older entries not shown") || out.stderr.is_empty());
@@ -436,12 +452,22 @@ fn the_log_answers_what_happened_and_who_released_my_claim() {
     hub.at("2026-05-01T09:00:00Z");
     hub.as_("alice", &["heartbeat"]).ok();
     hub.run(&["archive", "--older-than", "30d"]).ok();
-    assert!(!hub.run(&["log", "--kind", "claim"]).ok().stdout.contains("claim.stolen"));
-    assert!(hub.run(&["log", "--kind", "claim", "--all"]).ok().stdout.contains("claim.stolen"));
+    assert!(!hub
+        .run(&["log", "--kind", "claim"])
+        .ok()
+        .stdout
+        .contains("claim.stolen"));
+    assert!(hub
+        .run(&["log", "--kind", "claim", "--all"])
+        .ok()
+        .stdout
+        .contains("claim.stolen"));
     // Bad filters: one sentence, exit 2.
     hub.run(&["log", "--kind", "Claim!"]).code(2).one_error_line();
     hub.run(&["log", "--since", "soon"]).code(2).one_error_line();
-    hub.run(&["log", "--session", "Not An Id"]).code(2).one_error_line();
+    hub.run(&["log", "--session", "Not An Id"])
+        .code(2)
+        .one_error_line();
 }
 
 #[test]
@@ -450,19 +476,24 @@ fn log_follow_prints_new_entries_and_ends_cleanly() {
     let hub = Hub::new();
     hub.start("alice");
     let mut c = hub.cmd(&["log", "--follow", "--kind", "claim"]);
-    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     hub.as_("alice", &["claim", "task", "api"]).ok();
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
-    assert!(line.contains("claim.taken") && line.contains("task:api"), "{line}");
+    assert!(
+        line.contains("claim.taken") && line.contains("task:api"),
+        "{line}"
+    );
     // Ctrl-C: ends with success.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     assert!(child.wait().unwrap().success());
     // A reader that goes away: the next entry ends it quietly, with success.
     let mut c = hub.cmd(&["log", "--follow", "--limit", "1"]);
-    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
@@ -472,5 +503,9 @@ fn log_follow_prints_new_entries_and_ends_cleanly() {
     hub.as_("alice", &["claim", "task", "web"]).ok();
     let done = child.wait_with_output().unwrap();
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
-    assert!(!String::from_utf8_lossy(&done.stderr).contains("error"), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(
+        !String::from_utf8_lossy(&done.stderr).contains("error"),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
 }

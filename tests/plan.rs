@@ -307,7 +307,7 @@ fn overlapping_reservations_conflict_and_a_window_is_a_live_claim_while_it_lasts
         .ok();
     // A reservation can wait on a gate, which must exist: until it is GO,
     // the holder's own window does not open.
-    hub.as_("bob", &["reserve", "prod", "10:00-11:00", "--after", "gate:nope"])
+    hub.as_("bob", &["reserve", "prod", "22:00-22:30", "--after", "gate:nope"])
         .code(4);
     hub.as_("carol", &["gate", "add", "prod-ok", "--check", "smoke green"])
         .ok();
@@ -509,4 +509,79 @@ fn doctor_reports_the_plans_loose_ends() {
         all.contains("is in the past; remove it with `coord unreserve"),
         "{all}"
     );
+}
+
+#[test]
+fn reservations_follow_the_seasons_name_every_clash_and_refuse_the_past() {
+    let mut hub = Hub::new();
+    hub.settings("[time]\nzone = \"Europe/Paris\"\n");
+    for name in ["lead", "dave", "erin"] {
+        hub.start(name).ok();
+    }
+    // 2026-03-02T09:00Z is 10:00 in Paris (winter, +01:00).
+    hub.as_("lead", &["reserve", "staging", "15:00-16:00"]).ok();
+    hub.as_("dave", &["reserve", "staging", "16:00-17:00"]).ok();
+    let clash = hub
+        .as_("erin", &["reserve", "staging", "15:30-16:30"])
+        .code(3)
+        .one_error_line();
+    assert!(
+        clash.stderr.contains(
+            "by lead from 15:00 to 16:00 (2026-03-02, Europe/Paris) and by dave from 16:00 to 17:00"
+        ),
+        "{}",
+        clash.stderr
+    );
+    assert!(
+        clash.stderr.contains("coord send lead") && clash.stderr.contains("coord send dave"),
+        "{}",
+        clash.stderr
+    );
+    // 15:00 Paris is 14:00 UTC in winter...
+    hub.at("2026-03-02T14:00:00Z");
+    let claims = hub.as_("erin", &["--json", "claims"]).ok().json();
+    assert_eq!(claims["claims"][0]["holder"], "lead", "{claims}");
+    // ...and 13:00 UTC in summer.
+    hub.at("2026-07-01T09:00:00Z");
+    hub.start("lead").ok();
+    hub.as_("lead", &["reserve", "prod", "15:00-16:00"]).ok();
+    hub.at("2026-07-01T12:59:00Z");
+    assert!(hub.as_("lead", &["--json", "claims"]).ok().json()["claims"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    hub.at("2026-07-01T13:00:00Z");
+    let claims = hub.as_("lead", &["--json", "claims"]).ok().json();
+    assert_eq!(claims["claims"][0]["key"], "resource:prod", "{claims}");
+    let day = hub.as_("lead", &["reservations", "prod"]).ok().stdout;
+    assert!(day.starts_with("2026-07-01 (Europe/Paris), now 15:00\n"), "{day}");
+    // A window that has already ended today is refused with the way out;
+    // so is a date before today.
+    let past = hub
+        .as_("lead", &["reserve", "prod", "09:00-10:00"])
+        .code(2)
+        .one_error_line();
+    assert!(
+        past.stderr
+            .contains("has already ended today (it is 15:00 Europe/Paris)"),
+        "{}",
+        past.stderr
+    );
+    assert!(past.stderr.contains("--date YYYY-MM-DD"), "{}", past.stderr);
+    hub.as_(
+        "lead",
+        &["reserve", "prod", "09:00-10:00", "--date", "2026-06-30"],
+    )
+    .code(2);
+    hub.as_(
+        "lead",
+        &["reserve", "prod", "09:00-10:00", "--date", "2026-07-02"],
+    )
+    .ok();
+    // A window in progress may still be booked.
+    hub.as_("lead", &["reserve", "qa", "14:00-18:00"]).ok();
+    // A zone coord does not know: one sentence naming the forms it takes.
+    hub.settings("[time]\nzone = \"Mars/Olympus\"\n");
+    let bad = hub.as_("lead", &["status"]).code(5);
+    assert!(bad.stderr.contains("Europe/Paris"), "{}", bad.stderr);
 }

@@ -185,6 +185,7 @@ pub const EMERGENCY_ALLOWED: &[&str] = &[
     "prime",
     "claims",
     "who",
+    "log",
     "sync",
     "task",
     "tasks",

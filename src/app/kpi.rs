@@ -152,7 +152,7 @@ pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -
             let Some(done) = t.done.filter(|d| *d >= cutoff) else {
                 continue;
             };
-            let day = done.with_timezone(&cfg.zone).format("%Y-%m-%d").to_string();
+            let day = cfg.zone.format(done, "%Y-%m-%d");
             *done_per_day.entry(day).or_insert(0) += 1;
             if let Some(ready) = t.ready {
                 leads.push((done - ready).num_seconds().max(0));

@@ -505,7 +505,7 @@ pub fn reserved_against(
             .hint("see the gate with `coord gates`, or take it anyway with --force")
         });
     }
-    let local = |t: Time| t.with_timezone(&cfg.zone).format("%H:%M").to_string();
+    let local = |t: Time| cfg.zone.format(t, "%H:%M");
     Some(
         conflict(format!(
             "resource:{name} is reserved by {} from {} to {} ({})",
@@ -856,6 +856,27 @@ pub fn reserve(ctx: &Ctx, req: &ReserveRequest) -> Result<ReservationReport> {
         None if req.every_day => None,
         None => Some(rules::today(now, cfg.zone)),
     };
+    // A window that has already ended is refused with the way to book it.
+    if let Some(d) = date {
+        let today = rules::today(now, cfg.zone);
+        let end = d.and_time(chrono::NaiveTime::MIN) + chrono::Duration::minutes(i64::from(b));
+        let ended = cfg.zone.instant(end).is_some_and(|end| end <= now);
+        if d < today || ended {
+            let when = if d < today {
+                format!("{d} is before today ({today})")
+            } else {
+                format!(
+                    "{} has already ended today (it is {} {})",
+                    req.window,
+                    cfg.zone.format(now, "%H:%M"),
+                    cfg.zone_name
+                )
+            };
+            return Err(usage(format!(
+                "{when}; reserve another day with --date YYYY-MM-DD, or every day with --every day"
+            )));
+        }
+    }
     ctx.mutate(|tx| {
         let me = ctx.me_tx(tx)?;
         let now = tx.now;
@@ -877,26 +898,54 @@ pub fn reserve(ctx: &Ctx, req: &ReserveRequest) -> Result<ReservationReport> {
             updated: now,
             extra: Default::default(),
         };
-        if let Some((_, other)) = tx
+        // Every booking the new window overlaps, each named.
+        let mut clash: Vec<&Reservation> = tx
             .reg
             .plan
             .reservations
-            .iter()
-            .find(|(_, o)| o.resource == r.resource && rules::overlap(o, &r))
-        {
-            let when = other.date.clone().unwrap_or_else(|| "every day".to_string());
+            .values()
+            .filter(|o| o.resource == r.resource && rules::overlap(o, &r))
+            .collect();
+        clash.sort_by(|a, b| (&a.date, &a.from).cmp(&(&b.date, &b.from)));
+        if !clash.is_empty() {
+            let named: Vec<String> = clash
+                .iter()
+                .map(|o| {
+                    let when = o.date.clone().unwrap_or_else(|| "every day".to_string());
+                    format!(
+                        "by {} from {} to {} ({when}, {})",
+                        o.holder, o.from, o.to, cfg.zone_name
+                    )
+                })
+                .collect();
+            let mut holders: Vec<&str> = clash.iter().map(|o| o.holder.as_str()).collect();
+            holders.dedup();
+            let ask: Vec<String> = holders
+                .iter()
+                .take(3)
+                .map(|h| {
+                    format!(
+                        "`{}`",
+                        command_line(&[
+                            "send",
+                            h,
+                            &format!("may I have {} at {}?", r.resource, req.window)
+                        ])
+                    )
+                })
+                .collect();
             return Err(conflict(format!(
-                "{} is reserved by {} from {} to {} ({when}, {}), which overlaps {}",
-                r.resource, other.holder, other.from, other.to, cfg.zone_name, req.window
+                "{} is reserved {}, which {} {}",
+                r.resource,
+                named.join(" and "),
+                if clash.len() == 1 { "overlaps" } else { "overlap" },
+                req.window
             ))
             .hint(format!(
-                "pick another window (see `{}`), or ask them with `{}`",
+                "pick another window (see `{}`), or ask {} with {}",
                 command_line(&["reservations", &r.resource]),
-                command_line(&[
-                    "send",
-                    &other.holder,
-                    &format!("may I have {} at {}?", r.resource, req.window)
-                ])
+                if holders.len() == 1 { "them" } else { "each" },
+                ask.join(" / ")
             )));
         }
         let id = tx.mint('r');
@@ -968,7 +1017,7 @@ pub fn reservations(ctx: &Ctx, resource: Option<&str>, date: Option<&str>) -> Re
         Ok(ReservationsReport {
             date: day.format("%Y-%m-%d").to_string(),
             zone: cfg.zone_name.clone(),
-            now: now.with_timezone(&cfg.zone).format("%H:%M").to_string(),
+            now: cfg.zone.format(now, "%H:%M"),
             reservations: reservations_on(reg, resource, day, now, cfg),
         })
     })

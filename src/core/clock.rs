@@ -7,6 +7,79 @@ use crate::core::error::{usage, CoordError};
 
 pub type Time = DateTime<Utc>;
 
+/// The hub's time zone (`time.zone`): `UTC`, a fixed offset (`+05:30`), or
+/// an IANA name (`Europe/Paris`) that follows its daylight-saving rules,
+/// from the database built into coord (no system files needed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Zone {
+    Fixed(chrono::FixedOffset),
+    Named(chrono_tz::Tz),
+}
+
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("UTC is an offset"))
+    }
+}
+
+impl Zone {
+    /// `UTC`/`Z`, `+HH:MM`/`-HH:MM`, or an IANA zone name.
+    pub fn parse(text: &str) -> Option<Zone> {
+        if text.eq_ignore_ascii_case("utc") || text == "Z" {
+            return Some(Zone::default());
+        }
+        let (sign, rest) = match text.as_bytes().first()? {
+            b'+' => (1, &text[1..]),
+            b'-' => (-1, &text[1..]),
+            _ => return text.parse::<chrono_tz::Tz>().ok().map(Zone::Named),
+        };
+        let (h, m) = rest.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 {
+            return None;
+        }
+        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+        if h > 14 || m > 59 {
+            return None;
+        }
+        chrono::FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Zone::Fixed)
+    }
+
+    /// `t` on the zone's wall clock.
+    pub fn local(&self, t: Time) -> chrono::NaiveDateTime {
+        match self {
+            Zone::Fixed(z) => t.with_timezone(z).naive_local(),
+            Zone::Named(z) => t.with_timezone(z).naive_local(),
+        }
+    }
+
+    /// The zone's date at `t`.
+    pub fn date(&self, t: Time) -> chrono::NaiveDate {
+        self.local(t).date()
+    }
+
+    /// `t` on the zone's wall clock, formatted (`%H:%M`).
+    pub fn format(&self, t: Time, fmt: &str) -> String {
+        self.local(t).format(fmt).to_string()
+    }
+
+    /// The instant a wall-clock time names: the earlier of two when the
+    /// clocks go back; when they go forward past it, the first instant
+    /// after the gap.
+    pub fn instant(&self, local: chrono::NaiveDateTime) -> Option<Time> {
+        use chrono::TimeZone;
+        let pick = |l: chrono::NaiveDateTime| match self {
+            Zone::Fixed(z) => z.from_local_datetime(&l).earliest().map(|t| t.to_utc()),
+            Zone::Named(z) => z.from_local_datetime(&l).earliest().map(|t| t.to_utc()),
+        };
+        if let Some(t) = pick(local) {
+            return Some(t);
+        }
+        // In a gap (02:30 on the night the clocks go forward): the wall
+        // clock skipped it; the gap ends at the next valid minute.
+        (1..=180).find_map(|m| pick(local + chrono::Duration::minutes(m)))
+    }
+}
+
 /// Where a command's time comes from. `Fixed` pins it (`COORD_NOW`, for
 /// tests, demos and replays); `System` reads the clock afresh on every call,
 /// so each `--wait` attempt and each `--watch` frame sees the present.

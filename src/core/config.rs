@@ -8,7 +8,6 @@
 
 use std::path::Path;
 
-use chrono::Offset;
 use serde::Deserialize;
 
 use crate::core::clock::parse_duration;
@@ -60,8 +59,9 @@ pub const DEFAULT_TOML: &str = r#"# coord settings for this clone. Every key is 
 # Times read from the hub more than this far in the future are not trusted:
 # the next change brings them back to now (a skewed or hostile clock).
 # max_skew = "10m"
-# The zone reservations are written and shown in: "UTC", or a fixed offset
-# such as "+02:00" (no daylight-saving rules).
+# The zone reservations are written and shown in: "UTC", a fixed offset such
+# as "+02:00", or a zone name such as "Europe/Paris" (which follows its
+# daylight-saving changes; the zone database is built into coord).
 # zone = "UTC"
 
 [prune]
@@ -117,7 +117,7 @@ pub struct Config {
     pub leads: Vec<String>,
     pub max_skew: chrono::Duration,
     /// `time.zone`: reservations' times are in it.
-    pub zone: chrono::FixedOffset,
+    pub zone: crate::core::clock::Zone,
     pub zone_name: String,
     pub max_sessions: usize,
     pub max_claims: usize,
@@ -146,7 +146,7 @@ impl Default for Config {
             max_rows: 100,
             leads: Vec::new(),
             max_skew: d("10m"),
-            zone: chrono::FixedOffset::east_opt(0).unwrap_or_else(|| chrono::Utc.fix()),
+            zone: crate::core::clock::Zone::default(),
             zone_name: "UTC".to_string(),
             max_sessions: 10_000,
             max_claims: 100_000,
@@ -354,8 +354,9 @@ impl Config {
             c.sync_branch = branch;
         }
         if let Some(zone) = raw.time.zone {
-            c.zone = crate::core::rules::plan::parse_zone(&zone)
-                .ok_or_else(|| format!("time.zone = {zone:?} is not a zone coord knows; use \"UTC\" or an offset such as \"+02:00\""))?;
+            c.zone = crate::core::clock::Zone::parse(&zone).ok_or_else(|| {
+                format!("time.zone = {zone:?} is not a zone coord knows; use \"UTC\", an offset such as \"+02:00\", or a zone name such as \"Europe/Paris\"")
+            })?;
             c.zone_name = zone;
         }
         if let Some(auto) = raw.prune.auto {

@@ -4,9 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{FixedOffset, NaiveDate, NaiveTime, TimeZone};
+use chrono::{NaiveDate, NaiveTime};
 
-use crate::core::clock::Time;
+use crate::core::clock::{Time, Zone};
 use crate::core::plan::{Plan, Reservation, Task, TaskState};
 
 /// The gate a dependency names (`gate:NAME`), if it names one.
@@ -191,27 +191,6 @@ pub fn bar(done: usize, all: usize, width: usize) -> String {
     format!("[{}{}]", "#".repeat(filled), "-".repeat(width - filled))
 }
 
-/// The hub's time zone (`time.zone`): `UTC`, or a fixed offset `+HH:MM`.
-pub fn parse_zone(text: &str) -> Option<FixedOffset> {
-    if text.eq_ignore_ascii_case("utc") || text == "Z" {
-        return FixedOffset::east_opt(0);
-    }
-    let (sign, rest) = match text.as_bytes().first()? {
-        b'+' => (1, &text[1..]),
-        b'-' => (-1, &text[1..]),
-        _ => return None,
-    };
-    let (h, m) = rest.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-    if h > 14 || m > 59 {
-        return None;
-    }
-    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
-}
-
 /// `HH:MM` as minutes after midnight; `24:00` is the end of the day.
 pub fn minutes(text: &str) -> Option<u32> {
     let (h, m) = text.split_once(':')?;
@@ -223,23 +202,22 @@ pub fn minutes(text: &str) -> Option<u32> {
 }
 
 /// Today's date in the zone.
-pub fn today(now: Time, zone: FixedOffset) -> NaiveDate {
-    now.with_timezone(&zone).date_naive()
+pub fn today(now: Time, zone: Zone) -> NaiveDate {
+    zone.date(now)
 }
 
 /// A reservation's window on `date` (its own date, or any date when daily),
 /// in UTC.
-pub fn window_on(r: &Reservation, date: NaiveDate, zone: FixedOffset) -> Option<(Time, Time)> {
+pub fn window_on(r: &Reservation, date: NaiveDate, zone: Zone) -> Option<(Time, Time)> {
     let at = |min: u32| {
         let midnight = date.and_time(NaiveTime::MIN);
-        let local = midnight + chrono::Duration::minutes(i64::from(min));
-        zone.from_local_datetime(&local).single().map(|t| t.to_utc())
+        zone.instant(midnight + chrono::Duration::minutes(i64::from(min)))
     };
     Some((at(minutes(&r.from)?)?, at(minutes(&r.to)?)?))
 }
 
 /// The reservation's window that contains `now`, if it is on now.
-pub fn active_window(r: &Reservation, now: Time, zone: FixedOffset) -> Option<(Time, Time)> {
+pub fn active_window(r: &Reservation, now: Time, zone: Zone) -> Option<(Time, Time)> {
     let date = match &r.date {
         None => today(now, zone),
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()?,
@@ -265,7 +243,7 @@ pub fn reserved_by<'a>(
     plan: &'a Plan,
     resource: &str,
     now: Time,
-    zone: FixedOffset,
+    zone: Zone,
 ) -> Option<(&'a Reservation, Time, Time)> {
     plan.reservations
         .values()
@@ -372,10 +350,19 @@ mod tests {
 
     #[test]
     fn zones_times_windows_and_overlaps() {
-        assert_eq!(parse_zone("UTC"), FixedOffset::east_opt(0));
-        assert_eq!(parse_zone("+02:00"), FixedOffset::east_opt(7200));
-        assert_eq!(parse_zone("-05:30"), FixedOffset::west_opt(5 * 3600 + 1800));
-        for bad in ["Europe/Paris", "+2", "+25:00", ""] {
+        use chrono::FixedOffset;
+        let parse_zone = Zone::parse;
+        assert_eq!(parse_zone("UTC"), FixedOffset::east_opt(0).map(Zone::Fixed));
+        assert_eq!(parse_zone("+02:00"), FixedOffset::east_opt(7200).map(Zone::Fixed));
+        assert_eq!(
+            parse_zone("-05:30"),
+            FixedOffset::west_opt(5 * 3600 + 1800).map(Zone::Fixed)
+        );
+        assert_eq!(
+            parse_zone("Europe/Paris"),
+            Some(Zone::Named(chrono_tz::Europe::Paris))
+        );
+        for bad in ["Europe/Atlantis", "+2", "+25:00", ""] {
             assert_eq!(parse_zone(bad), None, "{bad}");
         }
         assert_eq!(minutes("15:00"), Some(900));
@@ -408,6 +395,32 @@ mod tests {
         assert_eq!(active_window(&a, t("2026-03-02T16:00:00Z"), z), None);
         let daily = r("09:00", "10:00", None);
         assert!(active_window(&daily, t("2026-04-10T07:30:00Z"), z).is_some());
+        // Europe/Paris follows the seasons: 15:00 is 14:00 UTC in winter
+        // and 13:00 UTC in summer.
+        let paris = parse_zone("Europe/Paris").unwrap();
+        let winter = r("15:00", "16:00", Some("2026-03-02"));
+        let summer = r("15:00", "16:00", Some("2026-07-02"));
+        assert_eq!(
+            active_window(&winter, t("2026-03-02T14:00:00Z"), paris)
+                .unwrap()
+                .0,
+            t("2026-03-02T14:00:00Z")
+        );
+        assert_eq!(
+            active_window(&summer, t("2026-07-02T13:00:00Z"), paris)
+                .unwrap()
+                .0,
+            t("2026-07-02T13:00:00Z")
+        );
+        // 02:30 on the night the clocks go forward does not exist: the
+        // window starts when the gap ends (03:00 local, 01:00 UTC).
+        let gap = r("02:30", "04:00", Some("2026-03-29"));
+        assert_eq!(
+            window_on(&gap, NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(), paris)
+                .unwrap()
+                .0,
+            t("2026-03-29T01:00:00Z")
+        );
     }
 
     #[test]
