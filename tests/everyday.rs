@@ -509,3 +509,116 @@ fn log_follow_prints_new_entries_and_ends_cleanly() {
         String::from_utf8_lossy(&done.stderr)
     );
 }
+
+#[test]
+fn one_agent_cycle_at_twelve_sessions_fits_in_a_kilobyte() {
+    let hub = Hub::new();
+    for i in 1..=12 {
+        let name = format!("agent{i}");
+        hub.call(&["start", "--name", &name, "--role", "backend"])
+            .env("COORD_AGENT_ID", format!("a{i}"))
+            .run()
+            .ok();
+        hub.as_(&name, &["claim", "task", &format!("t{i}")]).ok();
+        hub.as_(
+            &name,
+            &[
+                "heartbeat",
+                "implementing",
+                &format!("feature-{i}"),
+                "build",
+                "40",
+            ],
+        )
+        .ok();
+    }
+    hub.as_("agent2", &["send", "agent1", "hello there"]).ok();
+    let mut bytes = 0;
+    for args in [
+        &["status", "--short"][..],
+        &["claim", "task", "x"],
+        &["heartbeat", "testing", "x"],
+        &["inbox"],
+    ] {
+        let out = hub.as_("agent1", args).ok();
+        bytes += out.stdout.len() + out.stderr.len();
+        if args[0] == "status" {
+            assert!(!out.stdout.contains("plan:"), "{}", out.stdout);
+        }
+    }
+    assert!(bytes < 1024, "one cycle printed {bytes} bytes");
+}
+
+#[test]
+fn honest_wording_where_it_was_wrong() {
+    let hub = Hub::new();
+    hub.start("lead");
+    hub.start("ann");
+    // inbox --all with nothing unread does not count "0 unread shown".
+    hub.as_("lead", &["send", "ann", "hi"]).ok();
+    hub.as_("ann", &["inbox"]).ok();
+    let out = hub.as_("ann", &["inbox", "--all"]).ok();
+    assert!(!out.stderr.contains("0 unread shown"), "{}", out.stderr);
+    // `coord claim` alone: NAME is not optional.
+    let out = hub.as_("ann", &["claim"]).code(2).one_error_line();
+    assert!(out.stderr.contains("coord claim TYPE NAME"), "{}", out.stderr);
+    // A gate names its owner as the one to decide, and the decider once decided.
+    hub.as_(
+        "lead",
+        &["gate", "add", "prod", "--check", "green", "--owner", "lead"],
+    )
+    .ok();
+    let open = hub.as_("ann", &["gates"]).ok().stdout;
+    assert!(open.contains("gate prod OPEN (for lead to decide)"), "{open}");
+    hub.as_("lead", &["gate", "tick", "prod", "1"]).ok();
+    hub.as_("lead", &["gate", "decide", "prod", "go", "--note", "green"])
+        .ok();
+    let done = hub.as_("ann", &["gates"]).ok().stdout;
+    assert!(done.contains("gate prod GO (decided by lead)"), "{done}");
+    // A claim refused names when its holder was last seen.
+    hub.as_("lead", &["claim", "task", "api"]).ok();
+    let out = hub.as_("ann", &["claim", "task", "api"]).code(3);
+    assert!(out.stderr.contains("(last seen just now)"), "{}", out.stderr);
+    // A hook fed a payload that is not JSON points at the hook's set-up, not doctor.
+    let out = hub.call(&["hook", "pre-tool-use"]).stdin("not json").run().ok();
+    assert!(
+        out.stdout.contains("coord install claude") && !out.stdout.contains("doctor"),
+        "{}",
+        out.stdout
+    );
+    // --hub's help says where the hub is.
+    let help = hub.run(&["--help"]).ok().stdout;
+    assert!(help.contains(".git/coord/"), "{help}");
+}
+
+#[test]
+fn a_void_handoff_leaves_status_and_its_refusal_names_the_next_step() {
+    let hub = Hub::new();
+    hub.start("ann");
+    hub.start("ben");
+    hub.as_("ann", &["claim", "task", "api"]).ok();
+    let offered = hub
+        .as_("ann", &["--json", "handoff", "task", "api", "--to", "ben"])
+        .ok()
+        .json();
+    let id = offered["handoff"]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        hub.as_("ben", &["--json", "status"]).ok().json()["plan"]["handoffs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    hub.as_("ann", &["release", "task", "api"]).ok();
+    let status = hub.as_("ben", &["--json", "status"]).ok().json();
+    assert!(
+        status["plan"]["handoffs"].as_array().is_none_or(|a| a.is_empty()),
+        "{status}"
+    );
+    let out = hub.as_("ben", &["accept", &id]).code(3).one_error_line();
+    assert!(
+        out.stderr.contains("void") && out.stderr.contains("coord claim task api"),
+        "{}",
+        out.stderr
+    );
+}

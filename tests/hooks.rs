@@ -51,7 +51,7 @@ fn an_edit_inside_another_sessions_claim_is_denied_naming_holder_and_the_line_to
     let denied = hook(&hub, &[], edit(&hub, "c-bob", "src/login.rs")).expect("a decision");
     let why = reason(&denied);
     assert!(
-        why.contains("src/login.rs is claimed by alice (file:src/**, lease)"),
+        why.contains("src/login.rs is claimed by alice (file:src/**, alice last seen just now)"),
         "{why}"
     );
     assert!(why.contains("coord send alice"), "{why}");

@@ -164,7 +164,7 @@ fn the_sync_that_arbitrates_tells_the_losers_at_their_next_inbox_and_every_journ
     // ben's machine arbitrates: ben lost to ann; the first inbox says so.
     let out = cl[1].coord(at, &["sync"]).ok();
     assert!(
-        out.stdout.contains("1 claims held on both sides"),
+        out.stdout.contains("1 claim held on both sides"),
         "{}",
         out.stdout
     );

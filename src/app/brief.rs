@@ -334,10 +334,7 @@ fn plan_sections(s: &mut String, b: &Brief) {
                 "- **{}** {}{}\n",
                 md(&g.name),
                 g.state.to_uppercase(),
-                g.owner
-                    .as_ref()
-                    .map(|o| format!(" (decided by {})", md(o)))
-                    .unwrap_or_default()
+                g.decider().map(|d| format!(" ({})", md(&d))).unwrap_or_default()
             ));
             for c in &g.checks {
                 s.push_str(&format!(

@@ -305,13 +305,18 @@ pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Dec
         };
         let c = &first.claims[0];
         let holder = c.holder.clone().unwrap_or_default();
+        // Without a deadline, whether the holder is still there is the news.
+        let when = match (c.expires, reg.sessions.get(&holder)) {
+            (None, Some(s)) => format!("{} last seen {}", sanitize(&holder, false), crate::core::clock::ago(s.last_seen, ctx.now())),
+            _ => c.left(),
+        };
         Ok(Decision::Deny {
             reason: format!(
                 "{} is claimed by {} ({}, {}). Ask them with `{}`, or work on something else (`coord claims` lists what is taken).",
                 sanitize(&first.path, false),
                 sanitize(&holder, false),
                 sanitize(&c.key, false),
-                c.left(),
+                when,
                 command_line(&["send", &holder, &format!("may I edit {}?", first.path)])
             ),
         })

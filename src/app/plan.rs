@@ -15,7 +15,7 @@ use crate::core::plan::{Check, Decision, Gate, Handoff, Milestone, Reservation, 
 use crate::core::rules::claims::{self, Take};
 use crate::core::rules::plan::{self as rules, gate_of};
 use crate::core::rules::{live_holder, messages, touch, validate, Effects};
-use crate::core::text::command_line;
+use crate::core::text::{claim_args, command_line};
 
 /// A change's sign of life from `me` and its one journal entry.
 fn journal(tx: &mut crate::store::Tx, me: &str, kind: &'static str, target: &str, text: String) {
@@ -535,6 +535,19 @@ pub struct GateView {
     pub decision: Option<Decision>,
 }
 
+impl GateView {
+    /// Who decided it (` (decided by dave)`), or, while it is open, who
+    /// decides (` (for lead to decide)`); raw text, for the printer to
+    /// escape.
+    pub fn decider(&self) -> Option<String> {
+        match (&self.decision, &self.owner) {
+            (Some(d), _) => Some(format!("decided by {}", d.by)),
+            (None, Some(o)) => Some(format!("for {o} to decide")),
+            (None, None) => None,
+        }
+    }
+}
+
 pub fn gate_views(reg: &Registry) -> Vec<GateView> {
     reg.plan
         .gates
@@ -973,8 +986,14 @@ pub fn unreserve(ctx: &Ctx, id: &str, force: bool) -> Result<ReservationReport> 
         })?;
         if r.holder != me && !force {
             return Err(
-                conflict(format!("reservation {id} is {}'s, not yours ({me})", r.holder))
-                    .hint("ask them to remove it, or remove it anyway with --force"),
+                conflict(format!("reservation {id} is {}'s, not yours ({me})", r.holder)).hint(format!(
+                    "ask them with `{}`, or remove it anyway with --force (they are told)",
+                    command_line(&[
+                        "send",
+                        &r.holder,
+                        &format!("may I have {} {}-{}?", r.resource, r.from, r.to)
+                    ])
+                )),
             );
         }
         let view = reservation_view(id, r, now, cfg);
@@ -989,6 +1008,22 @@ pub fn unreserve(ctx: &Ctx, id: &str, force: bool) -> Result<ReservationReport> 
                 view.holder, view.resource, view.from, view.to
             ),
         );
+        if view.holder != me {
+            let mut fx = Effects::default();
+            fx.notice(
+                &view.holder,
+                Level::Warning,
+                format!("{me} removed your reservation of {}", view.resource),
+                format!(
+                    "{me} removed your reservation {id} of {} {}-{} with --force; talk to them with `{}`.",
+                    view.resource,
+                    view.from,
+                    view.to,
+                    command_line(&["send", &me, "SUBJECT"])
+                ),
+            );
+            tx.apply(fx);
+        }
         Ok(ReservationReport { reservation: view })
     })
 }
@@ -1077,13 +1112,23 @@ fn handoff_view(id: &str, h: &Handoff, now: Time) -> HandoffView {
 }
 
 /// Offers still open.
-pub fn open_handoffs(reg: &Registry, now: Time) -> Vec<HandoffView> {
+/// Offers still open whose giver still holds what they offer (one whose
+/// giver let go of it is void, and not shown).
+pub fn open_handoffs(reg: &Registry, now: Time, cfg: &Config) -> Vec<HandoffView> {
     reg.plan
         .handoffs
         .iter()
-        .filter(|(_, h)| h.status(now) == "offered")
+        .filter(|(_, h)| h.status(now) == "offered" && offerer_holds(reg, h, now, cfg))
         .map(|(id, h)| handoff_view(id, h, now))
         .collect()
+}
+
+/// Whether the giver of `h` still holds its claim, live.
+fn offerer_holds(reg: &Registry, h: &Handoff, now: Time, cfg: &Config) -> bool {
+    reg.claims
+        .get(&h.key)
+        .and_then(|c| live_holder(c, reg, now, cfg))
+        .is_some_and(|holder| holder == h.from)
 }
 
 #[derive(Debug, Serialize)]
@@ -1225,14 +1270,28 @@ pub fn accept(ctx: &Ctx, id: &str) -> Result<HandoffReport> {
             _ => {}
         }
         let claim = tx.reg.claims.get(&h.key).cloned();
-        let still = claim.as_ref().and_then(|c| c.holder.clone());
-        if still.as_deref() != Some(h.from.as_str()) {
+        let Some(claim) = claim.filter(|_| offerer_holds(&tx.reg, &h, now, cfg)) else {
+            // Void: say what to do instead, as the claim stands now.
+            let holder = tx
+                .reg
+                .claims
+                .get(&h.key)
+                .and_then(|c| live_holder(c, &tx.reg, now, cfg))
+                .map(str::to_string);
+            let next = match holder {
+                Some(other) if other == me => format!("you hold {} already", h.key),
+                Some(other) => format!(
+                    "{other} holds it now: ask them with `{}`",
+                    command_line(&["send", &other, &format!("may I take {}?", h.key)])
+                ),
+                None => format!("it is free: take it with `coord claim {}`", claim_args(&h.key)),
+            };
             return Err(conflict(format!(
-                "{} no longer holds {}; the handoff is void",
+                "{} no longer holds {}, so handoff {id} is void",
                 h.from, h.key
-            )));
-        }
-        let claim = claim.unwrap_or_else(|| unreachable!("checked above"));
+            ))
+            .hint(next));
+        };
         let mut fx = Effects::default();
         claims::release(
             &mut tx.reg,
@@ -1330,6 +1389,6 @@ pub fn summary(reg: &Registry, now: Time, cfg: &Config) -> PlanSummary {
             })
             .collect(),
         reservations: reservations_on(reg, None, rules::today(now, cfg.zone), now, cfg),
-        handoffs: open_handoffs(reg, now),
+        handoffs: open_handoffs(reg, now, cfg),
     }
 }

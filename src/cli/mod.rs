@@ -39,7 +39,8 @@ Examples:
   coord brief                             writes coordination/CURRENT_STATE.md"
 )]
 pub struct Cli {
-    /// The hub folder (default: COORD_HUB, else `coordination/` found by walking up)
+    /// The hub folder (default: COORD_HUB, else the hub of the repository
+    /// found by walking up: `.git/coord/`, or `coordination/` outside git)
     #[arg(long, global = true, value_name = "DIR")]
     pub hub: Option<PathBuf>,
     /// Act as this session (default: COORD_SESSION, else the session bound to this agent or shell)
@@ -359,4 +360,32 @@ fn usage_line(e: &clap::Error) -> String {
         .map(|sub| format!("coord {sub} --help"))
         .unwrap_or_else(|| "coord --help".to_string());
     format!("{first}{tip}; see `{usage}`")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every option and argument of every command, nested ones included,
+    /// says what it does in `--help`.
+    #[test]
+    fn every_option_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "coord", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 }

@@ -223,7 +223,15 @@ impl Ui {
         if err.message == STDOUT_CLOSED {
             return 0;
         }
-        self.alert(&format!("error: {err}"));
+        // One line, whatever a tool it ran wrote (git's messages span
+        // lines): its lines joined, never a literal escape for a newline.
+        let text = format!("error: {err}");
+        let text: Vec<&str> = text
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        self.alert(&text.join("; "));
         if self.json {
             #[derive(Serialize)]
             struct ErrorReport<'a> {

@@ -76,7 +76,7 @@ pub(crate) fn run_raw(mut c: Command, input: &[u8], what: &str) -> Result<Vec<u8
 /// What git said on stderr, as one line (its lines joined with "; ").
 pub(crate) fn one_line(stderr: &[u8]) -> String {
     String::from_utf8_lossy(stderr)
-        .lines()
+        .split(['\n', '\r'])
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
@@ -146,7 +146,7 @@ pub fn staged(dir: &Path) -> Result<Vec<String>> {
     if !out.status.success() {
         return Err(failure(format!(
             "git could not list the staged files: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            one_line(&out.stderr)
         )));
     }
     Ok(out

@@ -9,7 +9,10 @@ use crate::core::text::sanitize;
 
 /// Take or renew a claim on a task, service, file glob or other resource
 #[derive(clap::Args, Debug)]
-#[command(allow_negative_numbers = true)]
+#[command(
+    allow_negative_numbers = true,
+    override_usage = "coord claim TYPE NAME [OPTIONS]\n       coord claim TYPE:NAME [OPTIONS]"
+)]
 pub struct Args {
     /// A word: task, service, file, resource...
     #[arg(value_name = "TYPE")]

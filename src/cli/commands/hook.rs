@@ -25,6 +25,7 @@ use crate::core::text::{clip, command_line, sanitize, shell_quote};
 /// Answer an agent tool's hook (reads the hook JSON on stdin)
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The agent tool's hook event this answers
     #[arg(value_enum)]
     pub event: Event,
     /// Which tool runs the hook: its session (Cursor: conversation) id is the agent id
@@ -141,14 +142,19 @@ pub fn run(ui: &Ui, hub_flag: Option<PathBuf>, args: &Args) -> Result<()> {
         Ok(a) => a,
         // A hook that fails must not let the call through by accident: the
         // agent is told why, and what to run.
+        // The next step depends on what failed: the payload (the hook's
+        // set-up), or the hub.
         Err(e) => match args.event {
-            Event::PreToolUse => Answer::Deny(format!("coord could not check this call: {e}; run `coord doctor`")),
-            Event::SessionStart => Answer::Context(format!(
-                "coord could not register this session: {e}; run `coord doctor`, then `coord start --name NAME`"
-            )),
-            Event::UserPromptSubmit | Event::PostToolUse => {
-                Answer::Context(format!("coord could not read your messages: {e}; run `coord inbox`"))
+            Event::PreToolUse => {
+                Answer::Deny(format!("coord could not check this call: {e}; {}", next_step(&e)))
             }
+            Event::SessionStart => Answer::Context(format!(
+                "coord could not register this session: {e}; {}, then `coord start --name NAME`",
+                next_step(&e)
+            )),
+            Event::UserPromptSubmit | Event::PostToolUse => Answer::Context(format!(
+                "coord could not read your messages: {e}; run `coord inbox`"
+            )),
             // Nothing to tell an agent that has finished.
             Event::Stop | Event::SessionEnd => Answer::Nothing,
         },
@@ -172,6 +178,16 @@ pub fn run(ui: &Ui, hub_flag: Option<PathBuf>, args: &Args) -> Result<()> {
         }}),
     };
     ui.out(&format!("{out}\n"))
+}
+
+/// What to do when a hook fails: a payload it cannot read is the hook's
+/// set-up (`doctor` checks the hub, not the payload); anything else, the hub.
+fn next_step(e: &CoordError) -> &'static str {
+    if e.kind == Kind::Usage {
+        "the agent tool's hook set-up is wrong: rewrite it with `coord install claude` (or codex, cursor)"
+    } else {
+        "run `coord doctor`"
+    }
 }
 
 fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {

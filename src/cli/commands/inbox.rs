@@ -52,8 +52,12 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     } else {
         String::new()
     };
-    if shown == 0 && !args.all {
-        ui.status("no unread messages");
+    if shown == 0 {
+        ui.status(if args.all {
+            "none of them unread"
+        } else {
+            "no unread messages"
+        });
     } else {
         ui.status(&format!("{shown} unread shown, {verb}{more}"));
     }

@@ -29,6 +29,7 @@ pub struct Fields {
     /// The role that should take it
     #[arg(long, value_name = "R")]
     pub role: Option<String>,
+    /// A word for whoever takes it
     #[arg(long)]
     pub note: Option<String>,
 }
@@ -37,7 +38,9 @@ pub struct Fields {
 pub enum TaskAction {
     /// Add a task: coord task add api --title "Auth API" --after schema --milestone m1
     Add {
+        /// A short id: lowercase letters, digits, '-', '_', '.'
         id: String,
+        /// What the task is, in a line
         #[arg(long)]
         title: String,
         #[command(flatten)]
@@ -45,18 +48,29 @@ pub enum TaskAction {
     },
     /// Change a task's fields (an empty value clears milestone, role, note)
     Edit {
+        /// The task's id
         id: String,
+        /// A new title
         #[arg(long)]
         title: Option<String>,
         #[command(flatten)]
         fields: Fields,
     },
     /// Mark a task done (its claim is released)
-    Done { id: String },
+    Done {
+        /// The task's id
+        id: String,
+    },
     /// Open a done or dropped task again
-    Reopen { id: String },
+    Reopen {
+        /// The task's id
+        id: String,
+    },
     /// Drop a task that is no longer needed (it no longer blocks others)
-    Drop { id: String },
+    Drop {
+        /// The task's id
+        id: String,
+    },
 }
 
 fn fields(title: Option<String>, f: &Fields) -> TaskFields {
@@ -215,7 +229,9 @@ pub struct MilestoneArgs {
 pub enum MilestoneAction {
     /// coord milestone add m1 --title "Phase 1" --due 2026-03-10
     Add {
+        /// A short id: lowercase letters, digits, '-', '_', '.'
         id: String,
+        /// What the milestone is, in a line
         #[arg(long)]
         title: String,
         /// YYYY-MM-DD
@@ -251,6 +267,7 @@ pub struct GateArgs {
 pub enum GateAction {
     /// coord gate add prod --check "tests pass" --check "backup taken" --owner lead
     Add {
+        /// The gate's name (a task or reservation waits on gate:NAME)
         name: String,
         /// One item of the checklist (repeat it)
         #[arg(long = "check", value_name = "TEXT")]
@@ -261,19 +278,25 @@ pub enum GateAction {
     },
     /// Tick check N (from 1)
     Tick {
+        /// The gate's name
         name: String,
+        /// The check's number, from 1, as `coord gates` lists them
         n: usize,
+        /// How it was checked, for the record
         #[arg(long)]
         note: Option<String>,
     },
     /// Decide: go or no-go (the owner, or anyone with --force)
     Decide {
+        /// The gate's name
         name: String,
+        /// go or no-go
         #[arg(value_enum)]
         decision: Verdict,
         /// Why (required: it is journaled)
         #[arg(long)]
         note: String,
+        /// Decide though you are not its owner, or GO with checks open (journaled as forced)
         #[arg(long)]
         force: bool,
     },
@@ -307,9 +330,8 @@ fn gate_text(g: &plan::GateView) -> String {
         "gate {} {}{}\n",
         sanitize(&g.name, false),
         g.state.to_uppercase(),
-        g.owner
-            .as_ref()
-            .map(|o| format!(" (decided by {})", sanitize(o, false)))
+        g.decider()
+            .map(|d| format!(" ({})", sanitize(&d, false)))
             .unwrap_or_default()
     );
     for (i, c) in g.checks.iter().enumerate() {
@@ -354,6 +376,7 @@ pub fn run_gates(ui: &Ui, ctx: &Ctx, _args: &GatesArgs) -> Result<()> {
 /// Reserve a shared resource for a time window (the hub's time zone)
 #[derive(clap::Args, Debug)]
 pub struct ReserveArgs {
+    /// What to reserve: staging, gpu-1... (a claim on resource:NAME during the window)
     pub resource: String,
     /// FROM-TO, e.g. 15:00-18:00
     pub window: String,
@@ -363,6 +386,7 @@ pub struct ReserveArgs {
     /// Every day
     #[arg(long, value_enum, value_name = "day")]
     pub every: Option<Every>,
+    /// What it is for, shown with the reservation
     #[arg(long)]
     pub note: Option<String>,
     /// Gates that must be GO first (gate:NAME), comma-separated
@@ -404,7 +428,9 @@ pub fn run_reserve(ui: &Ui, ctx: &Ctx, args: &ReserveArgs) -> Result<()> {
 /// Remove a reservation (yours, or anyone's with --force)
 #[derive(clap::Args, Debug)]
 pub struct UnreserveArgs {
+    /// The reservation's id (r-...), as `coord reservations` lists it
     pub id: String,
+    /// Remove another session's reservation (journaled; they are told)
     #[arg(long)]
     pub force: bool,
 }
@@ -420,6 +446,7 @@ pub fn run_unreserve(ui: &Ui, ctx: &Ctx, args: &UnreserveArgs) -> Result<()> {
 /// The day's reservations as a timeline
 #[derive(clap::Args, Debug)]
 pub struct ReservationsArgs {
+    /// Only this resource's (default: every resource)
     pub resource: Option<String>,
     /// YYYY-MM-DD (default: today)
     #[arg(long, value_name = "DATE")]
@@ -459,10 +486,12 @@ pub struct HandoffArgs {
     /// task, file, service, resource...
     #[arg(value_name = "TYPE")]
     pub kind: String,
+    /// The claim's name, as you took it
     pub name: String,
     /// A session id, or @role (the first of that role to accept gets it)
     #[arg(long, value_name = "SESSION|@ROLE")]
     pub to: String,
+    /// A word for the receiver, put in the offer they read
     #[arg(long)]
     pub note: Option<String>,
     /// How long the offer stands (default 1h); then the claim stays yours
@@ -497,6 +526,7 @@ pub fn run_handoff(ui: &Ui, ctx: &Ctx, args: &HandoffArgs) -> Result<()> {
 /// Take a claim handed to you (`coord handoff`)
 #[derive(clap::Args, Debug)]
 pub struct AcceptArgs {
+    /// The handoff's id (h-...), from the offer in your inbox
     pub id: String,
 }
 

@@ -9,6 +9,7 @@ use crate::core::text::sanitize;
 /// Give claims back: `release TYPE NAME`, or `release --all`
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The claim's type: task, file, service, resource...
     #[arg(value_name = "TYPE", required_unless_present = "all")]
     pub kind: Option<String>,
     /// What to release (`TYPE:NAME` in one word works too)

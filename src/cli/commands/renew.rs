@@ -10,6 +10,7 @@ use crate::core::text::sanitize;
 /// Renew claims that have a deadline: `renew --all`, or `renew TYPE NAME`
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The claim's type: task, file, service, resource...
     #[arg(value_name = "TYPE", required_unless_present = "all")]
     pub kind: Option<String>,
     /// What to renew (`TYPE:NAME` in one word works too)

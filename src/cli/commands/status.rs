@@ -179,7 +179,7 @@ fn short(r: &StatusReport) -> String {
     let mut out = String::new();
     let facts = Facts::of(r);
     for s in &r.sessions {
-        out.push_str(&session_line(s, r, &facts));
+        out.push_str(&terse_line(s, r, &facts));
         out.push('\n');
     }
     let hidden = hidden(r);
@@ -198,11 +198,37 @@ fn short(r: &StatusReport) -> String {
             .collect();
         out.push_str(&format!("alerts: {}\n", alerts.join("; ")));
     }
-    out.push_str(&super::plan::summary_lines(&r.plan));
-    if let (Some(me), Some(n)) = (&r.me, r.unread) {
-        out.push_str(&format!("inbox: {n} unread for {}\n", sanitize(me, false)));
+    // The plan has its own commands (`coord ready`, `coord tasks`): the
+    // short form stays to sessions, claims, alerts and unread.
+    if let (Some(_), Some(n)) = (&r.me, r.unread) {
+        out.push_str(&format!("inbox: {n} unread\n"));
     }
     out
+}
+
+/// `status --short`'s line: `alice (you): implementing auth (build, 40%);
+/// holds task:auth`: the state only when not active, no role or focus.
+fn terse_line(s: &SessionView, r: &StatusReport, facts: &Facts) -> String {
+    let me = if r.me.as_deref() == Some(s.id.as_str()) {
+        " (you)"
+    } else {
+        ""
+    };
+    let state = match s.state {
+        State::Active => String::new(),
+        other => format!(" {} {}", other.as_str(), ago(s.last_seen, r.now)),
+    };
+    let doing = s.doing();
+    let doing = if doing.is_empty() {
+        String::new()
+    } else {
+        format!(": {doing}")
+    };
+    let held = match facts.held.get(s.id.as_str()) {
+        Some(list) => format!("; holds {}", list.join(", ")),
+        None => String::new(),
+    };
+    sanitize(&format!("{}{me}{state}{doing}{held}", s.id), false)
 }
 
 /// Off a terminal: the same facts as the table, one line each, no padding.

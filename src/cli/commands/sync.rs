@@ -41,7 +41,10 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     }
     let s = &report.synced;
     let arbitrated = if s.arbitrated > 0 {
-        format!("; {} claims held on both sides given to one", s.arbitrated)
+        format!(
+            "; {} held on both sides, each given to one holder",
+            crate::core::text::counted(s.arbitrated, "claim")
+        )
     } else {
         String::new()
     };

@@ -642,22 +642,32 @@ fn conflict_error(reg: &Registry, wanted: &str, held: &str, now: Time) -> CoordE
         "seconds_left": c.expires.map(|e| (e - now).num_seconds()),
     });
     let ask = command_line(&["send", &holder, &format!("may I take {held}?")]);
-    conflict(format!("{what} {}", held_phrase(c.since, c.expires, now)))
+    let seen = reg.sessions.get(&holder).map(|s| s.last_seen);
+    conflict(format!("{what} {}", held_phrase(c.since, c.expires, seen, now)))
         .hint(format!(
             "ask them with `{ask}`, wait with --wait 30m, or take it with --force"
         ))
         .details(details)
 }
 
-/// "since 09:12 UTC (1h28m left)" for conflict messages.
-pub fn held_phrase(since: Option<Time>, expires: Option<Time>, now: Time) -> String {
+/// "since 09:12 UTC (1h28m left; last seen 2m ago)" for conflict
+/// messages: whether the holder is still there matters as much as the
+/// deadline (a claim without one lasts while its holder is live).
+pub fn held_phrase(since: Option<Time>, expires: Option<Time>, seen: Option<Time>, now: Time) -> String {
     let since = since
         .map(|t| format!("since {}", format_time(t)))
         .unwrap_or_default();
-    let left = expires
-        .map(|e| format!(" ({} left)", short_duration(e - now)))
-        .unwrap_or_default();
-    format!("{since}{left}")
+    let mut notes: Vec<String> = expires
+        .map(|e| format!("{} left", short_duration(e - now)))
+        .into_iter()
+        .collect();
+    notes.extend(seen.map(|t| format!("last seen {}", crate::core::clock::ago(t, now))));
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    };
+    format!("{since}{notes}")
 }
 
 /// Alerts about sessions and claims (messages add their own in `brief`):
