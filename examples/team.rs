@@ -3,8 +3,11 @@
 //! with COORD_ID_SEED, so the hub it leaves is the same byte for byte on
 //! every run: `docs/sample-hub/` in this repository is that hub.
 //!
-//!     cargo run --release --example team                  # scratch hub
-//!     cargo run --release --example team -- --out DIR     # keep the hub in DIR
+//!     cargo run --release --example team                  # a hub in the temp folder
+//!     cargo run --release --example team -- --out DIR     # the hub in DIR
+//!
+//! Either way the hub is kept, and the last lines say where it is, how to
+//! read its briefing and how to remove it.
 
 use std::path::PathBuf;
 
@@ -36,11 +39,13 @@ fn main() {
     std::env::set_var("COORD_MACHINE", "laptop");
     std::env::set_var("COORD_ID_SEED", "team-day");
     day.script();
+    // The hub is kept, so that what the day printed can be looked at.
+    let dir = coord::core::text::shell_quote(&hub.display().to_string());
+    println!("\nthe hub is in {}", hub.display());
+    println!("read the briefing: cat {dir}/CURRENT_STATE.md");
+    println!("look around: coord --hub {dir} status, or coord --hub {dir} log");
     if scratch {
-        let _ = std::fs::remove_dir_all(&hub);
-        println!("\n(the scratch hub was removed; pass `-- --out DIR` to keep it)");
-    } else {
-        println!("\nthe hub is in {}", hub.display());
+        println!("remove it: rm -r {dir} (pass `-- --out DIR` to choose where it goes)");
     }
 }
 

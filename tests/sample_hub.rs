@@ -24,16 +24,22 @@ fn example_binary() -> PathBuf {
 fn rerunning_the_example_reproduces_the_sample_hub() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("hub");
-    let status = std::process::Command::new(example_binary())
+    let run = std::process::Command::new(example_binary())
         .arg("--out")
         .arg(&out)
         .env_remove("COORD_HUB")
         .env_remove("COORD_SESSION")
-        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .status()
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(run.status.success());
+    // It ends by naming a briefing that is there to read.
+    let printed = String::from_utf8_lossy(&run.stdout);
+    let cat = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("read the briefing: cat "))
+        .expect("the last lines say how to read the briefing");
+    assert!(std::path::Path::new(cat.trim_matches('\'')).is_file(), "{cat}");
     let committed = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("docs")
         .join("sample-hub");
