@@ -1,4 +1,4 @@
-//! The hub is untrusted input: each attack from the threat model (SECURITY.md)
+//! The hub is untrusted input: each attack from the threat model (docs/SECURITY.md)
 //! is tried against the real binary, on a hostile hub built by hand.
 
 use std::os::unix::fs::PermissionsExt;

@@ -111,7 +111,10 @@ pub fn install_agent(
     }
     let top = git::work_tree(dir).unwrap_or_else(|| dir.to_path_buf());
     let path = top.join(tool.file(local));
-    refuse_link(&path, "add coord's hooks by hand (see the README)")?;
+    refuse_link(
+        &path,
+        "add coord's hooks by hand (see docs/commands.md, `coord install`)",
+    )?;
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,

@@ -388,4 +388,69 @@ mod tests {
         walk(&super::Cli::command(), "coord", &mut missing);
         assert!(missing.is_empty(), "no help text: {missing:#?}");
     }
+
+    /// The command reference (docs/commands.md) cannot drift from the
+    /// binary: every command, nested ones included, is named in it as
+    /// `coord COMMAND`, and each of its options appears as `--OPTION` in
+    /// the section that first names it.
+    #[test]
+    fn the_reference_names_every_command_and_option() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/commands.md");
+        // Sections, split at headings.
+        let mut sections: Vec<String> = vec![String::new()];
+        for line in doc.lines() {
+            if line.starts_with("## ") || line.starts_with("### ") {
+                sections.push(String::new());
+            }
+            let last = sections.last_mut().expect("one section");
+            last.push_str(line);
+            last.push('\n');
+        }
+        let root = super::Cli::command();
+        let global: Vec<&str> = root.get_arguments().filter_map(|a| a.get_long()).collect();
+        let mut missing = Vec::new();
+        fn walk(
+            cmd: &clap::Command,
+            path: &str,
+            sections: &[String],
+            global: &[&str],
+            missing: &mut Vec<String>,
+        ) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let name = format!("{path} {}", sub.get_name());
+                // Named as `coord NAME` followed by a space, a backquote or the end of a line.
+                let named = |t: &str| {
+                    t.match_indices(&name).any(|(i, _)| {
+                        matches!(
+                            t[i + name.len()..].chars().next(),
+                            None | Some(' ' | '`' | '\n' | ',')
+                        )
+                    })
+                };
+                // Its own section (a heading that names it), else the first that does.
+                let own = sections.iter().find(|s| s.lines().next().is_some_and(named));
+                match own.or_else(|| sections.iter().find(|s| named(s))) {
+                    None => missing.push(format!("`{name}` is not in docs/commands.md")),
+                    Some(section) => {
+                        for a in sub.get_arguments() {
+                            let Some(long) = a.get_long() else { continue };
+                            if global.contains(&long) || long == "help" {
+                                continue;
+                            }
+                            let flag = format!("--{long}");
+                            if !section.contains(&flag) {
+                                missing.push(format!(
+                                    "`{name} {flag}` is not in its section of docs/commands.md"
+                                ));
+                            }
+                        }
+                    }
+                }
+                walk(sub, &name, sections, global, missing);
+            }
+        }
+        walk(&root, "coord", &sections, &global, &mut missing);
+        assert!(missing.is_empty(), "the command reference misses: {missing:#?}");
+    }
 }
