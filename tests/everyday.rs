@@ -622,3 +622,17 @@ fn a_void_handoff_leaves_status_and_its_refusal_names_the_next_step() {
         out.stderr
     );
 }
+
+#[test]
+fn a_git_error_stays_one_line_without_escaped_newlines() {
+    let (_tmp, repo) = repo();
+    git(&repo, &["remote", "add", "origin", "/nonexistent/remote.git"]);
+    let out = coord_in(&repo, None, &["sync"]);
+    assert_ne!(out.code, 0);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("\\u{a}") && !out.stderr.contains("\\u{d}"),
+        "{}",
+        out.stderr
+    );
+}
