@@ -90,16 +90,7 @@ fn session_line(s: &SessionView, r: &StatusReport, facts: &Facts) -> String {
     } else {
         format!(" [{}]", tags.join(", "))
     };
-    let doing = s.doing();
-    let doing = if doing.is_empty() {
-        String::new()
-    } else {
-        format!(": {doing}")
-    };
-    let held = match facts.held.get(s.id.as_str()) {
-        Some(list) => format!("; holds {}", list.join(", ")),
-        None => String::new(),
-    };
+    let (doing, held) = doing_and_held(s, facts);
     sanitize(
         &format!("{}{me} {}{seen}{tags}{doing}{held}", s.id, s.state.as_str()),
         false,
@@ -206,6 +197,22 @@ fn short(r: &StatusReport) -> String {
     out
 }
 
+/// `: implementing auth (build, 40%)` and `; holds task:auth`, each empty
+/// when there is nothing to say.
+fn doing_and_held(s: &SessionView, facts: &Facts) -> (String, String) {
+    let doing = s.doing();
+    let doing = if doing.is_empty() {
+        String::new()
+    } else {
+        format!(": {doing}")
+    };
+    let held = match facts.held.get(s.id.as_str()) {
+        Some(list) => format!("; holds {}", list.join(", ")),
+        None => String::new(),
+    };
+    (doing, held)
+}
+
 /// `status --short`'s line: `alice (you): implementing auth (build, 40%);
 /// holds task:auth`: the state only when not active, no role or focus.
 fn terse_line(s: &SessionView, r: &StatusReport, facts: &Facts) -> String {
@@ -218,16 +225,7 @@ fn terse_line(s: &SessionView, r: &StatusReport, facts: &Facts) -> String {
         State::Active => String::new(),
         other => format!(" {} {}", other.as_str(), ago(s.last_seen, r.now)),
     };
-    let doing = s.doing();
-    let doing = if doing.is_empty() {
-        String::new()
-    } else {
-        format!(": {doing}")
-    };
-    let held = match facts.held.get(s.id.as_str()) {
-        Some(list) => format!("; holds {}", list.join(", ")),
-        None => String::new(),
-    };
+    let (doing, held) = doing_and_held(s, facts);
     sanitize(&format!("{}{me}{state}{doing}{held}", s.id), false)
 }
 
