@@ -337,7 +337,9 @@ fn a_dot_dot_entry_and_other_non_hub_entries_are_left_out_on_fast_forward_and_me
                 ".gitattributes",
                 ".lock",
                 ".bindings.json",
-                ".synced.json"
+                ".synced.json",
+                ".digest",
+                ".pulse.jsonl"
             ]
             .contains(&name.as_str()),
             "unexpected {name} in the hub"

@@ -26,6 +26,7 @@ mod incoming;
 mod lock;
 mod logs;
 pub mod merge;
+pub mod pulse;
 mod repair;
 mod segments;
 mod sync;
@@ -59,7 +60,7 @@ const LOCK: &str = ".lock";
 const BINDINGS: &str = ".bindings.json";
 
 const GITIGNORE: &str =
-    "# coord: machine-local files, never shared through git\n.lock\n.bindings.json\n.synced.json\n.*.tmp\n*.bak\n";
+    "# coord: machine-local files, never shared through git\n.lock\n.bindings.json\n.synced.json\n.pulse.jsonl\n.digest\n.*.tmp\n*.bak\n";
 const GITATTRIBUTES: &str =
     "# coord: every hub file merges record by record through coord's merge\n# driver (registered by `coord init` and `coord sync`)\nREGISTRY.json merge=coord\nMESSAGES.jsonl merge=coord\nEVENTS.jsonl merge=coord\narchive/*.jsonl merge=coord\n";
 
@@ -209,7 +210,22 @@ impl Hub {
         })
     }
 
+    /// The registry with the pulse applied (every reader sees signs of life
+    /// not yet folded), and the file's bytes.
     fn load_registry(&self) -> Result<(Registry, Vec<u8>)> {
+        let (reg, bytes, _) = self.load_registry_pending()?;
+        Ok((reg, bytes))
+    }
+
+    /// `load_registry`, and what a fold of the pulse must still do.
+    fn load_registry_pending(&self) -> Result<(Registry, Vec<u8>, pulse::Pending)> {
+        let base = self.base()?;
+        let (mut reg, bytes) = self.load_registry_file()?;
+        let pending = self.apply_pulse(&mut reg, &base)?;
+        Ok((reg, bytes, pending))
+    }
+
+    fn load_registry_file(&self) -> Result<(Registry, Vec<u8>)> {
         let path = self.path(REGISTRY);
         let bytes = std::fs::read(&path).map_err(|e| {
             hub(format!(

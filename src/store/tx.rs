@@ -33,6 +33,8 @@ pub struct Tx<'h> {
     actor: Option<Actor>,
     salt: u64,
     minted: u64,
+    /// The pulse applied to `reg`: folded by this transaction's commit.
+    pulse: super::pulse::Pending,
 }
 
 impl Hub {
@@ -40,7 +42,7 @@ impl Hub {
     /// fails, nothing is written.
     pub fn transact<T>(&self, now: Time, f: impl FnOnce(&mut Tx) -> Result<T>) -> Result<T> {
         let lock = self.lock(true)?;
-        let (reg, original) = self.load_registry()?;
+        let (reg, original, pulse) = self.load_registry_pending()?;
         let mut tx = Tx {
             hub: self,
             now,
@@ -55,6 +57,7 @@ impl Hub {
             // Only seeded ids need a salt from the hub; the OS needs none.
             salt: if self.ids.is_seeded() { self.salt() } else { 0 },
             minted: 0,
+            pulse,
         };
         let out = f(&mut tx)?;
         tx.commit(&original)?;
@@ -177,14 +180,35 @@ impl Tx<'_> {
                 e.clock = Some(PINNED.to_string());
             }
         }
+        // Folding the pulse: the registry is written first (a new base, so
+        // the pulse's lines no longer apply), then their journal entries,
+        // then the pulse is emptied (see store::pulse).
+        let fold = self.pulse.lines > 0;
         let text = sorted_json_pretty(&self.reg) + "\n";
-        if text.as_bytes() != original {
+        let wrote = fold || text.as_bytes() != original;
+        if wrote {
             hub.write_atomic(REGISTRY, text.as_bytes())?;
         }
         let lines: Vec<String> = self.messages.iter().map(sorted_json).collect();
         hub.append(MESSAGES, &lines)?;
-        let lines: Vec<String> = self.journal.iter().chain(&self.events).map(sorted_json).collect();
+        let pulsed = if fold {
+            hub.settle_pulse(&self.pulse)?
+        } else {
+            Vec::new()
+        };
+        let lines: Vec<String> = pulsed
+            .iter()
+            .chain(&self.journal)
+            .chain(&self.events)
+            .map(sorted_json)
+            .collect();
         hub.append(EVENTS, &lines)?;
+        if fold {
+            hub.clear_pulse()?;
+        }
+        if wrote || hub.digest_stale() {
+            hub.write_digest(&self.reg)?;
+        }
         if let Some(text) = &self.briefing {
             hub.write_atomic(STATE, text.as_bytes())?;
         }

@@ -299,6 +299,9 @@ async fn serve(
     } else {
         format!("http://{bound}/")
     };
+    // Ctrl-C is caught from before the URL is shown: a client that stops
+    // the server as soon as it has the URL still gets a clean end.
+    let interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     ui.out(&format!("{url}\n"))?;
     ui.status("serving the dashboard; stop it with Ctrl-C");
     // The browser is opened on a page of the user's own (a private folder,
@@ -340,7 +343,14 @@ async fn serve(
         }
     }
     let shutdown = async move {
-        let _ = tokio::signal::ctrl_c().await;
+        match interrupt {
+            Some(mut i) => {
+                i.recv().await;
+            }
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
         // Ends the refresher and every open event stream, so that the
         // server can finish.
         let _ = stop_tx.send(true);

@@ -214,6 +214,8 @@ impl Hub {
         let id = plumbing::prepare(&repo, plan.machine)?;
         let refs = plumbing::Refs::new(remote, branch, &id);
         let _lock = self.lock(true)?;
+        // Signs of life not yet folded travel too.
+        self.fold_pulse()?;
         let registry = fsio::read_optional(&self.path(REGISTRY))?.unwrap_or_default();
         if let Some(f) = self.unfit_registry(&registry, plan.now) {
             let at = f.line.map(|l| format!(" line {l}")).unwrap_or_default();

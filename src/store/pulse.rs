@@ -1,0 +1,375 @@
+//! Signs of life kept apart from the registry. A heartbeat, a hook's
+//! activity record and an inbox read change a few fields of one session;
+//! rewriting the whole `REGISTRY.json` for them made the most frequent
+//! operation cost in proportion to the team. Instead each is one line
+//! appended to `.pulse.jsonl` (machine-local, under the hub lock, one small
+//! durable write), folded into the registry by the next write of the
+//! registry, which every other change makes anyway.
+//!
+//! Every reader of the registry reads it with the pulse applied
+//! ([`Hub::load_registry`]), so liveness, status, the briefing and sync see
+//! the combined state. A pulse line names the registry it applies to (its
+//! *base*: the file's inode, size and modification time); the fold rewrites
+//! the registry first (a new base), then appends the lines' journal entries
+//! to `EVENTS.jsonl`, then empties the pulse. A crash between those steps
+//! leaves lines whose base is gone: their state is already in the registry
+//! (only `last_seen`, which only moves forward, is applied again), and
+//! their journal entries are appended by the next fold unless they are
+//! already in the journal. Nothing is lost and nothing is journaled twice.
+//!
+//! The hot path must not parse the registry either: `.digest` is a
+//! machine-local, line-per-session summary of it (written by each registry
+//! write, checked against the same base), where a command finds its own
+//! session with one substring search.
+
+use std::collections::HashSet;
+use std::os::unix::fs::MetadataExt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{fsio, Hub, EVENTS, REGISTRY};
+use crate::core::clock::Time;
+use crate::core::config::Durability;
+use crate::core::error::Result;
+use crate::core::model::{Cursor, Escalation, Event, Registry, Session};
+
+/// The pulse: signs of life since the registry was last written.
+pub const PULSE: &str = ".pulse.jsonl";
+/// The hot path's summary of the registry.
+pub const DIGEST: &str = ".digest";
+/// A pulse this long is folded by the next sign of life.
+pub const FOLD_AT: u64 = 256 << 10;
+
+/// What a sign of life sets on its session.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Activity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl Activity {
+    pub fn of(s: &Session) -> Activity {
+        Activity {
+            action: s.action.clone(),
+            note: s.note.clone(),
+            phase: s.phase.clone(),
+            progress: s.progress,
+            target: s.target.clone(),
+        }
+    }
+
+    fn set(&self, s: &mut Session) {
+        s.action = self.action.clone();
+        s.note = self.note.clone();
+        s.phase = self.phase.clone();
+        s.progress = self.progress;
+        s.target = self.target.clone();
+    }
+}
+
+/// One line of `.pulse.jsonl` (keys in sorted order).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Pulse {
+    /// The session's new activity, when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    /// The registry this applies to.
+    pub base: String,
+    /// The read cursor after an inbox read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<Cursor>,
+    /// Journal entries, appended to EVENTS.jsonl when folded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event>,
+    /// Pending message ids read (no longer pending).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read: Vec<String>,
+    /// The session.
+    pub s: String,
+    /// Its last sign of life.
+    #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
+    pub ts: Time,
+}
+
+impl Pulse {
+    /// Apply to the registry: all of it on its own base; on another (a
+    /// registry written since, which already holds it), only `last_seen`,
+    /// which only moves forward.
+    pub fn apply(&self, reg: &mut Registry, base: &str) {
+        let Some(s) = reg.sessions.get_mut(&self.s) else {
+            return;
+        };
+        if self.ts > s.last_seen {
+            s.last_seen = self.ts;
+        }
+        if self.base != base {
+            return;
+        }
+        if let Some(a) = &self.activity {
+            a.set(s);
+        }
+        if let Some(c) = &self.cursor {
+            s.cursor = Some(c.clone());
+        }
+        if !self.read.is_empty() {
+            s.pending.retain(|id| !self.read.contains(id));
+        }
+    }
+}
+
+/// The pulse as read: its lines, and the journal entries that still have to
+/// reach the journal.
+#[derive(Debug, Default)]
+pub struct Pending {
+    pub lines: usize,
+    /// Entries of lines on the current base: never journaled yet.
+    pub events: Vec<Event>,
+    /// Entries of lines on an older base (a fold was cut short): journaled
+    /// unless the journal has them already.
+    pub maybe: Vec<Event>,
+}
+
+impl Hub {
+    /// The registry's identity on disk: inode, size and modification time.
+    /// A rewrite (a rename over it) always changes it.
+    pub fn base(&self) -> Result<String> {
+        let path = self.path(REGISTRY);
+        let m = std::fs::metadata(&path).map_err(|e| crate::core::error::CoordError::io("read", &path, e))?;
+        Ok(format!(
+            "{}-{}-{}.{}",
+            m.ino(),
+            m.size(),
+            m.mtime(),
+            m.mtime_nsec()
+        ))
+    }
+
+    /// Every valid pulse line, in order (a torn last line is left for the
+    /// next writer to cut).
+    pub fn pulses(&self) -> Result<Vec<Pulse>> {
+        let mut out = Vec::new();
+        fsio::scan_lines(&self.path(PULSE), |_, line| {
+            if let Ok(p) = serde_json::from_slice::<Pulse>(line) {
+                out.push(p);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Apply the pulse to `reg` (read from the file of `base`).
+    pub(super) fn apply_pulse(&self, reg: &mut Registry, base: &str) -> Result<Pending> {
+        let mut pending = Pending::default();
+        for p in self.pulses()? {
+            p.apply(reg, base);
+            pending.lines += 1;
+            let events = p.events;
+            if p.base == base {
+                pending.events.extend(events);
+            } else {
+                pending.maybe.extend(events);
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Append one sign of life (the exclusive lock is held by the caller).
+    pub fn append_pulse(&self, pulse: &Pulse) -> Result<()> {
+        // Fields are declared in sorted order: the line's keys are sorted.
+        let line = serde_json::to_string(pulse)
+            .map_err(|e| crate::core::error::failure(format!("cannot write a pulse line: {e}")))?;
+        self.append(PULSE, &[line])
+    }
+
+    /// The pulse's length in bytes.
+    pub fn pulse_len(&self) -> u64 {
+        std::fs::metadata(self.path(PULSE)).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// After a fold: the journal gets what the pulse carried (entries of an
+    /// interrupted fold only if the journal lacks them), then the pulse is
+    /// emptied. The registry was written first.
+    pub(super) fn settle_pulse(&self, pending: &Pending) -> Result<Vec<Event>> {
+        let mut out = pending.events.clone();
+        if !pending.maybe.is_empty() {
+            let have = self.journal_ids_since_end(1 << 20)?;
+            out.extend(pending.maybe.iter().filter(|e| !have.contains(&e.id)).cloned());
+        }
+        Ok(out)
+    }
+
+    /// Fold the pulse into the registry now (the exclusive lock is held by
+    /// the caller): what `sync` does before it reads the registry's bytes.
+    pub(super) fn fold_pulse(&self) -> Result<()> {
+        if self.pulse_len() == 0 {
+            return Ok(());
+        }
+        let (reg, _, pending) = self.load_registry_pending()?;
+        let text = crate::core::model::sorted_json_pretty(&reg) + "\n";
+        self.write_atomic(REGISTRY, text.as_bytes())?;
+        let events: Vec<String> = self
+            .settle_pulse(&pending)?
+            .iter()
+            .map(crate::core::model::sorted_json)
+            .collect();
+        self.append(EVENTS, &events)?;
+        self.clear_pulse()?;
+        self.write_digest(&reg)
+    }
+
+    /// Empty the pulse (its lines are folded and journaled).
+    pub(super) fn clear_pulse(&self) -> Result<()> {
+        let path = self.path(PULSE);
+        if let Ok(f) = fsio::open_checked(&path, std::fs::OpenOptions::new().write(true)) {
+            f.set_len(0)
+                .map_err(|e| crate::core::error::CoordError::io("empty", &path, e))?;
+            if self.config.durability != Durability::None {
+                let _ = f.sync_data();
+            }
+        }
+        Ok(())
+    }
+
+    /// The ids of the journal's last `span` bytes.
+    fn journal_ids_since_end(&self, span: u64) -> Result<HashSet<String>> {
+        let len = std::fs::metadata(self.path(EVENTS)).map(|m| m.len()).unwrap_or(0);
+        let mut ids = HashSet::new();
+        fsio::scan_lines_from(&self.path(EVENTS), len.saturating_sub(span), |_, line| {
+            if let Some(id) = super::logs::raw_field(line, b"\"id\":\"") {
+                ids.insert(String::from_utf8_lossy(id).into_owned());
+            }
+            Ok(())
+        })?;
+        Ok(ids)
+    }
+}
+
+/// What the hot path needs of the registry, one line per session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DigestHead {
+    pub base: String,
+    pub escalations: std::collections::BTreeMap<String, Escalation>,
+}
+
+/// One session's line: the record, and its claims that have a deadline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DigestSession {
+    pub session: Session,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deadlines: Vec<(String, Time)>,
+}
+
+/// The digest of a registry: a head line, then `ID<TAB>DigestSession` lines.
+pub fn digest_of(reg: &Registry, base: &str) -> String {
+    let head = DigestHead {
+        base: base.to_string(),
+        escalations: reg.escalations.clone(),
+    };
+    let mut out = serde_json::to_string(&head).unwrap_or_default();
+    out.push('\n');
+    let mut deadlines: std::collections::HashMap<&str, Vec<(String, Time)>> = Default::default();
+    for (k, c) in &reg.claims {
+        if let (Some(h), Some(e)) = (&c.holder, c.expires) {
+            deadlines.entry(h.as_str()).or_default().push((k.clone(), e));
+        }
+    }
+    for (id, s) in &reg.sessions {
+        let line = DigestSession {
+            session: s.clone(),
+            deadlines: deadlines.remove(id.as_str()).unwrap_or_default(),
+        };
+        out.push_str(id);
+        out.push('\t');
+        out.push_str(&serde_json::to_string(&line).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
+/// The digest as read: its head, and its text for finding sessions.
+pub struct Digest {
+    pub head: DigestHead,
+    text: Vec<u8>,
+}
+
+impl Digest {
+    /// Session `id`'s line, if it has one.
+    pub fn session(&self, id: &str) -> Option<DigestSession> {
+        let key = format!("\n{id}\t");
+        let at = memfind(&self.text, key.as_bytes())? + key.len();
+        let end = self.text[at..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.text.len(), |p| at + p);
+        serde_json::from_slice(&self.text[at..end]).ok()
+    }
+}
+
+/// The first position of `needle` in `hay`.
+fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    let first = needle[0];
+    let mut at = 0;
+    while at + needle.len() <= hay.len() {
+        let p = hay[at..hay.len() - needle.len() + 1]
+            .iter()
+            .position(|b| *b == first)?;
+        let i = at + p;
+        if &hay[i..i + needle.len()] == needle {
+            return Some(i);
+        }
+        at = i + 1;
+    }
+    None
+}
+
+impl Hub {
+    /// Write the digest of `reg` for the registry now on disk (not synced:
+    /// a cache, checked against the base when read).
+    pub(super) fn write_digest(&self, reg: &Registry) -> Result<()> {
+        let base = self.base()?;
+        fsio::write_atomic_mode(
+            &self.dir,
+            DIGEST,
+            digest_of(reg, &base).as_bytes(),
+            Durability::None,
+            fsio::PRIVATE,
+        )
+    }
+
+    /// The digest, when it describes the registry on disk now.
+    pub fn digest(&self) -> Option<Digest> {
+        let text = fsio::read_optional(&self.path(DIGEST)).ok()??;
+        let nl = text.iter().position(|b| *b == b'\n')?;
+        let head: DigestHead = serde_json::from_slice(&text[..nl]).ok()?;
+        (head.base == self.base().ok()?).then_some(Digest {
+            head,
+            text: text[nl..].to_vec(),
+        })
+    }
+
+    /// Whether the digest is missing or describes another registry (its
+    /// head line only is read).
+    pub(super) fn digest_stale(&self) -> bool {
+        use std::io::BufRead;
+        let Ok(base) = self.base() else { return true };
+        let Ok(Some(f)) = fsio::open_log(&self.path(DIGEST)) else {
+            return true;
+        };
+        let mut head = Vec::new();
+        if std::io::BufReader::new(f).read_until(b'\n', &mut head).is_err() {
+            return true;
+        }
+        serde_json::from_slice::<DigestHead>(head.trim_ascii_end()).map_or(true, |h| h.base != base)
+    }
+}
