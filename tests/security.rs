@@ -481,6 +481,8 @@ fn doctor_checks_what_the_files_say_not_only_their_syntax() {
     hub.start("alice");
     hub.as_("alice", &["claim", "task", "t"]).ok();
     hub.as_("alice", &["heartbeat", "coding"]).ok();
+    // Written out (a sign of life waits in the pulse until the next write).
+    hub.run(&["brief"]).ok();
     hub.run(&["doctor"]).ok();
     type Edit = Box<dyn Fn(&str) -> String>;
     let cases: Vec<(Edit, &str)> = vec![

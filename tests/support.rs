@@ -160,8 +160,44 @@ impl Hub {
         std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
     }
 
+    /// The registry as coord reads it: REGISTRY.json with the signs of
+    /// life of `.pulse.jsonl` (not yet folded) applied, as the fold will
+    /// (an independent reading of the rule in store::pulse).
     pub fn registry(&self) -> serde_json::Value {
-        serde_json::from_str(&self.read("REGISTRY.json")).expect("registry parses")
+        let mut reg: serde_json::Value =
+            serde_json::from_str(&self.read("REGISTRY.json")).expect("registry parses");
+        for line in self.read(".pulse.jsonl").lines() {
+            let Ok(p) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let Some(s) = p["s"].as_str().and_then(|id| reg["sessions"].get_mut(id)) else {
+                continue;
+            };
+            if p["ts"].as_str() > s["last_seen"].as_str() {
+                s["last_seen"] = p["ts"].clone();
+            }
+            if let Some(a) = p.get("activity") {
+                for f in ["action", "note", "phase", "progress", "target"] {
+                    match a.get(f) {
+                        Some(v) => s[f] = v.clone(),
+                        None => {
+                            if let Some(o) = s.as_object_mut() {
+                                o.remove(f);
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some(c) = p.get("cursor") {
+                s["cursor"] = c.clone();
+            }
+            if let Some(read) = p["read"].as_array() {
+                if let Some(pending) = s["pending"].as_array_mut() {
+                    pending.retain(|id| !read.contains(id));
+                }
+            }
+        }
+        reg
     }
 
     /// Every hub file's bytes, for "nothing was written" checks.
@@ -169,11 +205,21 @@ impl Hub {
         snapshot(&self.dir)
     }
 
+    /// A log's records; for EVENTS.jsonl, with the journal entries the
+    /// pulse carries until its next fold.
     pub fn lines(&self, log: &str) -> Vec<serde_json::Value> {
-        self.read(log)
+        let mut out: Vec<serde_json::Value> = self
+            .read(log)
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-            .collect()
+            .collect();
+        if log == "EVENTS.jsonl" {
+            for line in self.read(".pulse.jsonl").lines() {
+                let p: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+                out.extend(p["events"].as_array().cloned().unwrap_or_default());
+            }
+        }
+        out
     }
 
     pub fn events_of(&self, kind: &str) -> Vec<serde_json::Value> {

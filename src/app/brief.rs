@@ -59,14 +59,18 @@ pub fn brief(ctx: &Ctx, req: &BriefRequest) -> Result<BriefReport> {
         Some(s) => parse_duration(s)?,
         None => hub.config.brief_since,
     };
-    let markdown = hub.transact(ctx.now(), |tx| {
-        let brief = gather(tx.hub, &tx.reg, tx.now, since)?;
-        let text = render(&brief);
-        if !req.dry_run {
+    // Printing it only reads (signs of life not yet folded included);
+    // writing it is a change, which folds them.
+    let markdown = if req.dry_run {
+        let now = ctx.now();
+        hub.read(|reg| Ok(render(&gather(hub, reg, now, since)?)))?
+    } else {
+        hub.transact(ctx.now(), |tx| {
+            let text = render(&gather(tx.hub, &tx.reg, tx.now, since)?);
             tx.write_briefing(text.clone());
-        }
-        Ok(text)
-    })?;
+            Ok(text)
+        })?
+    };
     Ok(BriefReport {
         path: hub.path(STATE).display().to_string(),
         bytes: markdown.len(),

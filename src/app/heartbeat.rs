@@ -7,7 +7,9 @@ use serde::Serialize;
 use super::views::SessionView;
 use super::Ctx;
 use crate::core::error::{hub, Result};
+use crate::core::model::{Event, Session};
 use crate::core::rules::{validate, Effects};
+use crate::store::pulse::{Activity, Pulse, Quick};
 use crate::store::Tx;
 
 #[derive(Debug, Clone, Default)]
@@ -27,6 +29,9 @@ pub struct HeartbeatReport {
 
 pub fn heartbeat(ctx: &Ctx, req: &HeartbeatRequest) -> Result<HeartbeatReport> {
     let progress = validated(req)?;
+    if let Some(report) = quick(ctx, req, progress)? {
+        return Ok(report);
+    }
     let session = ctx.mutate(|tx| {
         let me = ctx.me_tx(tx)?;
         apply(ctx, tx, &me, req, progress)
@@ -51,29 +56,11 @@ pub(crate) fn validated(req: &HeartbeatRequest) -> Result<Option<u8>> {
     req.progress.as_deref().map(validate::progress).transpose()
 }
 
-/// The heartbeat inside a transaction (the hooks join it to an inbox read):
-/// a sign of life, the new activity, journaled only when it changed.
-pub(crate) fn apply(
-    ctx: &Ctx,
-    tx: &mut Tx,
-    me: &str,
-    req: &HeartbeatRequest,
-    progress: Option<u8>,
-) -> Result<SessionView> {
-    let cfg = &ctx.hub.config;
-    let now = tx.now;
-    let s = tx
-        .reg
-        .sessions
-        .get_mut(me)
-        .ok_or_else(|| hub(format!("session {me} vanished from the registry")))?;
-    let before = (
-        s.action.clone(),
-        s.target.clone(),
-        s.phase.clone(),
-        s.progress,
-        s.note.clone(),
-    );
+/// Set what the heartbeat says on `s`; whether what the session says it
+/// does changed. An action starts a new activity (fields not given are
+/// cleared); without one only the fields given change.
+pub(crate) fn set_activity(s: &mut Session, req: &HeartbeatRequest, progress: Option<u8>) -> bool {
+    let before = Activity::of(s);
     if req.action.is_some() {
         s.action = req.action.clone();
         s.target = req.target.clone();
@@ -94,14 +81,107 @@ pub(crate) fn apply(
             s.note = req.note.clone();
         }
     }
-    let changed = before
-        != (
-            s.action.clone(),
-            s.target.clone(),
-            s.phase.clone(),
-            s.progress,
-            s.note.clone(),
-        );
+    before != Activity::of(s)
+}
+
+/// The journal entry of an activity change.
+pub(crate) fn heartbeat_text(me: &str, view: &SessionView) -> String {
+    format!("{me}: {}", view.doing())
+}
+
+/// The heartbeat on the hot path: one pulse line (or nothing, for a sign
+/// of life within `beat_every` of the last that changes nothing), no
+/// registry read or written. `None`: take the full path.
+fn quick(ctx: &Ctx, req: &HeartbeatRequest, progress: Option<u8>) -> Result<Option<HeartbeatReport>> {
+    let now = ctx.now();
+    let cfg = &ctx.hub.config;
+    ctx.hub.quick(now, |q| {
+        let Some((me, how, line)) = ctx.quick_me(q, now) else {
+            return Ok(None);
+        };
+        let mut s = line.session;
+        let changed = set_activity(&mut s, req, progress);
+        let recent = ctx
+            .beat_every
+            .is_some_and(|every| s.last_seen <= now && now - s.last_seen < every);
+        let view = if changed || !recent {
+            s.last_seen = now;
+            let view = SessionView::new(&me, &s, now, cfg);
+            let events = if changed {
+                vec![quick_event(
+                    ctx,
+                    q,
+                    &me,
+                    &how,
+                    "session.heartbeat",
+                    None,
+                    heartbeat_text(&me, &view),
+                    now,
+                )]
+            } else {
+                Vec::new()
+            };
+            q.append(&Pulse {
+                activity: changed.then(|| Activity::of(&s)),
+                base: q.base.clone(),
+                cursor: None,
+                events,
+                read: Vec::new(),
+                s: me.clone(),
+                ts: now,
+            })?;
+            view
+        } else {
+            SessionView::new(&me, &s, now, cfg)
+        };
+        Ok(Some(HeartbeatReport { session: view }))
+    })
+}
+
+/// A journal entry made on the hot path, as a transaction would make it:
+/// minted id, the actor, the pinned-clock mark.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn quick_event(
+    ctx: &Ctx,
+    q: &Quick,
+    me: &str,
+    how: &super::How,
+    kind: &str,
+    target: Option<&str>,
+    text: String,
+    now: crate::core::clock::Time,
+) -> Event {
+    Event {
+        by: Some(ctx.actor(me, how)),
+        clock: ctx.hub.pinned_clock.then(|| crate::store::PINNED.to_string()),
+        id: q.mint('e', now),
+        kind: kind.to_string(),
+        session: Some(me.to_string()),
+        target: target.map(str::to_string),
+        text,
+        token: None,
+        ts: now,
+        extra: Default::default(),
+    }
+}
+
+/// The heartbeat inside a transaction (the hooks join it to an inbox read):
+/// a sign of life, the new activity, journaled only when it changed.
+pub(crate) fn apply(
+    ctx: &Ctx,
+    tx: &mut Tx,
+    me: &str,
+    req: &HeartbeatRequest,
+    progress: Option<u8>,
+) -> Result<SessionView> {
+    let cfg = &ctx.hub.config;
+    let now = tx.now;
+    let s = tx
+        .reg
+        .sessions
+        .get_mut(me)
+        .ok_or_else(|| hub(format!("session {me} vanished from the registry")))?;
+    let changed = set_activity(s, req, progress);
     if changed {
         // Written anyway: with the time it was said.
         s.last_seen = now;
@@ -118,7 +198,7 @@ pub(crate) fn apply(
     // sessions every 5 minutes it was most of the journal.
     if changed {
         let mut fx = Effects::default();
-        fx.event("session.heartbeat", me, None, format!("{me}: {}", view.doing()));
+        fx.event("session.heartbeat", me, None, heartbeat_text(me, &view));
         tx.apply(fx);
     }
     Ok(view)

@@ -299,6 +299,68 @@ impl Ctx {
         Ok(me)
     }
 
+    /// The acting session on the hot path (the digest and the pulse, no
+    /// registry), with the notices every call gathers. `None` whenever the
+    /// full path should answer instead (a session not found, ended, or
+    /// anything else that is an error there: it says it properly).
+    pub fn quick_me(
+        &self,
+        q: &store::pulse::Quick,
+        now: Time,
+    ) -> Option<(String, How, store::pulse::DigestSession)> {
+        struct QuickRoster<'a, 'h> {
+            q: &'a store::pulse::Quick<'h>,
+            now: Time,
+            cfg: &'a crate::core::config::Config,
+        }
+        impl identity::Roster for QuickRoster<'_, '_> {
+            fn state_of(&self, id: &str) -> Option<crate::core::rules::State> {
+                self.q
+                    .session(id)
+                    .map(|d| crate::core::rules::state(&d.session, self.now, self.cfg))
+            }
+            fn names(&self) -> Vec<String> {
+                Vec::new()
+            }
+        }
+        let bindings = self.hub.bindings().ok()?;
+        let roster = QuickRoster {
+            q,
+            now,
+            cfg: &self.hub.config,
+        };
+        let (me, how) = identity::resolve_in(&roster, &bindings, &self.hints).ok()?;
+        let line = q.session(&me)?;
+        if !crate::core::rules::state(&line.session, now, &self.hub.config).is_live()
+            && line.session.ended.is_some()
+        {
+            return None;
+        }
+        *self.how.borrow_mut() = Some(how.clone());
+        let reg = q.registry_for(&me, &line.session);
+        *self.emergencies.borrow_mut() = messages::open_emergencies(&reg, &me)
+            .into_iter()
+            .map(|(id, e)| Emergency {
+                id: id.clone(),
+                from: e.from.clone(),
+                subject: e.subject.clone(),
+                resolvable: e.resolvable_by(&me, self.hub.config.is_lead(&me)),
+            })
+            .collect();
+        let soon = chrono::Duration::minutes(10);
+        *self.ending.borrow_mut() = line
+            .deadlines
+            .iter()
+            .filter(|(_, at)| *at > now && *at - now <= soon)
+            .map(|(key, at)| Ending {
+                key: key.clone(),
+                seconds_left: (*at - now).num_seconds(),
+            })
+            .collect();
+        *self.me.borrow_mut() = Some(me.clone());
+        Some((me, how, line))
+    }
+
     fn note_ending(&self, reg: &Registry, me: &str, now: Time) {
         *self.ending.borrow_mut() = claim_rules::ending_soon(reg, me, now, chrono::Duration::minutes(10))
             .into_iter()

@@ -257,6 +257,11 @@ impl Hub {
 pub struct DigestHead {
     pub base: String,
     pub escalations: std::collections::BTreeMap<String, Escalation>,
+    /// From this time on, the sweep every full write makes (a claim that
+    /// lapses, a loser to tell) has something to do: the hot path leaves
+    /// such calls to the full path. `None`: nothing is held.
+    #[serde(default)]
+    pub sweep_due: Option<Time>,
 }
 
 /// One session's line: the record, and its claims that have a deadline.
@@ -268,10 +273,11 @@ pub struct DigestSession {
 }
 
 /// The digest of a registry: a head line, then `ID<TAB>DigestSession` lines.
-pub fn digest_of(reg: &Registry, base: &str) -> String {
+pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) -> String {
     let head = DigestHead {
         base: base.to_string(),
         escalations: reg.escalations.clone(),
+        sweep_due: sweep_due(reg, cfg),
     };
     let mut out = serde_json::to_string(&head).unwrap_or_default();
     out.push('\n');
@@ -292,6 +298,28 @@ pub fn digest_of(reg: &Registry, base: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The earliest time the sweep would change something: a held claim's
+/// deadline, or its holder going past `gone_after` (on the registry's
+/// `last_seen`, which a pulse only moves later: the time is never late),
+/// or now, for a holder unknown or ended or a loser not yet told.
+pub fn sweep_due(reg: &Registry, cfg: &crate::core::config::Config) -> Option<Time> {
+    let now = chrono::DateTime::<chrono::Utc>::MIN_UTC;
+    let mut due: Option<Time> = None;
+    for c in reg.claims.values() {
+        if c.lost_on_sync.iter().any(|l| !l.told) {
+            return Some(now);
+        }
+        let Some(holder) = &c.holder else { continue };
+        let gone = match reg.sessions.get(holder) {
+            Some(s) if s.ended.is_none() => s.last_seen + cfg.gone_after,
+            _ => return Some(now),
+        };
+        let t = c.expires.map_or(gone, |e| e.min(gone));
+        due = Some(due.map_or(t, |d| d.min(t)));
+    }
+    due
 }
 
 /// The digest as read: its head, and its text for finding sessions.
@@ -341,7 +369,7 @@ impl Hub {
         fsio::write_atomic_mode(
             &self.dir,
             DIGEST,
-            digest_of(reg, &base).as_bytes(),
+            digest_of(reg, &base, &self.config).as_bytes(),
             Durability::None,
             fsio::PRIVATE,
         )
@@ -371,5 +399,101 @@ impl Hub {
             return true;
         }
         serde_json::from_slice::<DigestHead>(head.trim_ascii_end()).map_or(true, |h| h.base != base)
+    }
+}
+
+/// The hot path's view of the hub, under the exclusive lock: the digest,
+/// the pulse, and nothing parsed that the call does not need.
+pub struct Quick<'h> {
+    pub hub: &'h Hub,
+    pub base: String,
+    pub digest: Digest,
+    pulse: Vec<u8>,
+    minted: std::cell::Cell<u64>,
+}
+
+impl Hub {
+    /// Run `f` on the quick view, under the exclusive lock. `None` when the
+    /// quick path does not apply (no digest of this registry, or a pulse
+    /// due for a fold): the caller then takes the full path.
+    pub fn quick<T>(&self, now: Time, f: impl FnOnce(&Quick) -> Result<Option<T>>) -> Result<Option<T>> {
+        // Auto-prune acts on every change: no hot path then.
+        if self.config.prune_auto {
+            return Ok(None);
+        }
+        let _lock = self.lock(true)?;
+        if self.pulse_len() >= FOLD_AT {
+            return Ok(None);
+        }
+        let Some(digest) = self.digest() else {
+            return Ok(None);
+        };
+        if digest.head.sweep_due.is_some_and(|due| due <= now) {
+            return Ok(None);
+        }
+        let pulse = fsio::read_optional(&self.path(PULSE))?.unwrap_or_default();
+        let quick = Quick {
+            hub: self,
+            base: digest.head.base.clone(),
+            digest,
+            pulse,
+            minted: std::cell::Cell::new(0),
+        };
+        f(&quick)
+    }
+}
+
+impl Quick<'_> {
+    /// Session `id` as it stands: its digest line with its pulse lines
+    /// applied.
+    pub fn session(&self, id: &str) -> Option<DigestSession> {
+        let mut line = self.digest.session(id)?;
+        let key = format!("\"s\":{}", serde_json::to_string(id).ok()?);
+        let mut reg = Registry::default();
+        let mut touched = false;
+        for l in self.pulse.split(|b| *b == b'\n') {
+            if memfind(l, key.as_bytes()).is_none() {
+                continue;
+            }
+            let Ok(p) = serde_json::from_slice::<Pulse>(l) else {
+                continue;
+            };
+            if !touched {
+                reg.sessions.insert(id.to_string(), line.session.clone());
+                touched = true;
+            }
+            p.apply(&mut reg, &self.base);
+        }
+        if let Some(s) = reg.sessions.remove(id) {
+            line.session = s;
+        }
+        Some(line)
+    }
+
+    /// A registry holding only what reading `id`'s inbox needs: its
+    /// session and the open escalations.
+    pub fn registry_for(&self, id: &str, session: &Session) -> Registry {
+        let mut reg = Registry::default();
+        reg.sessions.insert(id.to_string(), session.clone());
+        reg.escalations = self.digest.head.escalations.clone();
+        reg
+    }
+
+    /// A fresh id, unique across machines (repeatable when seeded).
+    pub fn mint(&self, prefix: char, now: Time) -> String {
+        self.minted.set(self.minted.get() + 1);
+        let salt = if self.hub.ids.is_seeded() {
+            self.hub.salt() ^ (self.pulse.len() as u64).rotate_left(48)
+        } else {
+            0
+        };
+        let salt =
+            salt ^ crate::core::ids::fnv1a(&[prefix as u8]) ^ self.minted.get().wrapping_mul(0x9e37_79b9);
+        self.hub.ids.mint(prefix, now, salt)
+    }
+
+    /// Append the sign of life (one small durable write).
+    pub fn append(&self, pulse: &Pulse) -> Result<()> {
+        self.hub.append_pulse(pulse)
     }
 }

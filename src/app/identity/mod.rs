@@ -352,14 +352,12 @@ pub fn holder(b: &Binding, boot: Option<&str>) -> Option<String> {
 /// runs under (an agent that empties its variable is still that process).
 /// Returns the session and how it was known.
 fn agent_self(
-    reg: &Registry,
+    roster: &dyn Roster,
     bindings: &Bindings,
     hints: &Hints,
     named: &str,
-    now: Time,
-    cfg: &Config,
 ) -> Option<(String, String)> {
-    let live = |id: &str| reg.sessions.get(id).is_some_and(|s| state(s, now, cfg).is_live());
+    let live = |id: &str| roster.state_of(id).is_some_and(State::is_live);
     let mut any_bound = false;
     for (variable, value) in &hints.agents {
         let key = format!("{variable}={value}");
@@ -397,6 +395,30 @@ fn agent_self(
     Some((agent.clone(), process))
 }
 
+/// What identity needs to know of the sessions: each one's state now, and
+/// their names (for "did you mean"). The registry is one; the hot path's
+/// digest is another.
+pub trait Roster {
+    fn state_of(&self, id: &str) -> Option<State>;
+    fn names(&self) -> Vec<String>;
+}
+
+struct RegRoster<'a> {
+    reg: &'a Registry,
+    now: Time,
+    cfg: &'a Config,
+}
+
+impl Roster for RegRoster<'_> {
+    fn state_of(&self, id: &str) -> Option<State> {
+        self.reg.sessions.get(id).map(|s| state(s, self.now, self.cfg))
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.reg.sessions.keys().cloned().collect()
+    }
+}
+
 /// Find the acting session, or say why not (exit 4 / 2). Never names
 /// another session as one to use.
 pub fn resolve(
@@ -406,6 +428,11 @@ pub fn resolve(
     now: Time,
     cfg: &Config,
 ) -> Result<(String, How)> {
+    resolve_in(&RegRoster { reg, now, cfg }, bindings, hints)
+}
+
+/// `resolve` over any roster.
+pub fn resolve_in(roster: &dyn Roster, bindings: &Bindings, hints: &Hints) -> Result<(String, How)> {
     let named = hints
         .flag
         .as_ref()
@@ -416,15 +443,16 @@ pub fn resolve(
         let from = how.describe();
         // An agent bound to a live session acts as that session only: a
         // confused or injected agent cannot borrow another's name.
-        if let Some((mine, by)) = agent_self(reg, bindings, hints, id, now, cfg) {
+        if let Some((mine, by)) = agent_self(roster, bindings, hints, id) {
             return Err(not_found(format!(
                 "this agent is session {mine} (by {by}) and cannot act as {id} (from {from})"
             )));
         }
-        return match reg.sessions.get(id.as_str()).map(|s| state(s, now, cfg)) {
+        return match roster.state_of(id) {
             None => {
                 let e = not_found(format!("no session {id:?} in this hub (from {from})"));
-                let e = match crate::core::text::closest(id, reg.sessions.keys().map(String::as_str)) {
+                let names = roster.names();
+                let e = match crate::core::text::closest(id, names.iter().map(String::as_str)) {
                     Some(n) => e.hint(format!("did you mean {n}?")),
                     None => e,
                 };
@@ -456,7 +484,7 @@ pub fn resolve(
         ))
         .hint("run `coord start --name NAME` to start one"));
     };
-    match reg.sessions.get(id).map(|s| state(s, now, cfg)) {
+    match roster.state_of(id) {
         Some(State::Ended) | None => Err(
             not_found(format!("the session bound here ({id}) has ended")).hint(format!(
                 "run `{}` to take it back, or `coord start --name NAME` for a new one",

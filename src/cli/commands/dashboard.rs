@@ -140,7 +140,7 @@ fn matters(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     matches!(
         name,
-        "REGISTRY.json" | "MESSAGES.jsonl" | "EVENTS.jsonl" | "coord.toml"
+        "REGISTRY.json" | "MESSAGES.jsonl" | "EVENTS.jsonl" | "coord.toml" | ".pulse.jsonl"
     )
 }
 
