@@ -57,6 +57,12 @@ pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {
         None => None,
     };
     let hub = &ctx.hub;
+    // A plain read (the hooks' on every prompt and tool call): the hot path.
+    if !req.peek && !req.all && deadline.is_none() {
+        if let Some(report) = quick(ctx, req, progress)? {
+            return Ok(report);
+        }
+    }
     loop {
         let seen = hub.messages_version();
         let report = if req.peek {
@@ -113,6 +119,87 @@ pub fn inbox(ctx: &Ctx, req: &InboxRequest) -> Result<InboxReport> {
             _ => return Ok(report),
         }
     }
+}
+
+/// A read on the hot path: the session's cursor and pending list from the
+/// digest and the pulse, the unread lines from the log past the cursor, and
+/// one pulse line for the new cursor, what was read, the activity and the
+/// sign of life (nothing at all when nothing changed). `None`: the full path.
+fn quick(ctx: &Ctx, req: &InboxRequest, progress: Option<u8>) -> Result<Option<InboxReport>> {
+    use crate::store::pulse::{Activity, Pulse};
+    let now = ctx.now();
+    ctx.hub.quick(now, |q| {
+        let Some((me, how, line)) = ctx.quick_me(q, now) else {
+            return Ok(None);
+        };
+        let mut s = line.session;
+        let reg = q.registry_for(&me, &s);
+        let (report, cursor) = read_with_cursor(&ctx.hub, &reg, &me, req)?;
+        let changed = match &req.activity {
+            Some(a) => super::heartbeat::set_activity(&mut s, a, progress),
+            None => false,
+        };
+        let recent = ctx
+            .beat_every
+            .is_some_and(|every| s.last_seen <= now && now - s.last_seen < every);
+        let shown: Vec<&Message> = report
+            .messages
+            .iter()
+            .filter(|m| m.unread)
+            .map(|m| &m.message)
+            .collect();
+        let read: Vec<String> = s
+            .pending
+            .iter()
+            .filter(|id| shown.iter().any(|m| &m.id == *id))
+            .cloned()
+            .collect();
+        let cursor = cursor.filter(|c| s.cursor.as_ref() != Some(c));
+        if !changed && recent && cursor.is_none() && shown.is_empty() {
+            return Ok(Some(report));
+        }
+        let mut events = Vec::new();
+        if changed || !recent {
+            s.last_seen = now;
+        }
+        if changed {
+            let view = super::views::SessionView::new(&me, &s, now, &ctx.hub.config);
+            let text = super::heartbeat::heartbeat_text(&me, &view);
+            events.push(super::heartbeat::quick_event(
+                ctx,
+                q,
+                &me,
+                &how,
+                "session.heartbeat",
+                None,
+                text,
+                now,
+            ));
+        }
+        for m in &shown {
+            let text = format!("{me} read {}", m.id);
+            events.push(super::heartbeat::quick_event(
+                ctx,
+                q,
+                &me,
+                &how,
+                "message.read",
+                Some(&m.id),
+                text,
+                now,
+            ));
+        }
+        q.append(&Pulse {
+            activity: changed.then(|| Activity::of(&s)),
+            base: q.base.clone(),
+            cursor,
+            events,
+            read,
+            s: me.clone(),
+            ts: s.last_seen,
+        })?;
+        Ok(Some(report))
+    })
 }
 
 fn read_with_cursor(
