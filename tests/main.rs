@@ -23,6 +23,7 @@ mod messages;
 mod plan;
 mod prime;
 mod props;
+mod pulse;
 mod sample_hub;
 mod security;
 mod sessions;

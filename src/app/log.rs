@@ -166,6 +166,8 @@ pub fn log(ctx: &Ctx, req: &LogRequest) -> Result<LogReport> {
     };
     let (live, end) = ctx.hub.journal_from(0, |l| filter.raw(l))?;
     events.extend(live);
+    // Signs of life not yet folded into the journal.
+    events.extend(ctx.hub.pulse_events()?);
     events.retain(|e| filter.keeps(e));
     // Newest last, whatever order merges left the lines in.
     events.sort_by_key(|e| e.ts);
@@ -189,6 +191,7 @@ pub fn appended(ctx: &Ctx, filter: &Filter, offset: u64) -> Result<(Vec<Event>, 
     let rewritten = ctx.hub.journal_len() < offset;
     let from = if rewritten { 0 } else { offset };
     let (mut events, end) = ctx.hub.journal_from(from, |l| filter.raw(l))?;
+    events.extend(ctx.hub.pulse_events()?);
     events.retain(|e| filter.keeps(e));
     Ok((events, end, rewritten))
 }

@@ -378,6 +378,13 @@ impl Hub {
         if torn {
             self.warn_torn(EVENTS);
         }
+        // Reads and activity changes not yet folded into the journal.
+        let since = crate::core::clock::parse_time(&cutoff);
+        events.extend(
+            self.pulse_events()?
+                .into_iter()
+                .filter(|e| kinds.contains(&e.kind.as_str()) && since.is_none_or(|c| e.ts >= c)),
+        );
         let named: std::collections::HashSet<&[u8]> = events
             .iter()
             .filter_map(|e| e.target.as_deref())

@@ -181,6 +181,11 @@ impl Hub {
         Ok(pending)
     }
 
+    /// The journal entries the pulse carries, not yet in EVENTS.jsonl.
+    pub fn pulse_events(&self) -> Result<Vec<Event>> {
+        Ok(self.pulses()?.into_iter().flat_map(|p| p.events).collect())
+    }
+
     /// Append one sign of life (the exclusive lock is held by the caller).
     pub fn append_pulse(&self, pulse: &Pulse) -> Result<()> {
         // Fields are declared in sorted order: the line's keys are sorted.

@@ -80,6 +80,9 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     let filter = Filter::new(&req, ctx.now())?;
     let mut end = report.end;
     let mut last = report.events.last().map(|e| (e.ts, e.id.clone()));
+    // Entries shown while they were in the pulse are not shown again when
+    // the fold moves them into the journal.
+    let mut shown: std::collections::HashSet<String> = report.events.iter().map(|e| e.id.clone()).collect();
     while !STOP.load(Ordering::SeqCst) {
         std::thread::sleep(std::time::Duration::from_millis(200));
         let (new, next, rewritten) = appended(ctx, &filter, end)?;
@@ -87,6 +90,9 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
         for e in new {
             // After a rewrite, only what comes after the last one shown.
             if rewritten && last.as_ref().is_some_and(|(ts, id)| (e.ts, &e.id) <= (*ts, id)) {
+                continue;
+            }
+            if !shown.insert(e.id.clone()) {
                 continue;
             }
             show(ui, &e)?;

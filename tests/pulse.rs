@@ -1,0 +1,119 @@
+//! Signs of life kept apart from the registry (store::pulse): a heartbeat
+//! or a plain inbox read writes one line of `.pulse.jsonl`, every reader
+//! sees it at once, the next write of the registry folds it, and a fold cut
+//! short by a crash neither loses nor repeats a journal entry.
+
+use crate::support::*;
+
+fn ino(hub: &Hub) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(hub.dir.join("REGISTRY.json")).unwrap().ino()
+}
+
+#[test]
+fn a_sign_of_life_writes_one_pulse_line_and_every_reader_sees_it() {
+    let mut hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    hub.as_("alice", &["claim", "task", "api"]).ok();
+    let registry = hub.read("REGISTRY.json");
+    let before = ino(&hub);
+    hub.at("2026-03-02T09:05:00Z");
+    hub.as_("alice", &["heartbeat", "coding", "api"]).ok();
+    hub.as_("bob", &["inbox"]).ok();
+    // The registry file is untouched; the pulse holds the two signs of life.
+    assert_eq!(hub.read("REGISTRY.json"), registry);
+    assert_eq!(ino(&hub), before);
+    assert_eq!(hub.read(".pulse.jsonl").lines().count(), 2);
+    // Every reader sees them.
+    let status = hub.as_("bob", &["--json", "status"]).ok().json();
+    let alice = status["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "alice")
+        .unwrap()
+        .clone();
+    assert_eq!(alice["action"], "coding", "{alice}");
+    assert_eq!(alice["last_seen"], "2026-03-02T09:05:00Z");
+    let log = hub.run(&["log", "--kind", "session"]).ok().stdout;
+    assert!(log.contains("alice: coding api"), "{log}");
+    // The next write of the registry folds it: the pulse empties, the
+    // registry has the activity, the journal has the entry once.
+    hub.as_("bob", &["claim", "task", "web"]).ok();
+    assert_eq!(hub.read(".pulse.jsonl"), "");
+    let reg: serde_json::Value = serde_json::from_str(&hub.read("REGISTRY.json")).unwrap();
+    assert_eq!(reg["sessions"]["alice"]["action"], "coding");
+    assert_eq!(reg["sessions"]["alice"]["last_seen"], "2026-03-02T09:05:00Z");
+    let journal = hub.read("EVENTS.jsonl");
+    assert_eq!(journal.matches("alice: coding api").count(), 1, "{journal}");
+}
+
+#[test]
+fn a_fold_cut_short_neither_loses_nor_repeats_an_entry() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.as_("alice", &["heartbeat", "coding"]).ok();
+    let pulse = hub.read(".pulse.jsonl");
+    assert!(pulse.contains("alice: coding"), "{pulse}");
+    // A fold that wrote the registry and the journal, then died before
+    // emptying the pulse: its line names a registry that is gone.
+    hub.as_("alice", &["claim", "task", "a"]).ok();
+    std::fs::write(hub.dir.join(".pulse.jsonl"), &pulse).unwrap();
+    hub.as_("alice", &["claim", "task", "b"]).ok();
+    assert_eq!(hub.read("EVENTS.jsonl").matches("alice: coding").count(), 1);
+    // One that wrote the registry and died before the journal: the entry
+    // is journaled by the next fold, once.
+    hub.as_("alice", &["heartbeat", "testing"]).ok();
+    let pulse = hub.read(".pulse.jsonl");
+    hub.as_("alice", &["claim", "task", "c"]).ok();
+    let journal: String = hub
+        .read("EVENTS.jsonl")
+        .lines()
+        .filter(|l| !l.contains("alice: testing"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(hub.dir.join("EVENTS.jsonl"), journal).unwrap();
+    std::fs::write(hub.dir.join(".pulse.jsonl"), &pulse).unwrap();
+    hub.as_("alice", &["claim", "task", "d"]).ok();
+    assert_eq!(hub.read("EVENTS.jsonl").matches("alice: testing").count(), 1);
+    // Its state is not applied twice over newer state.
+    let reg: serde_json::Value = serde_json::from_str(&hub.read("REGISTRY.json")).unwrap();
+    assert_eq!(reg["sessions"]["alice"]["action"], "testing");
+    hub.run(&["doctor"]).ok();
+}
+
+#[test]
+fn a_hand_edited_registry_is_read_afresh_not_through_a_stale_digest() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.as_("alice", &["heartbeat", "coding"]).ok();
+    hub.as_("alice", &["claim", "task", "a"]).ok();
+    // Someone ends alice by hand: the digest no longer matches the file,
+    // so the next heartbeat takes the full path and sees it.
+    let text = hub.read("REGISTRY.json");
+    let ended = text.replacen(
+        "\"last_seen\"",
+        "\"ended\": \"2026-03-02T09:00:00Z\",\n      \"last_seen\"",
+        1,
+    );
+    std::fs::write(hub.dir.join("REGISTRY.json"), ended).unwrap();
+    let out = hub.as_("alice", &["heartbeat"]).code(4);
+    assert!(out.stderr.contains("has ended"), "{}", out.stderr);
+}
+
+#[test]
+fn a_claim_that_lapses_is_swept_by_the_next_sign_of_life() {
+    let mut hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    hub.as_("alice", &["claim", "task", "api", "--for", "30m"]).ok();
+    hub.as_("bob", &["heartbeat", "reading"]).ok();
+    // Past the deadline, bob's heartbeat is the next change: it sweeps, as
+    // any full write does, and alice is told.
+    hub.at("2026-03-02T09:31:00Z");
+    hub.as_("bob", &["heartbeat"]).ok();
+    assert_eq!(hub.events_of("claim.lapsed").len(), 1);
+    let inbox = hub.as_("alice", &["inbox"]).ok().stdout;
+    assert!(inbox.contains("your claim task:api lapsed"), "{inbox}");
+}
