@@ -303,6 +303,14 @@ fn main() {
         println!("kept a copy of the hub in {}", keep.display());
         return;
     }
+    if std::env::var_os("COORD_BENCH_HOT").is_some() {
+        // Only the hot path, on both hubs (for profiling).
+        hot_path("200 sessions, 1,000 claims, 100,000 messages", hub, RUNS);
+        let large = build(2_000, 100_000);
+        hot_path("2,000 sessions, 10,000 claims, 100,000 messages", &large.dir, 21);
+        throughput(&large.dir);
+        return;
+    }
     let size = |f: &str| std::fs::metadata(hub.join(f)).map(|m| m.len()).unwrap_or(0);
     println!(
         "REGISTRY.json {} KiB, MESSAGES.jsonl {} MiB, EVENTS.jsonl {} MiB; {RUNS} runs each after 3 warm-ups\n",
@@ -634,9 +642,164 @@ fn main() {
         ms(doctor.median),
         ms(doctor.p95)
     );
+    hot_path("200 sessions, 1,000 claims, 100,000 messages", hub, RUNS);
     drop(big);
     drop(small);
+    println!("\nbuilding the second hub: 2,000 sessions, 10,000 claims, 100,000 messages ...");
+    let large = build(2_000, 100_000);
+    hot_path("2,000 sessions, 10,000 claims, 100,000 messages", &large.dir, 21);
+    throughput(&large.dir);
+    drop(large);
     scale();
+}
+
+/// The hot path against its floor: a process that does nothing plus one
+/// small durable write. A sign of life should cost within 1.3x of it,
+/// other changes within 2x (200 sessions) or 3x (2,000).
+fn hot_path(label: &str, hub: &Path, runs: usize) {
+    let none = |_: usize| {};
+    let timed = |make: &mut dyn FnMut(usize) -> Command| {
+        let mut v: Vec<Duration> = (0..runs + 3).map(|i| time(make(i), Some(0))).skip(3).collect();
+        v.sort();
+        v[v.len() / 2]
+    };
+    let version = timed(&mut |_| coord(hub, &["--version"]));
+    let write = durable_write_floor(hub, 100).median;
+    let floor = version + write;
+    // The agent, registered by its own session-start, for the hooks.
+    let top = hub.parent().expect("the hub has a parent").to_path_buf();
+    let hub_arg = hub.to_str().expect("a UTF-8 path").to_string();
+    let hook = |event: &str, payload: serde_json::Value, i: usize| {
+        let path = top.join(format!("hot-{event}-{i}.json"));
+        std::fs::write(&path, payload.to_string()).expect("write the payload");
+        let mut c = coord(hub, &["--hub", &hub_arg, "hook", event]);
+        c.stdin(File::open(&path).expect("the payload"));
+        c
+    };
+    let base =
+        |event: &str| serde_json::json!({"session_id": "hot-agent", "cwd": top, "hook_event_name": event});
+    assert!(hook("session-start", base("SessionStart"), 0)
+        .status()
+        .expect("runs")
+        .success());
+    let edit = |event: &str, file: String| {
+        let mut p = base(event);
+        p["tool_name"] = "Edit".into();
+        p["tool_input"] = serde_json::json!({"file_path": top.join(file)});
+        p
+    };
+    let _ = none;
+    let rows: Vec<(&str, Duration, f64)> = vec![
+        (
+            "heartbeat (a sign of life)",
+            timed(&mut |_| coord(hub, &["-s", "s001", "heartbeat"])),
+            1.3,
+        ),
+        (
+            "heartbeat (a new activity, journaled)",
+            timed(&mut |i| coord(hub, &["-s", "s001", "heartbeat", "coding", &format!("f{i}")])),
+            1.3,
+        ),
+        (
+            "inbox (nothing new)",
+            timed(&mut |_| coord(hub, &["-s", "s002", "inbox"])),
+            1.3,
+        ),
+        (
+            "hook post-tool-use (Edit, a new file)",
+            timed(&mut |i| hook("post-tool-use", edit("PostToolUse", format!("hot/f{i}.rs")), i)),
+            1.3,
+        ),
+        (
+            "hook pre-tool-use (Edit, free)",
+            timed(&mut |i| hook("pre-tool-use", edit("PreToolUse", "hot/free.rs".into()), i)),
+            f64::NAN,
+        ),
+        (
+            "claim (new)",
+            timed(&mut |i| coord(hub, &["-s", "s003", "claim", "task", &format!("hot-{i}")])),
+            2.0,
+        ),
+        (
+            "release",
+            timed(&mut |i| coord(hub, &["-s", "s003", "release", "task", &format!("hot-{i}")])),
+            2.0,
+        ),
+        (
+            "send (direct)",
+            timed(&mut |i| coord(hub, &["-s", "s004", "send", "s005", &format!("hot {i}")])),
+            2.0,
+        ),
+        (
+            "start (new session)",
+            timed(&mut |i| coord(hub, &["start", "--name", &format!("hot-new-{i}")])),
+            2.0,
+        ),
+        (
+            "status",
+            timed(&mut |_| coord(hub, &["-s", "s001", "status"])),
+            f64::NAN,
+        ),
+    ];
+    println!("\nhot path, {label}: median ms of {runs} runs; floor = coord --version {} + durable write of 100 B {} = {} ms", ms(version), ms(write), ms(floor));
+    println!("| command | median ms | x floor | target |");
+    println!("|---|---:|---:|---:|");
+    for (name, d, target) in rows {
+        let x = d.as_secs_f64() / floor.as_secs_f64();
+        let target = if target.is_nan() {
+            "-".to_string()
+        } else {
+            format!("{target}x")
+        };
+        println!("| {name} | {} | {x:.2} | {target} |", ms(d));
+    }
+}
+
+/// 8 processes at once, each sending signs of life (each a new activity,
+/// so each is journaled) for a few seconds on the 2,000-session hub: the
+/// rate, the 99th percentile, and every write counted back.
+fn throughput(hub: &Path) {
+    const WRITERS: usize = 8;
+    const EACH: usize = 150;
+    let start = Instant::now();
+    let handles: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let hub = hub.to_path_buf();
+            std::thread::spawn(move || {
+                (0..EACH)
+                    .map(|n| {
+                        let who = format!("s{:03}", 100 + w);
+                        time(
+                            coord(&hub, &["-s", &who, "heartbeat", "load", &format!("w{w}-n{n}")]),
+                            Some(0),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all: Vec<Duration> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("a writer"))
+        .collect();
+    let elapsed = start.elapsed();
+    all.sort();
+    let p99 = all[(all.len() * 99 / 100).min(all.len() - 1)];
+    // Fold, then count every write back in the journal.
+    coord(hub, &["-s", "s001", "claim", "task", "count-back"])
+        .status()
+        .expect("fold");
+    let journal = std::fs::read_to_string(hub.join("EVENTS.jsonl")).unwrap_or_default();
+    let found = (0..WRITERS)
+        .flat_map(|w| (0..EACH).map(move |n| format!("load w{w}-n{n}\"")))
+        .filter(|needle| journal.contains(needle.as_str()))
+        .count();
+    println!(
+        "\n{WRITERS} writers x {EACH} signs of life on the 2,000-session hub: {:.0} ops/s, p99 {} ms, {found} of {} found in the journal",
+        all.len() as f64 / elapsed.as_secs_f64(),
+        ms(p99),
+        WRITERS * EACH
+    );
 }
 
 /// What a command costs as sessions grow: 10^3, 10^4 and 10^5 sessions with

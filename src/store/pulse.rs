@@ -38,7 +38,7 @@ pub const PULSE: &str = ".pulse.jsonl";
 /// The hot path's summary of the registry.
 pub const DIGEST: &str = ".digest";
 /// A pulse this long is folded by the next sign of life.
-pub const FOLD_AT: u64 = 256 << 10;
+pub const FOLD_AT: u64 = 1 << 20;
 
 /// What a sign of life sets on its session.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -453,24 +453,47 @@ impl Quick<'_> {
     /// applied.
     pub fn session(&self, id: &str) -> Option<DigestSession> {
         let mut line = self.digest.session(id)?;
-        let key = format!("\"s\":{}", serde_json::to_string(id).ok()?);
-        let mut reg = Registry::default();
-        let mut touched = false;
-        for l in self.pulse.split(|b| *b == b'\n') {
-            if memfind(l, key.as_bytes()).is_none() {
+        let key = format!("\"s\":{},", serde_json::to_string(id).ok()?);
+        let base = format!("\"base\":\"{}\"", self.base);
+        // Only what decides the state is parsed: the newest line with an
+        // activity, the newest with a cursor, the lines that read pending
+        // messages; the time of the others is read off the raw line. So a
+        // session's own many lines cost a scan, not a parse each.
+        let s = &mut line.session;
+        let (mut activity, mut cursor) = (false, false);
+        for l in self.pulse.rsplit(|b| *b == b'\n') {
+            if l.is_empty() || memfind(l, key.as_bytes()).is_none() {
+                continue;
+            }
+            let ts = super::logs::line_ts(l)
+                .and_then(|t| std::str::from_utf8(t).ok())
+                .and_then(crate::core::clock::parse_time);
+            if let Some(ts) = ts.filter(|t| *t > s.last_seen) {
+                s.last_seen = ts;
+            }
+            let has = |field: &str| memfind(l, format!("\"{field}\":").as_bytes()).is_some();
+            let wants_activity = !activity && l.starts_with(b"{\"activity\":");
+            let wants_cursor = !cursor && has("cursor");
+            let current = memfind(l, base.as_bytes()).is_some();
+            if !current || !(wants_activity || wants_cursor || has("read")) {
                 continue;
             }
             let Ok(p) = serde_json::from_slice::<Pulse>(l) else {
                 continue;
             };
-            if !touched {
-                reg.sessions.insert(id.to_string(), line.session.clone());
-                touched = true;
+            if wants_activity {
+                if let Some(a) = &p.activity {
+                    a.set(s);
+                    activity = true;
+                }
             }
-            p.apply(&mut reg, &self.base);
-        }
-        if let Some(s) = reg.sessions.remove(id) {
-            line.session = s;
+            if wants_cursor {
+                if let Some(c) = p.cursor {
+                    s.cursor = Some(c);
+                    cursor = true;
+                }
+            }
+            s.pending.retain(|m| !p.read.contains(m));
         }
         Some(line)
     }
