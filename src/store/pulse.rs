@@ -511,7 +511,10 @@ impl Quick<'_> {
     pub fn mint(&self, prefix: char, now: Time) -> String {
         self.minted.set(self.minted.get() + 1);
         let salt = if self.hub.ids.is_seeded() {
-            self.hub.salt() ^ (self.pulse.len() as u64).rotate_left(48)
+            // The pulse's line count, not its length: a line names its
+            // registry by inode and time, which differ from run to run.
+            let lines = self.pulse.iter().filter(|b| **b == b'\n').count() as u64;
+            self.hub.salt() ^ lines.rotate_left(48)
         } else {
             0
         };
