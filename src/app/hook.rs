@@ -289,8 +289,40 @@ fn argv_is_coord(argv: &[&str]) -> bool {
 /// into another session's live file claim.
 /// `paths` are the files it writes in this hub's work tree.
 pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Decision> {
-    // One read of the registry for both checks: this runs on every tool call.
-    ctx.hub.read(|reg| {
+    // This runs on every tool call: the digest (the acting session, the
+    // open escalations, the held file claims and their holders) decides
+    // when it matches the registry; else the registry, read once for both
+    // checks.
+    let now = ctx.now();
+    let quick = ctx.hub.quick_read(now, |q| {
+        let Some((me, _, line)) = ctx.quick_me(q, now) else {
+            return Ok(None);
+        };
+        let Some(files) = q.digest.files() else {
+            return Ok(None);
+        };
+        let mut reg = Registry {
+            escalations: q.digest.head.escalations.clone(),
+            ..Registry::default()
+        };
+        for holder in files.values().filter_map(|c| c.holder.as_deref()) {
+            if let Some(d) = q.session(holder) {
+                reg.sessions.insert(holder.to_string(), d.session);
+            }
+        }
+        reg.sessions.insert(me, line.session);
+        reg.claims = files;
+        decide(ctx, &reg, coord_only, paths).map(Some)
+    })?;
+    match quick {
+        Some(d) => Ok(d),
+        None => ctx.hub.read(|reg| decide(ctx, reg, coord_only, paths)),
+    }
+}
+
+/// The decision on one reading of the state.
+fn decide(ctx: &Ctx, reg: &Registry, coord_only: bool, paths: &[String]) -> Result<Decision> {
+    {
         let report = guard_in(ctx, reg, paths)?;
         // Resolving the session gathered its open emergencies.
         if let Some(e) = ctx.open_emergencies().first() {
@@ -307,7 +339,11 @@ pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Dec
         let holder = c.holder.clone().unwrap_or_default();
         // Without a deadline, whether the holder is still there is the news.
         let when = match (c.expires, reg.sessions.get(&holder)) {
-            (None, Some(s)) => format!("{} last seen {}", sanitize(&holder, false), crate::core::clock::ago(s.last_seen, ctx.now())),
+            (None, Some(s)) => format!(
+                "{} last seen {}",
+                sanitize(&holder, false),
+                crate::core::clock::ago(s.last_seen, ctx.now())
+            ),
             _ => c.left(),
         };
         Ok(Decision::Deny {
@@ -320,7 +356,7 @@ pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Dec
                 command_line(&["send", &holder, &format!("may I edit {}?", first.path)])
             ),
         })
-    })
+    }
 }
 
 /// With `hooks.require_claim`, a write to a file the session does not hold

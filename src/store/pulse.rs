@@ -286,6 +286,16 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
     };
     let mut out = serde_json::to_string(&head).unwrap_or_default();
     out.push('\n');
+    // The held file claims, on a line of their own (parsed only by the
+    // pre-tool-use hook): `F<TAB>{key: claim}`.
+    let files: std::collections::BTreeMap<&String, &crate::core::model::Claim> = reg
+        .claims
+        .iter()
+        .filter(|(_, c)| c.kind == "file" && c.holder.is_some())
+        .collect();
+    out.push_str("F\t");
+    out.push_str(&serde_json::to_string(&files).unwrap_or_default());
+    out.push('\n');
     let mut deadlines: std::collections::HashMap<&str, Vec<(String, Time)>> = Default::default();
     for (k, c) in &reg.claims {
         if let (Some(h), Some(e)) = (&c.holder, c.expires) {
@@ -334,6 +344,16 @@ pub struct Digest {
 }
 
 impl Digest {
+    /// The held file claims (its `F` line).
+    pub fn files(&self) -> Option<std::collections::BTreeMap<String, crate::core::model::Claim>> {
+        let at = memfind(&self.text, b"\nF\t")? + 3;
+        let end = self.text[at..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(self.text.len(), |p| at + p);
+        serde_json::from_slice(&self.text[at..end]).ok()
+    }
+
     /// Session `id`'s line, if it has one.
     pub fn session(&self, id: &str) -> Option<DigestSession> {
         let key = format!("\n{id}\t");
@@ -426,7 +446,21 @@ impl Hub {
         if self.config.prune_auto {
             return Ok(None);
         }
-        let _lock = self.lock(true)?;
+        self.quick_locked(true, now, f)
+    }
+
+    /// `quick` for a call that writes nothing (the shared lock).
+    pub fn quick_read<T>(&self, now: Time, f: impl FnOnce(&Quick) -> Result<Option<T>>) -> Result<Option<T>> {
+        self.quick_locked(false, now, f)
+    }
+
+    fn quick_locked<T>(
+        &self,
+        exclusive: bool,
+        now: Time,
+        f: impl FnOnce(&Quick) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        let _lock = self.lock(exclusive)?;
         if self.pulse_len() >= FOLD_AT {
             return Ok(None);
         }
