@@ -298,9 +298,20 @@ pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Dec
         let Some((me, _, line)) = ctx.quick_me(q, now) else {
             return Ok(None);
         };
-        let Some(files) = q.digest.files() else {
+        let Some(mut files) = q.digest.files() else {
             return Ok(None);
         };
+        // Only the claims that could cover a file written matter, and only
+        // their holders are looked up.
+        let folded: Vec<String> = paths
+            .iter()
+            .filter_map(|p| crate::core::rules::glob::normalize(p).ok())
+            .map(|p| crate::core::rules::claims::fold(&p))
+            .collect();
+        files.retain(|_, c| {
+            let name = crate::core::rules::claims::fold(&c.name);
+            folded.iter().any(|p| crate::core::rules::glob::overlap(&name, p))
+        });
         let mut reg = Registry {
             escalations: q.digest.head.escalations.clone(),
             ..Registry::default()
