@@ -207,6 +207,9 @@ fn writers_killed_at_random_instants_lose_nothing_that_was_reported_saved() {
     let body = "x".repeat(48 * 1024); // a long write is easier to interrupt
     let mut rng = Rng(0xdead_beef_cafe_f00d);
     let mut saved: Vec<String> = Vec::new();
+    // Rounds whose heartbeat (a new activity, kept in the pulse until the
+    // next fold) reported success.
+    let mut beats: Vec<usize> = Vec::new();
     let mut killed = 0;
     let mut temps_left = 0;
     for round in 0..ROUNDS {
@@ -257,6 +260,9 @@ fn writers_killed_at_random_instants_lose_nothing_that_was_reported_saved() {
                             saved.push(id.to_string());
                         }
                     }
+                    if String::from_utf8_lossy(&out.stdout).starts_with("bob: x ") {
+                        beats.push(round);
+                    }
                 }
                 None => killed += 1,
                 Some(code) => assert!(
@@ -292,6 +298,21 @@ fn writers_killed_at_random_instants_lose_nothing_that_was_reported_saved() {
         );
     }
     let torn = !text.is_empty() && !text.ends_with('\n');
+    // Every heartbeat that reported success is in the journal, once the
+    // pulse is folded by the next change (a later heartbeat of the same
+    // activity is not a new entry, so each round counts once).
+    hub.as_("alice", &["claim", "task", "fold"]).ok();
+    let journal = hub.read("EVENTS.jsonl");
+    assert!(
+        !beats.is_empty(),
+        "no heartbeat finished: the check proved nothing"
+    );
+    for round in &beats {
+        assert!(
+            journal.contains(&format!("bob: x {round}\"")),
+            "heartbeat of round {round} reported saved but not journaled"
+        );
+    }
     // The next writer repairs any torn line; then every line is valid.
     hub.as_("alice", &["send", "bob", "after the storm"]).ok();
     let lines = hub.lines("MESSAGES.jsonl");
