@@ -285,15 +285,7 @@ impl Ctx {
     fn me_in(&self, reg: &Registry, bindings: &Bindings, now: Time) -> Result<String> {
         let (me, how) = identity::resolve(reg, bindings, &self.hints, now, &self.hub.config)?;
         *self.how.borrow_mut() = Some(how);
-        *self.emergencies.borrow_mut() = messages::open_emergencies(reg, &me)
-            .into_iter()
-            .map(|(id, e)| Emergency {
-                id: id.clone(),
-                from: e.from.clone(),
-                subject: e.subject.clone(),
-                resolvable: e.resolvable_by(&me, self.hub.config.is_lead(&me)),
-            })
-            .collect();
+        self.note_emergencies(reg, &me);
         self.note_ending(reg, &me, now);
         *self.me.borrow_mut() = Some(me.clone());
         Ok(me)
@@ -331,22 +323,8 @@ impl Ctx {
         };
         let (me, how) = identity::resolve_in(&roster, &bindings, &self.hints).ok()?;
         let line = q.session(&me)?;
-        if !crate::core::rules::state(&line.session, now, &self.hub.config).is_live()
-            && line.session.ended.is_some()
-        {
-            return None;
-        }
         *self.how.borrow_mut() = Some(how.clone());
-        let reg = q.registry_for(&me, &line.session);
-        *self.emergencies.borrow_mut() = messages::open_emergencies(&reg, &me)
-            .into_iter()
-            .map(|(id, e)| Emergency {
-                id: id.clone(),
-                from: e.from.clone(),
-                subject: e.subject.clone(),
-                resolvable: e.resolvable_by(&me, self.hub.config.is_lead(&me)),
-            })
-            .collect();
+        self.note_emergencies(&q.registry_for(&me, &line.session), &me);
         let soon = chrono::Duration::minutes(10);
         *self.ending.borrow_mut() = line
             .deadlines
@@ -359,6 +337,20 @@ impl Ctx {
             .collect();
         *self.me.borrow_mut() = Some(me.clone());
         Some((me, how, line))
+    }
+
+    /// The emergencies addressed to `me` it has not acknowledged, each
+    /// saying whether `me` may resolve it.
+    fn note_emergencies(&self, reg: &Registry, me: &str) {
+        *self.emergencies.borrow_mut() = messages::open_emergencies(reg, me)
+            .into_iter()
+            .map(|(id, e)| Emergency {
+                id: id.clone(),
+                from: e.from.clone(),
+                subject: e.subject.clone(),
+                resolvable: e.resolvable_by(me, self.hub.config.is_lead(me)),
+            })
+            .collect();
     }
 
     fn note_ending(&self, reg: &Registry, me: &str, now: Time) {
