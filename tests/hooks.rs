@@ -554,3 +554,16 @@ fn during_an_emergency_only_coord_itself_passes_and_a_tool_is_read_by_its_own_fi
         assert!(!why.contains("--resolve"), "{why}");
     }
 }
+
+#[test]
+fn a_claim_in_another_case_covers_the_file_on_the_hot_path_too() {
+    let hub = team();
+    hub.as_("alice", &["claim", "file", "Docs/**"]).ok();
+    // Decided from the digest (the registry is not read): the same answer.
+    let denied = hook(&hub, &[], edit(&hub, "c-bob", "docs/readme.md")).expect("a decision");
+    assert!(
+        reason(&denied).contains("claimed by alice (file:Docs/**"),
+        "{denied}"
+    );
+    assert_eq!(hook(&hub, &[], edit(&hub, "c-bob", "doc/readme.md")), None);
+}

@@ -298,16 +298,17 @@ pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Dec
         let Some((me, _, line)) = ctx.quick_me(q, now) else {
             return Ok(None);
         };
-        let Some(mut files) = q.digest.files() else {
-            return Ok(None);
-        };
-        // Only the claims that could cover a file written matter, and only
-        // their holders are looked up.
+        // Only the claims that could cover a file written matter (their
+        // literal prefixes first, then the globs), and only their holders
+        // are looked up.
         let folded: Vec<String> = paths
             .iter()
             .filter_map(|p| crate::core::rules::glob::normalize(p).ok())
             .map(|p| crate::core::rules::claims::fold(&p))
             .collect();
+        let Some(mut files) = q.digest.files_for(&folded) else {
+            return Ok(None);
+        };
         files.retain(|_, c| {
             let name = crate::core::rules::claims::fold(&c.name);
             folded.iter().any(|p| crate::core::rules::glob::overlap(&name, p))

@@ -286,16 +286,29 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
     };
     let mut out = serde_json::to_string(&head).unwrap_or_default();
     out.push('\n');
-    // The held file claims, on a line of their own (parsed only by the
-    // pre-tool-use hook): `F<TAB>{key: claim}`.
-    let files: std::collections::BTreeMap<&String, &crate::core::model::Claim> = reg
+    // The held file claims, one a line (read only by the pre-tool-use
+    // hook): `F<TAB>PREFIX<TAB>KEY<TAB>{claim}`, PREFIX the literal start of
+    // the folded glob. A path can only overlap a glob whose prefix it
+    // extends (or that extends it), so the hook parses only those lines.
+    let mut files = String::new();
+    for (key, c) in reg
         .claims
         .iter()
         .filter(|(_, c)| c.kind == "file" && c.holder.is_some())
-        .collect();
-    out.push_str("F\t");
-    out.push_str(&serde_json::to_string(&files).unwrap_or_default());
-    out.push('\n');
+    {
+        let folded = crate::core::rules::claims::fold(&c.name);
+        let prefix = crate::core::rules::glob::literal_prefix(&folded);
+        if prefix.contains(['\t', '\n']) || key.contains(['\t', '\n']) {
+            continue;
+        }
+        files.push_str(&format!(
+            "F\t{prefix}\t{key}\t{}\n",
+            serde_json::to_string(c).unwrap_or_default()
+        ));
+    }
+    // A marker line, so that "no file claims" and "no such line" differ.
+    out.push_str("F\t\n");
+    out.push_str(&files);
     let mut deadlines: std::collections::HashMap<&str, Vec<(String, Time)>> = Default::default();
     for (k, c) in &reg.claims {
         if let (Some(h), Some(e)) = (&c.holder, c.expires) {
@@ -346,14 +359,34 @@ pub struct Digest {
 }
 
 impl Digest {
-    /// The held file claims (its `F` line).
-    pub fn files(&self) -> Option<std::collections::BTreeMap<String, crate::core::model::Claim>> {
-        let at = memfind(&self.text[self.from..], b"\nF\t")? + 3 + self.from;
-        let end = self.text[at..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(self.text.len(), |p| at + p);
-        serde_json::from_slice(&self.text[at..end]).ok()
+    /// The held file claims that could cover one of `paths` (folded): only
+    /// the lines whose glob's literal prefix is a prefix of a path, or the
+    /// other way round, are parsed. `None`: a digest without file lines.
+    pub fn files_for(
+        &self,
+        paths: &[String],
+    ) -> Option<std::collections::BTreeMap<String, crate::core::model::Claim>> {
+        let start = memfind(&self.text[self.from..], b"\nF\t\n")? + self.from + 4;
+        let mut out = std::collections::BTreeMap::new();
+        for line in self.text[start..].split(|b| *b == b'\n') {
+            let Some(rest) = line.strip_prefix(b"F\t") else {
+                break;
+            };
+            let mut parts = rest.splitn(3, |b| *b == b'\t');
+            let (Some(prefix), Some(key), Some(json)) = (parts.next(), parts.next(), parts.next()) else {
+                continue;
+            };
+            let near = paths
+                .iter()
+                .any(|p| p.as_bytes().starts_with(prefix) || prefix.starts_with(p.as_bytes()));
+            if !near {
+                continue;
+            }
+            if let (Ok(key), Ok(c)) = (std::str::from_utf8(key), serde_json::from_slice(json)) {
+                out.insert(key.to_string(), c);
+            }
+        }
+        Some(out)
     }
 
     /// Session `id`'s line, if it has one.
