@@ -377,7 +377,9 @@ fn agent_self(
     }
     // No variable names a live agent session: the process decides. A
     // process that runs an agent's session may not act as a live session
-    // that another agent or process holds.
+    // that another agent or process holds. (A named session bound nowhere
+    // here is held by no one here: no need to read the process table.)
+    let theirs = bindings.sessions.get(named)?;
     let caller = Caller::detect_full(&Hints {
         own_process: hints.own_process,
         ..Hints::default()
@@ -386,7 +388,6 @@ fn agent_self(
         .sessions
         .iter()
         .find(|(id, b)| b.agent.is_some() && caller.anchored_as(b) && live(id))?;
-    let theirs = bindings.sessions.get(named)?;
     if !live(named) || caller.anchored_as(theirs) {
         return None;
     }
