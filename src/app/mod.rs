@@ -223,11 +223,7 @@ impl Ctx {
 
     /// The acting session inside a transaction.
     pub fn me_tx(&self, tx: &mut Tx) -> Result<String> {
-        let bindings = if self.hints.needs_bindings() {
-            tx.bindings()?.clone()
-        } else {
-            Bindings::default()
-        };
+        let bindings = tx.bindings()?.clone();
         let me = self.me_in(&tx.reg, &bindings, tx.now)?;
         if let Some(how) = self.how() {
             tx.set_actor(self.actor(&me, &how));
@@ -274,11 +270,7 @@ impl Ctx {
 
     /// The acting session for a read-only call (under the shared lock).
     pub fn me_read(&self, reg: &Registry, now: Time) -> Result<String> {
-        let bindings = if self.hints.needs_bindings() {
-            self.hub.bindings()?
-        } else {
-            Bindings::default()
-        };
+        let bindings = self.hub.bindings()?;
         self.me_in(reg, &bindings, now)
     }
 

@@ -60,7 +60,6 @@ fn agent_hints(session: Option<String>) -> Result<Hints> {
         return Ok(Hints {
             flag: session,
             env: None,
-            agent: Some(own.clone()),
             agents: vec![own.clone()],
             own_process: true,
         });
@@ -75,7 +74,6 @@ fn agent_hints(session: Option<String>) -> Result<Hints> {
     Ok(Hints {
         flag: session,
         env: var("COORD_SESSION"),
-        agent: agents.first().cloned(),
         agents,
         own_process: false,
     })

@@ -46,9 +46,9 @@ const SHELLS: &[&str] = &[
 pub struct Hints {
     pub flag: Option<String>,
     pub env: Option<String>,
-    pub agent: Option<(String, String)>,
-    /// Every agent variable that is set, `agent` first: an agent may name
-    /// no other session through any of them.
+    /// Every agent variable that is set (variable, value), the one that
+    /// identifies the caller first: an agent may name no other session
+    /// through any of them.
     pub agents: Vec<(String, String)>,
     /// The caller is this process itself (the MCP server, whose sessions
     /// belong to its connection), not the process that launched it.
@@ -73,20 +73,14 @@ pub fn check_agent_id(variable: &str, value: &str) -> Result<()> {
 }
 
 impl Hints {
-    /// The bindings are read for an identity not named outright, and for a
-    /// name (an agent may not name another session).
-    pub fn needs_bindings(&self) -> bool {
-        true
+    /// The agent id that identifies the caller, if any.
+    pub fn agent(&self) -> Option<&(String, String)> {
+        self.agents.first()
     }
 
     /// Whether the session was named outright (`--session`, `COORD_SESSION`).
     pub fn named(&self) -> bool {
         self.flag.is_some() || self.env.is_some()
-    }
-
-    /// The agent id as bindings keep it: `VARIABLE=value`.
-    pub fn agent_key(&self) -> Option<String> {
-        self.agent.as_ref().map(|(var, value)| format!("{var}={value}"))
     }
 }
 
@@ -239,7 +233,7 @@ pub struct Caller {
 impl Caller {
     /// Look at the process table only when no agent id decides.
     pub fn detect(hints: &Hints) -> Caller {
-        Caller::detect_with(hints, hints.agent.is_none() || hints.own_process)
+        Caller::detect_with(hints, hints.agent().is_none() || hints.own_process)
     }
 
     /// The caller with its anchor even when an agent id decides: `start`
@@ -257,7 +251,7 @@ impl Caller {
             (true, false) => find_anchor(std::os::unix::process::parent_id(), procs::info),
         };
         Caller {
-            agent: hints.agent.clone(),
+            agent: hints.agent().cloned(),
             anchor,
             boot: procs::boot_id(),
         }

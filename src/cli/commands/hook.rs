@@ -228,7 +228,6 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
         check_agent_id(&format!("the payload's session id ({variable})"), session)?;
         let mut opts = crate::cli::env::options(None, false)?;
         opts.hints = Hints {
-            agent: Some(agent.clone()),
             agents: vec![agent.clone()],
             ..Hints::default()
         };
