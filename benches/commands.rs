@@ -291,7 +291,11 @@ fn main() {
         println!("storage.durability = {level}");
     }
     println!("building the hub: 200 sessions, 1,000 claims, 100,000 messages, 100,000 events ...");
-    let big = build(200, 100_000);
+    let sessions = std::env::var("COORD_BENCH_KEEP_SESSIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200);
+    let big = build(sessions, 100_000);
     let hub = big.dir.as_path();
     if let Some(keep) = std::env::var_os("COORD_BENCH_KEEP") {
         // For profiling: copy the built hub somewhere that outlives the run.

@@ -155,7 +155,7 @@ fn local_settings_codex_and_cursor_files_and_their_refusals() {
 
     coord_in(&repo, None, &["install", "codex"]).ok();
     let codex = read_json(&repo.join(".codex/hooks.json"));
-    assert_eq!(codex["hooks"].as_object().unwrap().len(), 5);
+    assert_eq!(codex["hooks"].as_object().unwrap().len(), 6);
     assert_in_order(
         &std::fs::read_to_string(repo.join(".codex/hooks.json")).unwrap(),
         &[
@@ -164,6 +164,7 @@ fn local_settings_codex_and_cursor_files_and_their_refusals() {
             "PreToolUse",
             "PostToolUse",
             "Stop",
+            "SessionEnd",
         ],
     );
     assert_eq!(
@@ -423,4 +424,149 @@ fn installs_never_write_through_a_planted_link() {
         .code(5)
         .one_error_line();
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+/// A stand-in for `codex app-server` (JSON-RPC on stdin and stdout, as the
+/// real one speaks it: scripts/agents-check runs the real one). What was
+/// trusted is kept in the file `$FAKE_CODEX_STATE`.
+const FAKE_CODEX: &str = r#"#!/bin/bash
+[ "$1" = app-server ] || exit 2
+state="$FAKE_CODEX_STATE"
+while IFS= read -r line; do
+  id=$(printf '%s' "$line" | sed -n 's/^{"id":\([0-9]*\),.*/\1/p')
+  [ -n "$id" ] || continue
+  case "$line" in
+    *'"method":"initialize"'*) r='{}' ;;
+    *'"method":"config/read"'*)
+      top=$(printf '%s' "$line" | sed -n 's/.*"cwd":"\([^"]*\)".*/\1/p')
+      r='{"config":{}}'
+      grep -q project "$state" 2>/dev/null && r="{\"config\":{\"projects\":{\"$top\":{\"trust_level\":\"trusted\"}}}}" ;;
+    *'"method":"hooks/list"'*)
+      top=$(printf '%s' "$line" | sed -n 's/.*"cwds":\["\([^"]*\)".*/\1/p')
+      hooks=""
+      if grep -q project "$state" 2>/dev/null; then
+        trust=untrusted; grep -q hooks "$state" && trust=trusted
+        for e in preToolUse:pre-tool-use postToolUse:post-tool-use sessionStart:session-start sessionEnd:session-end userPromptSubmit:user-prompt-submit stop:stop; do
+          hooks="$hooks${hooks:+,}{\"eventName\":\"${e%%:*}\",\"trustStatus\":\"$trust\",\"key\":\"k-${e%%:*}\",\"currentHash\":\"sha256:h-${e%%:*}\",\"sourcePath\":\"$top/.codex/hooks.json\",\"command\":\"coord hook ${e#*:} --agent codex\"}"
+        done
+      fi
+      r="{\"data\":[{\"cwd\":\"$top\",\"hooks\":[$hooks],\"warnings\":[],\"errors\":[]}]}" ;;
+    *'"keyPath":"projects"'*) echo "project $line" >> "$state"; r='{"status":"ok"}' ;;
+    *'"keyPath":"hooks.state"'*) echo "hooks $line" >> "$state"; r='{"status":"ok"}' ;;
+    *) r='null' ;;
+  esac
+  printf '{"id":%s,"result":%s}\n' "$id" "$r"
+done
+"#;
+
+fn fake_codex(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("fake-codex");
+    std::fs::write(&path, FAKE_CODEX).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn coord_codex(repo: &Path, codex: &Path, state: &Path, args: &[&str]) -> Out {
+    let mut c = Command::new(BIN);
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("COORD_TESTING", "1")
+        .env("COORD_CODEX", codex)
+        .env("FAKE_CODEX_STATE", state)
+        .current_dir(repo)
+        .args(args);
+    run(c)
+}
+
+#[test]
+fn codex_trust_is_reported_checked_and_given_through_codex_itself() {
+    let (tmp, repo) = repo();
+    let codex = fake_codex(tmp.path());
+    let state = tmp.path().join("codex-state");
+    // Installed, but Codex trusts neither the project nor the hooks: said,
+    // with the next step, and the install itself succeeds.
+    let out = coord_codex(&repo, &codex, &state, &["install", "codex"]).ok();
+    assert!(
+        out.stderr.contains("Codex does not trust") && out.stderr.contains("coord install codex --trust"),
+        "{}",
+        out.stderr
+    );
+    // --check: exit 1, one sentence and the command that fixes it; it
+    // writes nothing.
+    let before = std::fs::read(repo.join(".codex/hooks.json")).unwrap();
+    let out = coord_codex(&repo, &codex, &state, &["install", "codex", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("coord install codex --trust"),
+        "{}",
+        out.stderr
+    );
+    assert!(!state.exists(), "--check trusted something");
+    assert_eq!(std::fs::read(repo.join(".codex/hooks.json")).unwrap(), before);
+    // --trust: the project, then coord's hooks by the hashes Codex gave.
+    let out = coord_codex(&repo, &codex, &state, &["install", "codex", "--trust"]).ok();
+    assert!(
+        out.stderr.contains("Codex will run coord's 6 hooks here"),
+        "{}",
+        out.stderr
+    );
+    let written = std::fs::read_to_string(&state).unwrap();
+    assert!(written.contains("\"trust_level\":\"trusted\""), "{written}");
+    assert!(
+        written.contains("\"k-preToolUse\":{\"trusted_hash\":\"sha256:h-preToolUse\"}"),
+        "{written}"
+    );
+    let out = coord_codex(&repo, &codex, &state, &["install", "codex", "--check", "--json"]).ok();
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["ready"], true);
+    assert_eq!(v["hooks"].as_array().unwrap().len(), 6);
+    // Only hooks were trusted, nothing else: --check and --trust are refused
+    // for other targets, and --check without Codex says so (exit 1).
+    let out = coord_codex(&repo, &codex, &state, &["install", "claude", "--check"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let out = coord_codex(&repo, Path::new(""), &state, &["install", "codex", "--check"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("codex is not on PATH"), "{}", out.stderr);
+}
+
+#[test]
+fn install_warns_when_a_login_shell_does_not_find_coord() {
+    let (tmp, repo) = repo();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let install = |home: &Path| {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .env("HOME", home)
+            .env("COORD_TESTING", "1")
+            .env("COORD_CODEX", "")
+            .current_dir(&repo)
+            .args(["install", "codex"]);
+        run(c)
+    };
+    // The test binary is in no folder a login shell puts on PATH.
+    let out = install(&home).ok();
+    assert!(
+        out.stderr.contains("a login shell does not find coord") && out.stderr.contains("ln -s"),
+        "{}",
+        out.stderr
+    );
+    // The installed hooks are the same either way.
+    let first = std::fs::read_to_string(repo.join(".codex/hooks.json")).unwrap();
+    assert!(first.contains("\"coord hook pre-tool-use --agent codex\""));
+    // The fix it names: coord's folder on the login shell's PATH.
+    let dir = Path::new(BIN).parent().unwrap();
+    std::fs::write(
+        home.join(".profile"),
+        format!("PATH=\"{}:$PATH\"\n", dir.display()),
+    )
+    .unwrap();
+    let out = install(&home).ok();
+    assert!(!out.stderr.contains("login shell"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(repo.join(".codex/hooks.json")).unwrap(),
+        first
+    );
 }

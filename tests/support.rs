@@ -417,6 +417,8 @@ pub fn coord_in(dir: &Path, agent: Option<&str>, args: &[&str]) -> Out {
         .env("PATH", std::env::var_os("PATH").unwrap())
         .env("COORD_NOW", T0)
         .env("COORD_TESTING", "1")
+        // Never ask a Codex that happens to be installed here.
+        .env("COORD_CODEX", "")
         .current_dir(dir)
         .args(args);
     if let Some(a) = agent {

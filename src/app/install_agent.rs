@@ -12,7 +12,7 @@ use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use super::install::{refuse_link, replace, InstallReport};
 use crate::core::error::{hub, CoordError, Result};
 use crate::core::rules::validate;
-use crate::core::text::shell_quote;
+use crate::core::text::{shell_line, shell_quote};
 use crate::store::git;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +60,7 @@ impl Tool {
                 ("PreToolUse", "pre-tool-use"),
                 ("PostToolUse", "post-tool-use"),
                 ("Stop", "stop"),
+                ("SessionEnd", "session-end"),
             ],
             Tool::Cursor => &[
                 ("sessionStart", "session-start"),
@@ -77,6 +78,44 @@ impl Tool {
     fn grouped(self) -> bool {
         self != Tool::Cursor
     }
+}
+
+/// A warning when a login shell does not find `coord` (`bash -lc 'command
+/// -v coord'`): Codex runs the model's shell commands that way, so its own
+/// `coord ...` lines would fail with "command not found". The installed
+/// hooks run with the agent's inherited PATH and are not affected. `None`
+/// when it is found, or when there is no bash to ask.
+pub fn login_path_warning(exe: &Path) -> Option<String> {
+    let out = std::process::Command::new("bash")
+        .args(["-lc", "command -v coord"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if out.status.success() && !out.stdout.trim_ascii().is_empty() {
+        return None;
+    }
+    let dir = exe
+        .parent()
+        .map(|d| d.to_string_lossy().to_string())
+        .unwrap_or_default();
+    Some(format!(
+        "a login shell does not find coord (`bash -lc 'command -v coord'` finds nothing), so an agent's own `coord` commands will fail with \"command not found\" (Codex runs commands that way; the hooks are not affected): link it into a folder on the login PATH, e.g. `{}`, or add `{}` to PATH in ~/.profile",
+        shell_line(&["ln", "-s", &exe.to_string_lossy(), "/usr/local/bin/coord"]),
+        crate::core::text::sanitize(&dir, false)
+    ))
+}
+
+/// How many hooks coord installs for Codex.
+pub fn codex_events() -> usize {
+    Tool::Codex.events().len()
+}
+
+/// The tool's hook file for the work tree `dir` is in (its top, and the file).
+pub fn hooks_file(dir: &Path, tool: Tool, local: bool) -> (PathBuf, PathBuf) {
+    let top = git::work_tree(dir).unwrap_or_else(|| dir.to_path_buf());
+    let path = top.join(tool.file(local));
+    (top, path)
 }
 
 /// Whether a hook command is one coord wrote: `coord hook ...`, coord named
@@ -109,8 +148,7 @@ pub fn install_agent(
     if let Some(role) = role {
         validate::text("role", role, validate::MAX_TEXT)?;
     }
-    let top = git::work_tree(dir).unwrap_or_else(|| dir.to_path_buf());
-    let path = top.join(tool.file(local));
+    let (top, path) = hooks_file(dir, tool, local);
     refuse_link(
         &path,
         "add coord's hooks by hand (see docs/commands.md, `coord install`)",

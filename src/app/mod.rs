@@ -13,6 +13,7 @@ pub mod ack;
 pub mod brief;
 pub mod claim;
 pub mod claims;
+pub mod codex_trust;
 pub mod dashboard;
 pub mod doctor;
 pub mod heartbeat;

@@ -83,6 +83,12 @@ pub struct InstallArgs {
     /// claude, codex, cursor: the role of the sessions the hooks register
     #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
+    /// codex: write nothing; ask Codex whether it will run coord's hooks here (exit 1 if not)
+    #[arg(long, conflicts_with_all = ["uninstall", "trust"])]
+    pub check: bool,
+    /// codex: also trust this project and coord's hooks in Codex (through `codex app-server`)
+    #[arg(long, conflicts_with = "uninstall")]
+    pub trust: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -113,6 +119,14 @@ pub fn run_install(ui: &Ui, args: &InstallArgs) -> Result<()> {
             "--role is for the agent tools' hooks: `coord install claude|codex|cursor --role ROLE`",
         ));
     }
+    if (args.check || args.trust) && !matches!(args.target, Target::Codex) {
+        return Err(usage(
+            "--check and --trust are for `coord install codex` (Codex's trust in its hooks)",
+        ));
+    }
+    if args.check {
+        return codex_trust(ui, &cwd, false, true);
+    }
     let report = match args.target {
         Target::Git => install_git(&cwd, &exe, args.uninstall)?,
         Target::AgentsMd => install_agents_md(&cwd, args.uninstall)?,
@@ -135,5 +149,61 @@ pub fn run_install(ui: &Ui, args: &InstallArgs) -> Result<()> {
         None => String::new(),
     };
     ui.status(&format!("{} {}{chained}", report.action, report.path.display()));
+    if matches!(args.target, Target::Claude | Target::Codex | Target::Cursor) && !args.uninstall {
+        if let Some(warning) = crate::app::install_agent::login_path_warning(&exe) {
+            ui.alert(&warning);
+        }
+    }
+    if matches!(args.target, Target::Codex) && !args.uninstall {
+        return codex_trust(ui, &cwd, args.trust, args.trust);
+    }
+    Ok(())
+}
+
+/// Ask Codex whether it will run coord's hooks here (and with `trust`,
+/// trust them first). `strict`: not ready is an error (exit 1); else only
+/// said, with the next step.
+fn codex_trust(ui: &Ui, cwd: &std::path::Path, trust: bool, strict: bool) -> Result<()> {
+    use crate::app::codex_trust::{check, program};
+    use crate::app::install_agent::{codex_events, hooks_file, Tool};
+    let (top, file) = hooks_file(cwd, Tool::Codex, false);
+    let next = "run `coord install codex --trust`, or start `codex` here, trust the project and review coord's hooks with /hooks";
+    let Some(codex) = program() else {
+        let e = crate::core::error::failure(
+            "codex is not on PATH, so coord cannot ask it whether it trusts this project and coord's hooks",
+        )
+        .hint("install Codex, then run `coord install codex --check`");
+        if strict {
+            return Err(e);
+        }
+        ui.status(&format!(
+            "note: {}; {}",
+            e.message,
+            e.hint_text().unwrap_or_default()
+        ));
+        return Ok(());
+    };
+    if !file.is_file() {
+        return Err(crate::core::error::not_found(format!(
+            "{} is missing: coord's hooks are not installed here",
+            file.display()
+        ))
+        .hint("run `coord install codex`"));
+    }
+    let state = check(&codex, &top, &file, trust)?;
+    if ui.json && !trust && strict {
+        // `--check`: the state is the answer (after an install, the
+        // install's report was).
+        ui.json(&state)?;
+    }
+    let line = state.summary(codex_events());
+    if state.ready {
+        ui.status(&line);
+        return Ok(());
+    }
+    if strict {
+        return Err(crate::core::error::failure(line).hint(next));
+    }
+    ui.alert(&format!("{line}: {next}"));
     Ok(())
 }

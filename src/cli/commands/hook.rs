@@ -167,10 +167,15 @@ pub fn run(ui: &Ui, hub_flag: Option<PathBuf>, args: &Args) -> Result<()> {
             "agent_message": reason,
         }),
         (Answer::Context(text), AgentTool::Cursor) => serde_json::json!({ "additional_context": text }),
-        (Answer::Deny(reason), _) => serde_json::json!({ "hookSpecificOutput": {
+        (Answer::Deny(reason), tool) => serde_json::json!({ "hookSpecificOutput": {
             "hookEventName": args.event.name(),
             "permissionDecision": "deny",
-            "permissionDecisionReason": reason,
+            // Codex goes on with ". Command: ..." after the reason: one
+            // period, not two.
+            "permissionDecisionReason": match tool {
+                AgentTool::Codex => reason.trim_end_matches('.').to_string(),
+                _ => reason,
+            },
         }}),
         (Answer::Context(text), _) => serde_json::json!({ "hookSpecificOutput": {
             "hookEventName": args.event.name(),
