@@ -28,6 +28,8 @@ fn main() {
         );
         std::process::exit(2);
     }
+    // Absolute: the hooks find the hub from the agent's folder.
+    let hub = std::path::absolute(&hub).unwrap_or(hub);
     let day = Day { hub: hub.clone() };
     // Identity comes from -s on every call; nothing from the caller's shell.
     std::env::remove_var("COORD_SESSION");
@@ -101,6 +103,45 @@ impl Day {
             println!("(exit {code})");
         }
         code
+    }
+
+    /// What Claude Code runs on an event in `project`: `coord hook EVENT`
+    /// with the payload on stdin, as agent `agent`; `tool` edits `file`.
+    fn hook(&self, time: &str, event: &str, agent: &str, project: &std::path::Path, file: Option<&str>) {
+        std::env::set_var("COORD_NOW", format!("2026-03-02T{time}:00Z"));
+        let name = match event {
+            "session-start" => "SessionStart",
+            "pre-tool-use" => "PreToolUse",
+            _ => "PostToolUse",
+        };
+        let mut payload = serde_json::json!({"session_id": agent, "cwd": project, "hook_event_name": name});
+        if let Some(f) = file {
+            payload["tool_name"] = "Edit".into();
+            payload["tool_input"] = serde_json::json!({"file_path": project.join(f)});
+        }
+        println!(
+            "\n{time} [{agent}: Claude Code] hook {event}{}",
+            file.map(|f| format!(" (Edit {f})")).unwrap_or_default()
+        );
+        let argv = [
+            "coord",
+            "--hub",
+            &self.hub.display().to_string(),
+            "hook",
+            event,
+            "--agent",
+            "claude",
+        ];
+        let (_, out) = coord::cli::run_captured_with_input(
+            argv.iter().map(Into::into),
+            payload.to_string().into_bytes(),
+        );
+        // The hook's answer is JSON for the agent; show what it tells it.
+        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap_or_default();
+        if let Some(text) = v["hookSpecificOutput"]["additionalContext"].as_str() {
+            let first = text.lines().next().unwrap_or("");
+            println!("(to the agent) {first}");
+        }
     }
 
     /// Routine heartbeats: a real team sends one every 5-10 minutes.
@@ -471,6 +512,37 @@ impl Day {
         r("15:06", Some("lead"), &["reservations"]);
         r("15:30", None, &["start", "--name", "alice", "--resume"]);
         r("15:31", Some("alice"), &["inbox"]);
+        // Two Claude Code agents join through their hooks, as `coord
+        // install claude` wires them, and both edit README.md, which nobody
+        // claimed: the conflict radar tells the second before its edit, and
+        // both afterwards.
+        let project = std::env::temp_dir().join(format!("coord-team-project-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(project.join(".git"));
+        self.hook("15:40", "session-start", "claude-docs-1", &project, None);
+        self.hook("15:41", "session-start", "claude-docs-2", &project, None);
+        self.hook(
+            "15:45",
+            "post-tool-use",
+            "claude-docs-1",
+            &project,
+            Some("README.md"),
+        );
+        self.hook(
+            "15:50",
+            "pre-tool-use",
+            "claude-docs-2",
+            &project,
+            Some("README.md"),
+        );
+        self.hook(
+            "15:50",
+            "post-tool-use",
+            "claude-docs-2",
+            &project,
+            Some("README.md"),
+        );
+        r("15:52", Some("lead"), &["status", "--short"]);
+        let _ = std::fs::remove_dir_all(&project);
         self.beat("16:30", &["lead", "alice", "carol", "dave"]);
         r(
             "17:10",

@@ -567,3 +567,94 @@ fn a_claim_in_another_case_covers_the_file_on_the_hot_path_too() {
     );
     assert_eq!(hook(&hub, &[], edit(&hub, "c-bob", "doc/readme.md")), None);
 }
+
+/// The pre-tool-use answer at a pinned time.
+fn pre_at(hub: &Hub, session: &str, path: &str, at: &str) -> String {
+    let out = hub
+        .call(&["hook", "pre-tool-use"])
+        .at(at)
+        .stdin(edit(hub, session, path).to_string())
+        .run()
+        .ok();
+    out.stdout
+}
+
+#[test]
+fn the_conflict_radar_tells_two_sessions_editing_one_unclaimed_file() {
+    let hub = team();
+    let t = |m: u32| format!("2026-03-02T10:{m:02}:00Z");
+    let post = |who: &str, path: &str, at: &str| {
+        let input = json!({"tool_name": "Edit", "tool_input": {"file_path": hub.repo().join(path)}});
+        event(&hub, "PostToolUse", who, at, input)
+    };
+    // alice edits lib/shared.rs (outside her claim); nobody else has.
+    assert_eq!(pre_at(&hub, "c-alice", "lib/shared.rs", &t(0)), "");
+    post("c-alice", "lib/shared.rs", &t(0));
+    // bob, ten minutes later: allowed, and told who and when, with the
+    // lines that settle it.
+    let out = pre_at(&hub, "c-bob", "lib/shared.rs", &t(10));
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("an answer");
+    let o = &v["hookSpecificOutput"];
+    assert_eq!(o["hookEventName"], "PreToolUse");
+    assert!(
+        o.get("permissionDecision").is_none(),
+        "the edit is not decided for the agent: {v}"
+    );
+    let text = o["additionalContext"].as_str().unwrap();
+    assert!(
+        text.contains("lib/shared.rs was also edited by alice (10m ago)"),
+        "{text}"
+    );
+    assert!(text.contains("`coord claim file lib/shared.rs`"), "{text}");
+    assert!(text.contains("`coord send alice"), "{text}");
+    // bob's edit lands: one notice each, one journal entry.
+    post("c-bob", "lib/shared.rs", &t(10));
+    let inbox = hub.call(&["inbox"]).as_("bob").at(&t(11)).run().ok();
+    assert!(
+        inbox.stdout.contains("overlapping edits of lib/shared.rs"),
+        "{}",
+        inbox.stdout
+    );
+    let inbox = hub.call(&["inbox"]).as_("alice").at(&t(11)).run().ok();
+    assert!(
+        inbox.stdout.contains("overlapping edits of lib/shared.rs"),
+        "{}",
+        inbox.stdout
+    );
+    assert!(inbox.stdout.contains("bob"), "{}", inbox.stdout);
+    // Repeated edits in the same episode tell nobody again.
+    post("c-alice", "lib/shared.rs", &t(12));
+    post("c-bob", "lib/shared.rs", &t(13));
+    let kpi = hub.call(&["kpi", "--json"]).at(&t(14)).run().ok();
+    let k: serde_json::Value = serde_json::from_str(&kpi.stdout).unwrap();
+    assert_eq!(k["overlaps"], 1, "{}", kpi.stdout);
+    // status and the briefing show it until a claim covers it.
+    let status = hub.call(&["status"]).at(&t(14)).run().ok();
+    assert!(
+        status.stdout.contains("overlapping edits of lib/shared.rs"),
+        "{}",
+        status.stdout
+    );
+    let brief = hub.call(&["brief"]).at(&t(14)).run().ok();
+    let page = std::fs::read_to_string(brief.stdout.trim()).unwrap();
+    assert!(page.contains("overlapping edits of lib/shared.rs"), "{page}");
+    hub.call(&["claim", "file", "lib/shared.rs"])
+        .as_("bob")
+        .at(&t(15))
+        .run()
+        .ok();
+    let status = hub.call(&["status"]).at(&t(15)).run().ok();
+    assert!(!status.stdout.contains("overlapping edits"), "{}", status.stdout);
+    hub.call(&["release", "file", "lib/shared.rs"])
+        .as_("bob")
+        .at(&t(16))
+        .run()
+        .ok();
+    let status = hub.call(&["status"]).at(&t(16)).run().ok();
+    assert!(status.stdout.contains("overlapping edits"), "{}", status.stdout);
+    // ... or until the window (30 minutes) passes.
+    let late = "2026-03-02T10:45:00Z";
+    let status = hub.call(&["status"]).at(late).run().ok();
+    assert!(!status.stdout.contains("overlapping edits"), "{}", status.stdout);
+    assert_eq!(pre_at(&hub, "c-bob", "lib/shared.rs", late), "");
+}

@@ -82,6 +82,7 @@ pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> 
     let cfg = &hub.config;
     let mut alerts = messages::escalation_alerts(reg, now, None);
     alerts.extend(claims::claim_alerts(reg, now, cfg));
+    alerts.extend(crate::core::rules::radar::overlap_alerts(reg, now, cfg));
     let events = hub.recent_events(now - since, cfg.max_events)?;
     let pinned = events.shown.iter().filter(|e| is_pinned(e)).count();
     if pinned > 0 {
@@ -393,8 +394,8 @@ fn plan_sections(s: &mut String, b: &Brief) {
 fn kpi_section(s: &mut String, k: &KpiReport, window: &str) {
     s.push_str(&format!("## Coordination (last {window}, `coord kpi`)\n\n"));
     s.push_str(&format!(
-        "- Claims: {} collisions refused, {} stolen, {} lapsed\n",
-        k.collisions, k.stolen, k.lapsed
+        "- Claims: {} collisions refused, {} stolen, {} lapsed; {} overlapping edits told\n",
+        k.collisions, k.stolen, k.lapsed, k.overlaps
     ));
     s.push_str(&format!(
         "- Messages: time to read {}; to reply {}; to acknowledge critical and emergency {}\n",

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::views::SessionView;
 use super::Ctx;
 use crate::core::error::{hub, Result};
-use crate::core::model::{Event, Session};
-use crate::core::rules::{validate, Effects};
+use crate::core::model::{Event, Level, Session};
+use crate::core::rules::{radar, validate, Effects};
 use crate::store::pulse::{Activity, Pulse, Quick};
 use crate::store::Tx;
 
@@ -20,6 +20,9 @@ pub struct HeartbeatRequest {
     /// As typed: `40` or `40%`.
     pub progress: Option<String>,
     pub note: Option<String>,
+    /// A file the session just edited (the hooks': the conflict radar's
+    /// record, relative to the work tree's top).
+    pub edited: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -84,6 +87,42 @@ pub(crate) fn set_activity(s: &mut Session, req: &HeartbeatRequest, progress: Op
     before != Activity::of(s)
 }
 
+/// The conflict radar, when `me` starts editing `path`: if other live
+/// sessions edited it within the window and nobody of them holds it, each
+/// of them and `me` get one notice, and the journal an `edits.overlap`.
+fn overlap_notices(tx: &mut Tx, me: &str, path: &str) {
+    let cfg = &tx.hub.config;
+    let others = radar::others_on(&tx.reg, me, path, tx.now, cfg);
+    if others.is_empty() {
+        return;
+    }
+    let mut fx = Effects::default();
+    let subject = format!("overlapping edits of {path}");
+    let body = radar::tell(path, &others, tx.now);
+    fx.notice(me, Level::Warning, subject.clone(), body);
+    for e in &others {
+        let mine = [radar::Editor {
+            session: me.to_string(),
+            path: path.to_string(),
+            at: tx.now,
+        }];
+        fx.notice(
+            &e.session,
+            Level::Warning,
+            subject.clone(),
+            radar::tell(path, &mine, tx.now),
+        );
+    }
+    let who: Vec<&str> = others.iter().map(|e| e.session.as_str()).collect();
+    fx.event(
+        "edits.overlap",
+        me,
+        Some(path),
+        format!("{me} and {} edited {path}, which nobody holds", who.join(", ")),
+    );
+    tx.apply(fx);
+}
+
 /// The journal entry of an activity change.
 pub(crate) fn heartbeat_text(me: &str, view: &SessionView) -> String {
     format!("{me}: {}", view.doing())
@@ -125,6 +164,7 @@ fn quick(ctx: &Ctx, req: &HeartbeatRequest, progress: Option<u8>) -> Result<Opti
                 activity: changed.then(|| Activity::of(&s)),
                 base: q.base.clone(),
                 cursor: None,
+                edit: None,
                 events,
                 read: Vec::new(),
                 s: me.clone(),
@@ -186,7 +226,15 @@ pub(crate) fn apply(
         // Written anyway: with the time it was said.
         s.last_seen = now;
     }
+    let edited = req.edited.as_deref();
+    let starts = edited.is_some_and(|p| radar::starts(s, p, now, cfg));
+    if let Some(path) = edited.filter(|p| radar::worth_recording(s, p, now)) {
+        radar::record(s, path, now);
+    }
     ctx.touch(&mut tx.reg, me, now);
+    if let (Some(path), true) = (edited, starts) {
+        overlap_notices(tx, me, path);
+    }
     let s = tx
         .reg
         .sessions

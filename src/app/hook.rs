@@ -32,6 +32,10 @@ pub enum Decision {
     Deny {
         reason: String,
     },
+    /// Allowed, with something the agent should know (the conflict radar).
+    Note {
+        context: String,
+    },
 }
 
 /// The tools that write the file named in their input: Claude Code's
@@ -322,6 +326,17 @@ pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Dec
                 reg.sessions.insert(holder.to_string(), d.session);
             }
         }
+        // The conflict radar: the sessions that may have edited a written
+        // file lately (a substring search; only their lines are parsed).
+        for path in paths {
+            for id in q.editor_ids(path) {
+                if id != me && !reg.sessions.contains_key(&id) {
+                    if let Some(d) = q.session(&id) {
+                        reg.sessions.insert(id, d.session);
+                    }
+                }
+            }
+        }
         reg.sessions.insert(me, line.session);
         reg.claims = files;
         decide(ctx, &reg, coord_only, paths).map(Some)
@@ -345,7 +360,10 @@ fn decide(ctx: &Ctx, reg: &Registry, coord_only: bool, paths: &[String]) -> Resu
             }
         }
         let Some(first) = report.blocked.first() else {
-            return Ok(unclaimed(ctx, reg, report.me.as_deref(), paths));
+            return Ok(match unclaimed(ctx, reg, report.me.as_deref(), paths) {
+                Decision::Pass => radar_note(ctx, reg, report.me.as_deref(), paths),
+                deny => deny,
+            });
         };
         let c = &first.claims[0];
         let holder = c.holder.clone().unwrap_or_default();
@@ -368,6 +386,29 @@ fn decide(ctx: &Ctx, reg: &Registry, coord_only: bool, paths: &[String]) -> Resu
                 command_line(&["send", &holder, &format!("may I edit {}?", first.path)])
             ),
         })
+    }
+}
+
+/// The conflict radar before an allowed edit: who else edited these files
+/// lately, with nobody holding them (the edit goes ahead; the agent is told).
+fn radar_note(ctx: &Ctx, reg: &Registry, me: Option<&str>, paths: &[String]) -> Decision {
+    let Some(me) = me else {
+        return Decision::Pass;
+    };
+    let now = ctx.now();
+    let notes: Vec<String> = paths
+        .iter()
+        .filter_map(|p| {
+            let others = crate::core::rules::radar::others_on(reg, me, p, now, &ctx.hub.config);
+            (!others.is_empty()).then(|| sanitize(&crate::core::rules::radar::tell(p, &others, now), false))
+        })
+        .collect();
+    if notes.is_empty() {
+        Decision::Pass
+    } else {
+        Decision::Note {
+            context: format!("coord: {}.", notes.join("; ")),
+        }
     }
 }
 

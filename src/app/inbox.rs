@@ -139,6 +139,22 @@ fn quick(ctx: &Ctx, req: &InboxRequest, progress: Option<u8>) -> Result<Option<I
             Some(a) => super::heartbeat::set_activity(&mut s, a, progress),
             None => false,
         };
+        // The conflict radar: an edit recorded (at most once a minute per
+        // file); when the session starts on a file someone else may have
+        // edited, the full path decides and tells them.
+        let edit = req
+            .activity
+            .as_ref()
+            .and_then(|a| a.edited.clone())
+            .filter(|p| crate::core::rules::radar::worth_recording(&s, p, now));
+        if let Some(path) = &edit {
+            if crate::core::rules::radar::starts(&s, path, now, &ctx.hub.config)
+                && q.editor_ids(path).iter().any(|id| *id != me)
+            {
+                return Ok(None);
+            }
+            crate::core::rules::radar::record(&mut s, path, now);
+        }
         let recent = ctx
             .beat_every
             .is_some_and(|every| s.last_seen <= now && now - s.last_seen < every);
@@ -155,11 +171,11 @@ fn quick(ctx: &Ctx, req: &InboxRequest, progress: Option<u8>) -> Result<Option<I
             .cloned()
             .collect();
         let cursor = cursor.filter(|c| s.cursor.as_ref() != Some(c));
-        if !changed && recent && cursor.is_none() && shown.is_empty() {
+        if !changed && recent && cursor.is_none() && shown.is_empty() && edit.is_none() {
             return Ok(Some(report));
         }
         let mut events = Vec::new();
-        if changed || !recent {
+        if changed || !recent || edit.is_some() {
             s.last_seen = now;
         }
         if changed {
@@ -193,6 +209,7 @@ fn quick(ctx: &Ctx, req: &InboxRequest, progress: Option<u8>) -> Result<Option<I
             activity: changed.then(|| Activity::of(&s)),
             base: q.base.clone(),
             cursor,
+            edit,
             events,
             read,
             s: me.clone(),

@@ -69,6 +69,8 @@ pub struct KpiReport {
     pub collisions: usize,
     pub stolen: usize,
     pub lapsed: usize,
+    /// Overlapping edits the conflict radar told (`edits.overlap`).
+    pub overlaps: usize,
     pub uptime: Vec<Uptime>,
     /// From sending to first reading, per reader.
     pub time_to_read: Timing,
@@ -88,6 +90,7 @@ const KINDS: &[&str] = &[
     "claim.refused",
     "claim.stolen",
     "claim.lapsed",
+    "edits.overlap",
     "message.read",
     "message.acked",
     "escalation.closed",
@@ -164,6 +167,7 @@ pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -
             collisions: count("claim.refused"),
             stolen: count("claim.stolen"),
             lapsed: count("claim.lapsed"),
+            overlaps: count("edits.overlap"),
             uptime,
             time_to_read: Timing::of(after_message(&["message.read"], &|_| true)),
             time_to_reply: Timing::of(replies.clone()),

@@ -61,6 +61,7 @@ pub fn status_in(ctx: &Ctx, reg: &Registry, now: Time, req: &StatusRequest) -> R
     let reader = me.as_deref().map(|m| (m, cfg.is_lead(m)));
     let mut alerts = messages::escalation_alerts(reg, now, reader);
     alerts.extend(claims::claim_alerts(reg, now, cfg));
+    alerts.extend(crate::core::rules::radar::overlap_alerts(reg, now, cfg));
     if !cfg.overrides.is_empty() {
         alerts.push(Alert {
             kind: "settings_override",

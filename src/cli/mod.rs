@@ -123,6 +123,36 @@ pub fn run_captured(args: impl IntoIterator<Item = OsString>) -> (i32, ui::Captu
     (code, captured)
 }
 
+thread_local! {
+    /// What an in-process run reads as its stdin (`run_captured_with_input`).
+    static INPUT: std::cell::RefCell<Option<Vec<u8>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `run_captured` with `input` as stdin (what an agent tool pipes to a hook:
+/// the scripted day feeds its hooks this way).
+pub fn run_captured_with_input(
+    args: impl IntoIterator<Item = OsString>,
+    input: Vec<u8>,
+) -> (i32, ui::Captured) {
+    INPUT.with(|i| *i.borrow_mut() = Some(input));
+    let out = run_captured(args);
+    INPUT.with(|i| *i.borrow_mut() = None);
+    out
+}
+
+/// Up to `limit` bytes of stdin (or of the input an in-process run was given).
+pub fn read_input(limit: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    if let Some(bytes) = INPUT.with(|i| i.borrow_mut().take()) {
+        let end = bytes.len().min(limit as usize);
+        return String::from_utf8(bytes[..end].to_vec())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+    }
+    let mut text = String::new();
+    std::io::stdin().take(limit).read_to_string(&mut text)?;
+    Ok(text)
+}
+
 /// Run coord in-process on `hub` as `session` (when given), captured: what
 /// the MCP server and the dashboard do for each call, so that they check,
 /// refuse and answer exactly as the CLI does.

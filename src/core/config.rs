@@ -78,6 +78,10 @@ pub const DEFAULT_TOML: &str = r#"# coord settings for this clone. Every key is 
 # `coord hook pre-tool-use` also denies an agent's edits to files its session
 # has not claimed (naming the `coord claim file PATH` to run).
 # require_claim = false
+# The conflict radar: two live sessions editing one file (or files under one
+# claim) that neither holds within this window are told, and shown as
+# "overlapping edits" until a claim covers them or the window passes.
+# overlap_window = "30m"
 
 [limits]
 # The hub refuses to grow past these (one hostile or runaway writer must not
@@ -125,6 +129,8 @@ pub struct Config {
     pub sync_branch: String,
     pub prune_auto: bool,
     pub require_claim: bool,
+    /// The conflict radar's window (`hooks.overlap_window`).
+    pub overlap_window: chrono::Duration,
     pub durability: Durability,
     pub lock_timeout: std::time::Duration,
     /// Keys this clone's file sets to a value other than the team file's.
@@ -154,6 +160,7 @@ impl Default for Config {
             sync_branch: "coord".to_string(),
             prune_auto: false,
             require_claim: false,
+            overlap_window: d("30m"),
             durability: Durability::Full,
             lock_timeout: std::time::Duration::from_secs(10),
             overrides: Vec::new(),
@@ -191,6 +198,7 @@ struct RawFile {
 #[serde(deny_unknown_fields)]
 struct RawHooks {
     require_claim: Option<bool>,
+    overlap_window: Option<String>,
 }
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -365,6 +373,11 @@ impl Config {
         if let Some(require) = raw.hooks.require_claim {
             c.require_claim = require;
         }
+        dur(
+            "hooks.overlap_window",
+            &raw.hooks.overlap_window,
+            &mut c.overlap_window,
+        )?;
         if let Some(lead) = raw.roles.lead {
             c.leads = lead;
         }

@@ -59,6 +59,11 @@ pub struct Session {
     /// How far this session has read MESSAGES.jsonl.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
+    /// The files it edited lately (relative to the work tree's top), each
+    /// with the time of its last recorded edit (a canonical stamp): what
+    /// the conflict radar compares (rules::radar).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub edits: BTreeMap<String, String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -108,6 +113,7 @@ impl Session {
             progress: None,
             note: None,
             cursor: None,
+            edits: BTreeMap::new(),
             extra: Extra::new(),
         }
     }
@@ -436,7 +442,7 @@ record!(Registry {
 });
 record!(Session {
     req last_seen: "last_seen" as Stamp, req started: "started" as Stamp,
-    opt action: "action", opt cursor: "cursor", opt ended: "ended" as OptStamp, opt focus: "focus",
+    opt action: "action", opt cursor: "cursor", opt edits: "edits", opt ended: "ended" as OptStamp, opt focus: "focus",
     opt machine: "machine", opt note: "note", opt pending: "pending",
     opt phase: "phase", opt progress: "progress", opt role: "role", opt target: "target",
 });

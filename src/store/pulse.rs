@@ -86,6 +86,9 @@ pub struct Pulse {
     /// The read cursor after an inbox read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
+    /// A file the session edited (the conflict radar's record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<String>,
     /// Journal entries, appended to EVENTS.jsonl when folded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
@@ -118,6 +121,9 @@ impl Pulse {
         }
         if let Some(c) = &self.cursor {
             s.cursor = Some(c.clone());
+        }
+        if let Some(path) = &self.edit {
+            crate::core::rules::radar::record(s, path, self.ts);
         }
         if !self.read.is_empty() {
             s.pending.retain(|id| !self.read.contains(id));
@@ -536,7 +542,7 @@ impl Quick<'_> {
             let wants_activity = !activity && l.starts_with(b"{\"activity\":");
             let wants_cursor = !cursor && has("cursor");
             let current = memfind(l, base.as_bytes()).is_some();
-            if !current || !(wants_activity || wants_cursor || has("read")) {
+            if !current || !(wants_activity || wants_cursor || has("read") || has("edit")) {
                 continue;
             }
             let Ok(p) = serde_json::from_slice::<Pulse>(l) else {
@@ -555,8 +561,47 @@ impl Quick<'_> {
                 }
             }
             s.pending.retain(|m| !p.read.contains(m));
+            if let Some(path) = &p.edit {
+                // Newest first: an older line does not move the time back.
+                if crate::core::rules::radar::edited_at(s, path).is_none_or(|t| t < p.ts) {
+                    crate::core::rules::radar::record(s, path, p.ts);
+                }
+            }
         }
         Some(line)
+    }
+
+    /// The sessions whose record (in the digest) or pulse names an edit of
+    /// `path`: found by substring search, so a few lines are parsed, not
+    /// every session's.
+    pub fn editor_ids(&self, path: &str) -> Vec<String> {
+        let Ok(key) = serde_json::to_string(path) else {
+            return Vec::new();
+        };
+        let mut ids = std::collections::BTreeSet::new();
+        let text = &self.digest.text[self.digest.from..];
+        let needle = format!("{key}:\"");
+        for at in memchr::memmem::find_iter(text, needle.as_bytes()) {
+            let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1);
+            let line = &text[start..];
+            if line.starts_with(b"F\t") {
+                continue;
+            }
+            if let Some(tab) = memchr::memchr(b'\t', line) {
+                if let Ok(id) = std::str::from_utf8(&line[..tab]) {
+                    ids.insert(id.to_string());
+                }
+            }
+        }
+        let needle = format!("\"edit\":{key}");
+        for at in memchr::memmem::find_iter(&self.pulse, needle.as_bytes()) {
+            let start = memchr::memrchr(b'\n', &self.pulse[..at]).map_or(0, |p| p + 1);
+            let end = memchr::memchr(b'\n', &self.pulse[at..]).map_or(self.pulse.len(), |p| at + p);
+            if let Ok(p) = serde_json::from_slice::<Pulse>(&self.pulse[start..end]) {
+                ids.insert(p.s);
+            }
+        }
+        ids.into_iter().collect()
     }
 
     /// A registry holding only what reading `id`'s inbox needs: its

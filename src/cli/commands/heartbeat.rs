@@ -50,6 +50,7 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             phase: pick(&args.phase, &args.pos_phase),
             progress: pick(&args.progress, &args.pos_progress),
             note: args.note.clone(),
+            edited: None,
         },
     )?;
     if ui.report(&report)? {

@@ -6,7 +6,6 @@
 //! Cursor sends `conversation_id` and `workspace_roots` instead, and takes
 //! `permission` and `additional_context` back.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::app::heartbeat::{heartbeat, HeartbeatRequest};
@@ -196,10 +195,7 @@ fn next_step(e: &CoordError) -> &'static str {
 }
 
 fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
-    let mut text = String::new();
-    std::io::stdin()
-        .take(MAX_PAYLOAD)
-        .read_to_string(&mut text)
+    let text = crate::cli::read_input(MAX_PAYLOAD)
         .map_err(|e| usage(format!("cannot read the hook payload on stdin: {e}")))?;
     let payload: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         usage(format!(
@@ -275,12 +271,19 @@ fn decide(hub_flag: Option<PathBuf>, args: &Args) -> Result<Answer> {
                 None => hubs.push((hub, vec![path])),
             }
         }
+        let mut notes = Vec::new();
         for (hub, paths) in hubs {
-            if let Decision::Deny { reason } = pre_tool_use(&open(&hub)?, call.coord_only, &paths)? {
-                return Ok(Answer::Deny(reason));
+            match pre_tool_use(&open(&hub)?, call.coord_only, &paths)? {
+                Decision::Deny { reason } => return Ok(Answer::Deny(reason)),
+                Decision::Note { context } => notes.push(context),
+                Decision::Pass => {}
             }
         }
-        return Ok(Answer::Nothing);
+        return Ok(if notes.is_empty() {
+            Answer::Nothing
+        } else {
+            Answer::Context(notes.join("\n"))
+        });
     }
     // Not a coord repository: nothing to record.
     let Some(hub_dir) = cwd_hub else {
@@ -334,7 +337,8 @@ fn news(ctx: &Ctx, editing: Option<String>) -> Result<Answer> {
         limit: Some(NEWS_LIMIT),
         activity: editing.map(|path| HeartbeatRequest {
             action: Some("editing".to_string()),
-            target: Some(path),
+            target: Some(path.clone()),
+            edited: Some(path),
             ..HeartbeatRequest::default()
         }),
         ..InboxRequest::default()

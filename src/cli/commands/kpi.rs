@@ -22,8 +22,8 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
     }
     let mut out = format!("since {}\n", format_time(r.since));
     out.push_str(&format!(
-        "claims: {} collisions refused, {} stolen, {} lapsed\n",
-        r.collisions, r.stolen, r.lapsed
+        "claims: {} collisions refused, {} stolen, {} lapsed; {} overlapping edits told\n",
+        r.collisions, r.stolen, r.lapsed, r.overlaps
     ));
     out.push_str(&format!("time to read: {}\n", r.time_to_read.describe()));
     out.push_str(&format!("time to reply: {}\n", r.time_to_reply.describe()));

@@ -57,6 +57,14 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
         limit: Some(args.limit),
         all: args.all,
     };
+    if args.follow {
+        // Ctrl-C ends the loop, and the command, with success: set before
+        // anything is printed, so a reader that saw output can stop it.
+        // SAFETY: the handler only stores to an atomic.
+        unsafe {
+            libc::signal(libc::SIGINT, on_interrupt as *const () as libc::sighandler_t);
+        }
+    }
     let report = log(ctx, &req)?;
     if report.more > 0 && !ui.json {
         let n = report.more;
@@ -71,11 +79,6 @@ pub fn run(ui: &Ui, ctx: &Ctx, args: &Args) -> Result<()> {
             ui.status("no journal entries match");
         }
         return Ok(());
-    }
-    // Ctrl-C ends the loop, and the command, with success.
-    // SAFETY: the handler only stores to an atomic.
-    unsafe {
-        libc::signal(libc::SIGINT, on_interrupt as *const () as libc::sighandler_t);
     }
     let filter = Filter::new(&req, ctx.now())?;
     let mut end = report.end;

@@ -9,6 +9,7 @@ pub mod glob;
 pub mod merge;
 pub mod messages;
 pub mod plan;
+pub mod radar;
 pub mod reads;
 pub mod validate;
 
