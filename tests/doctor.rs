@@ -191,3 +191,31 @@ fn doctor_reports_overlapping_reservations() {
         out.stdout
     );
 }
+
+#[test]
+fn a_radar_record_coord_would_not_write_is_reported() {
+    let hub = busy_hub();
+    let mut reg = hub.registry();
+    reg["sessions"]["bob"]["edits"] =
+        serde_json::json!({"src/a.rs": "yesterday", "src/b.rs": "2026-03-02T09:00:00Z"});
+    std::fs::write(
+        hub.dir.join("REGISTRY.json"),
+        serde_json::to_string_pretty(&reg).unwrap(),
+    )
+    .unwrap();
+    let out = hub.run(&["doctor"]).code(5);
+    assert!(
+        out.stdout
+            .contains("session bob has an edits record coord would not write"),
+        "{}",
+        out.stdout
+    );
+    // A good record passes.
+    reg["sessions"]["bob"]["edits"] = serde_json::json!({"src/b.rs": "2026-03-02T09:00:00Z"});
+    std::fs::write(
+        hub.dir.join("REGISTRY.json"),
+        serde_json::to_string_pretty(&reg).unwrap(),
+    )
+    .unwrap();
+    hub.run(&["doctor"]).ok();
+}

@@ -351,6 +351,22 @@ fn check_contents(reg: &Registry, text: &str, out: &mut Vec<Finding>) {
                 true,
             ));
         }
+        // The conflict radar's record: bounded, paths and stamps only.
+        let bad_edit = s.edits.len() > 64
+            || s.edits.iter().any(|(p, t)| {
+                p.is_empty()
+                    || p.len() > 4096
+                    || has_unsafe(p)
+                    || crate::core::clock::stamp::parse(t).is_none()
+            });
+        if bad_edit {
+            out.push(finding(
+                REGISTRY,
+                at(),
+                format!("session {id} has an edits record coord would not write (over 64 files, or a path or time that is not one)"),
+                false,
+            ));
+        }
     }
     for (id, e) in &reg.escalations {
         if [id.as_str(), &e.from, &e.to, &e.subject]
