@@ -290,11 +290,14 @@ fn main() {
     if let Ok(level) = std::env::var("COORD_BENCH_DURABILITY") {
         println!("storage.durability = {level}");
     }
-    println!("building the hub: 200 sessions, 1,000 claims, 100,000 messages, 100,000 events ...");
     let sessions = std::env::var("COORD_BENCH_KEEP_SESSIONS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
+    println!(
+        "building the hub: {sessions} sessions, {} claims, 100,000 messages, 100,000 events ...",
+        sessions * 5
+    );
     let big = build(sessions, 100_000);
     let hub = big.dir.as_path();
     if let Some(keep) = std::env::var_os("COORD_BENCH_KEEP") {
@@ -717,6 +720,26 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
         (
             "hook pre-tool-use (Edit, free)",
             timed(&mut |i| hook("pre-tool-use", edit("PreToolUse", "hot/free.rs".into()), i)),
+            f64::NAN,
+        ),
+        (
+            "hook session-start (takes its session back)",
+            timed(&mut |i| hook("session-start", base("SessionStart"), i)),
+            f64::NAN,
+        ),
+        (
+            "hook user-prompt-submit (nothing new)",
+            timed(&mut |i| hook("user-prompt-submit", base("UserPromptSubmit"), i)),
+            f64::NAN,
+        ),
+        (
+            "hook stop",
+            timed(&mut |i| hook("stop", base("Stop"), i)),
+            f64::NAN,
+        ),
+        (
+            "hook session-end",
+            timed(&mut |i| hook("session-end", base("SessionEnd"), i)),
             f64::NAN,
         ),
         (
