@@ -160,6 +160,7 @@ fn require_claim_denies_edits_to_files_the_session_has_not_claimed() {
 
 #[test]
 fn session_start_registers_once_primes_and_tells_the_shells() {
+    const LATER: &str = "2026-03-02T09:30:00Z";
     let hub = Hub::new();
     let env_file = hub.repo().join("claude-env");
     let payload = |source: &str| {
@@ -200,10 +201,29 @@ fn session_start_registers_once_primes_and_tells_the_shells() {
         .run()
         .ok();
     assert_eq!(me.stdout.trim(), id);
-    // After /clear or compaction: the same session, primed again.
-    let again = run("clear");
+    // After /clear or compaction: the same session, primed again, taken
+    // back on the hot path: the registry file is not rewritten, the
+    // journal still says it resumed.
+    let file = std::fs::read(hub.dir.join("REGISTRY.json")).unwrap();
+    let out = hub
+        .call(&["hook", "session-start", "--role", "backend"])
+        .at(LATER)
+        .stdin(payload("clear"))
+        .run()
+        .ok();
+    let again = out.stdout;
     assert!(again.contains(&format!("You are session {id},")), "{again}");
+    assert_eq!(hub.registry()["sessions"][&id]["last_seen"], LATER);
     assert_eq!(hub.registry()["sessions"].as_object().unwrap().len(), 1);
+    assert_eq!(std::fs::read(hub.dir.join("REGISTRY.json")).unwrap(), file);
+    let log = hub.run(&["log", "--kind", "session"]).ok();
+    assert!(log.stdout.contains("session.resumed"), "{}", log.stdout);
+    // Another role: start decides (and records it).
+    hub.call(&["hook", "session-start", "--role", "frontend"])
+        .stdin(payload("resume"))
+        .run()
+        .ok();
+    assert_eq!(hub.registry()["sessions"][&id]["role"], "frontend");
 }
 
 #[test]

@@ -41,6 +41,57 @@ pub struct StartReport {
     pub replaced: Option<String>,
 }
 
+/// An agent's session-start when its agent is bound to a live session here
+/// (after `/clear`, a compaction, a restart): taken back on the hot path,
+/// as `start` would (`session.resumed`, the binding refreshed), with one
+/// pulse line and no registry write. `None`: `start` decides.
+pub fn quick_resume(ctx: &Ctx, role: Option<&str>) -> Result<Option<String>> {
+    use crate::store::pulse::Pulse;
+    let now = ctx.now();
+    let cfg = &ctx.hub.config;
+    let caller = Caller::detect_full(&ctx.hints);
+    ctx.hub.quick(now, |q| {
+        let Some((me, how, line)) = ctx.quick_me(q, now) else {
+            return Ok(None);
+        };
+        let s = &line.session;
+        let same = state(s, now, cfg).is_live()
+            && s.machine.as_deref() == Some(ctx.machine.as_str())
+            && role.is_none_or(|r| s.role.as_deref() == Some(r))
+            && matches!(how, crate::app::How::Agent { .. });
+        if !same {
+            return Ok(None);
+        }
+        let mut bindings = ctx.hub.bindings()?;
+        let before = bindings.clone();
+        caller.bind(&mut bindings, &me);
+        let event = super::heartbeat::quick_event(
+            ctx,
+            q,
+            &me,
+            &how,
+            "session.resumed",
+            None,
+            format!("{me} resumed"),
+            now,
+        );
+        q.append(&Pulse {
+            activity: None,
+            base: q.base.clone(),
+            cursor: None,
+            edit: None,
+            events: vec![event],
+            read: Vec::new(),
+            s: me.clone(),
+            ts: now,
+        })?;
+        if bindings != before {
+            ctx.hub.write_bindings(&bindings)?;
+        }
+        Ok(Some(me))
+    })
+}
+
 pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
     if let Some(name) = &req.name {
         validate::new_session_name(name)?;

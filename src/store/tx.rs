@@ -213,18 +213,25 @@ impl Tx<'_> {
             hub.write_atomic(STATE, text.as_bytes())?;
         }
         if let (true, Some(b)) = (self.bindings_dirty, &self.bindings) {
-            // Atomic but not fsynced: machine-local and rebuilt by
-            // `coord start --resume`, it is not worth a second durable write
-            // on every start and stop.
-            let text = sorted_json_pretty(b) + "\n";
-            fsio::write_atomic_mode(
-                &hub.dir,
-                BINDINGS,
-                text.as_bytes(),
-                Durability::None,
-                fsio::PRIVATE,
-            )?;
+            hub.write_bindings(b)?;
         }
         Ok(())
+    }
+}
+
+impl Hub {
+    /// Replace the machine-local bindings (the exclusive lock is held by
+    /// the caller). Atomic but not fsynced: machine-local and rebuilt by
+    /// `coord start --resume`, it is not worth a second durable write on
+    /// every start and stop.
+    pub fn write_bindings(&self, b: &Bindings) -> Result<()> {
+        let text = sorted_json_pretty(b) + "\n";
+        fsio::write_atomic_mode(
+            &self.dir,
+            BINDINGS,
+            text.as_bytes(),
+            Durability::None,
+            fsio::PRIVATE,
+        )
     }
 }

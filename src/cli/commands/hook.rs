@@ -391,15 +391,22 @@ const NEWS_BODY: usize = 300;
 /// (again after `/clear` and compaction: same session), tell its shells
 /// who they are, and prime it.
 fn session_start(ctx: &Ctx, args: &Args) -> Result<Answer> {
-    let started = start(
-        ctx,
-        &StartRequest {
-            role: args.role.clone(),
-            ..StartRequest::default()
-        },
-    )?;
+    let id = match crate::app::start::quick_resume(ctx, args.role.as_deref())? {
+        Some(id) => id,
+        None => {
+            start(
+                ctx,
+                &StartRequest {
+                    role: args.role.clone(),
+                    ..StartRequest::default()
+                },
+            )?
+            .session
+            .id
+        }
+    };
     if let Some(file) = crate::cli::env::agent_env_file() {
-        let line = format!("export COORD_SESSION={}\n", shell_quote(&started.session.id));
+        let line = format!("export COORD_SESSION={}\n", shell_quote(&id));
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
