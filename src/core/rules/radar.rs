@@ -140,12 +140,19 @@ pub fn overlaps(reg: &Registry, now: Time, cfg: &Config) -> Vec<Overlap> {
         }
     }
     // Different files under one claim that no editor holds (a released
-    // claim's record, or a holder that is gone).
+    // claim's record, or a holder that is gone). Each name is folded once:
+    // folding is the costly part (Unicode normalisation).
+    if recent.len() < 2 {
+        return out;
+    }
+    let folded: Vec<String> = recent.iter().map(|e| super::claims::fold(&e.path)).collect();
     for (key, c) in reg.claims.iter().filter(|(_, c)| c.kind == "file") {
         let name = super::claims::fold(&c.name);
         let under: Vec<&Editor> = recent
             .iter()
-            .filter(|e| glob::overlap(&name, &super::claims::fold(&e.path)))
+            .zip(&folded)
+            .filter(|(_, f)| glob::overlap(&name, f))
+            .map(|(e, _)| e)
             .collect();
         let mut who: Vec<&str> = under.iter().map(|e| e.session.as_str()).collect();
         who.sort();
