@@ -147,6 +147,11 @@ pub fn overlaps(reg: &Registry, now: Time, cfg: &Config) -> Vec<Overlap> {
     }
     let folded: Vec<String> = recent.iter().map(|e| super::claims::fold(&e.path)).collect();
     for (key, c) in reg.claims.iter().filter(|(_, c)| c.kind == "file") {
+        // A live holder: its claim is the answer already (the other editor
+        // is denied, or is the holder).
+        if live_holder(c, reg, now, cfg).is_some() {
+            continue;
+        }
         let name = super::claims::fold(&c.name);
         let under: Vec<&Editor> = recent
             .iter()
@@ -158,13 +163,7 @@ pub fn overlaps(reg: &Registry, now: Time, cfg: &Config) -> Vec<Overlap> {
         who.sort();
         who.dedup();
         let files: std::collections::BTreeSet<&str> = under.iter().map(|e| e.path.as_str()).collect();
-        let holder = live_holder(c, reg, now, cfg);
-        if who.len() >= 2 && files.len() >= 2 && holder.is_none_or(|h| !who.contains(&h)) {
-            if holder.is_some() {
-                // A third session holds it: the edits were denied or came
-                // before; the claim is the answer already.
-                continue;
-            }
+        if who.len() >= 2 && files.len() >= 2 {
             out.push(Overlap {
                 path: c.name.clone(),
                 claim: Some(key.clone()),
