@@ -198,11 +198,14 @@ fn a_radar_record_coord_would_not_write_is_reported() {
     let mut reg = hub.registry();
     reg["sessions"]["bob"]["edits"] =
         serde_json::json!({"src/a.rs": "yesterday", "src/b.rs": "2026-03-02T09:00:00Z"});
-    std::fs::write(
-        hub.dir.join("REGISTRY.json"),
-        serde_json::to_string_pretty(&reg).unwrap(),
-    )
-    .unwrap();
+    let write = |reg: &serde_json::Value| {
+        std::fs::write(
+            hub.dir.join("REGISTRY.json"),
+            serde_json::to_string_pretty(reg).unwrap(),
+        )
+        .unwrap()
+    };
+    write(&reg);
     let out = hub.run(&["doctor"]).code(5);
     assert!(
         out.stdout
@@ -212,10 +215,6 @@ fn a_radar_record_coord_would_not_write_is_reported() {
     );
     // A good record passes.
     reg["sessions"]["bob"]["edits"] = serde_json::json!({"src/b.rs": "2026-03-02T09:00:00Z"});
-    std::fs::write(
-        hub.dir.join("REGISTRY.json"),
-        serde_json::to_string_pretty(&reg).unwrap(),
-    )
-    .unwrap();
+    write(&reg);
     hub.run(&["doctor"]).ok();
 }

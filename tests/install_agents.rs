@@ -468,15 +468,14 @@ fn fake_codex(dir: &Path) -> std::path::PathBuf {
 }
 
 fn coord_codex(repo: &Path, codex: &Path, state: &Path, args: &[&str]) -> Out {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("COORD_TESTING", "1")
-        .env("COORD_CODEX", codex)
-        .env("FAKE_CODEX_STATE", state)
-        .current_dir(repo)
-        .args(args);
-    run(c)
+    coord_in_env(
+        repo,
+        &[
+            ("COORD_CODEX", codex.as_os_str()),
+            ("FAKE_CODEX_STATE", state.as_os_str()),
+        ],
+        args,
+    )
 }
 
 #[test]
@@ -535,17 +534,7 @@ fn install_warns_when_a_login_shell_does_not_find_coord() {
     let (tmp, repo) = repo();
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let install = |home: &Path| {
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap())
-            .env("HOME", home)
-            .env("COORD_TESTING", "1")
-            .env("COORD_CODEX", "")
-            .current_dir(&repo)
-            .args(["install", "codex"]);
-        run(c)
-    };
+    let install = |home: &Path| coord_in_env(&repo, &[("HOME", home.as_os_str())], &["install", "codex"]);
     // The test binary is in no folder a login shell puts on PATH.
     let out = install(&home).ok();
     assert!(

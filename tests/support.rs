@@ -412,6 +412,15 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// coord run from `dir` with no hub flag or variable (the hub is found the
 /// way a user's shell finds it), as the agent `agent` or as nobody.
 pub fn coord_in(dir: &Path, agent: Option<&str>, args: &[&str]) -> Out {
+    let agent: Vec<(&str, &std::ffi::OsStr)> = agent
+        .map(|a| ("COORD_AGENT_ID", std::ffi::OsStr::new(a)))
+        .into_iter()
+        .collect();
+    coord_in_env(dir, &agent, args)
+}
+
+/// `coord_in` with these variables set as well (they win).
+pub fn coord_in_env(dir: &Path, env: &[(&str, &std::ffi::OsStr)], args: &[&str]) -> Out {
     let mut c = Command::new(BIN);
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap())
@@ -421,8 +430,8 @@ pub fn coord_in(dir: &Path, agent: Option<&str>, args: &[&str]) -> Out {
         .env("COORD_CODEX", "")
         .current_dir(dir)
         .args(args);
-    if let Some(a) = agent {
-        c.env("COORD_AGENT_ID", a);
+    for (k, v) in env {
+        c.env(k, v);
     }
     run(c)
 }
