@@ -213,7 +213,9 @@ impl Hub {
     /// The registry with the pulse applied (every reader sees signs of life
     /// not yet folded), and the file's bytes.
     fn load_registry(&self) -> Result<(Registry, Vec<u8>)> {
-        let (reg, bytes, _) = self.load_registry_pending()?;
+        let base = self.base()?;
+        let (mut reg, bytes) = self.load_registry_file()?;
+        self.apply_pulse_state(&mut reg, &base)?;
         Ok((reg, bytes))
     }
 

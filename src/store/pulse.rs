@@ -102,6 +102,37 @@ pub struct Pulse {
     pub ts: Time,
 }
 
+/// A pulse line without its journal entries: what a reader applies.
+#[derive(Deserialize)]
+struct PulseState {
+    #[serde(default)]
+    activity: Option<Activity>,
+    base: String,
+    #[serde(default)]
+    cursor: Option<Cursor>,
+    #[serde(default)]
+    edit: Option<String>,
+    #[serde(default)]
+    read: Vec<String>,
+    s: String,
+    ts: Time,
+}
+
+impl From<PulseState> for Pulse {
+    fn from(p: PulseState) -> Pulse {
+        Pulse {
+            activity: p.activity,
+            base: p.base,
+            cursor: p.cursor,
+            edit: p.edit,
+            events: Vec::new(),
+            read: p.read,
+            s: p.s,
+            ts: p.ts,
+        }
+    }
+}
+
 impl Pulse {
     /// Apply to the registry: all of it on its own base; on another (a
     /// registry written since, which already holds it), only `last_seen`,
@@ -161,14 +192,27 @@ impl Hub {
     /// Every valid pulse line, in order (a torn last line is left for the
     /// next writer to cut).
     pub fn pulses(&self) -> Result<Vec<Pulse>> {
+        self.pulse_lines::<Pulse>()
+    }
+
+    fn pulse_lines<T: serde::de::DeserializeOwned>(&self) -> Result<Vec<T>> {
         let mut out = Vec::new();
         fsio::scan_lines(&self.path(PULSE), |_, line| {
-            if let Ok(p) = serde_json::from_slice::<Pulse>(line) {
+            if let Ok(p) = serde_json::from_slice::<T>(line) {
                 out.push(p);
             }
             Ok(())
         })?;
         Ok(out)
+    }
+
+    /// Apply the pulse to `reg` for a reader: the journal entries the
+    /// lines carry are skipped, not parsed (only a fold needs them).
+    pub(super) fn apply_pulse_state(&self, reg: &mut Registry, base: &str) -> Result<()> {
+        for p in self.pulse_lines::<PulseState>()? {
+            Pulse::from(p).apply(reg, base);
+        }
+        Ok(())
     }
 
     /// Apply the pulse to `reg` (read from the file of `base`).
