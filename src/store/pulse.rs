@@ -37,8 +37,10 @@ use crate::core::model::{Cursor, Escalation, Event, Registry, Session};
 pub const PULSE: &str = ".pulse.jsonl";
 /// The hot path's summary of the registry.
 pub const DIGEST: &str = ".digest";
-/// A pulse this long is folded by the next sign of life.
-pub const FOLD_AT: u64 = 1 << 20;
+/// A pulse this long is folded by the next sign of life. Every hot-path
+/// call reads the pulse, so its length is their cost; a fold costs one
+/// registry write (about 60 ms at 2,000 sessions), once per 500-odd lines.
+pub const FOLD_AT: u64 = 128 << 10;
 
 /// What a sign of life sets on its session.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -317,6 +319,11 @@ pub struct DigestHead {
     /// such calls to the full path. `None`: nothing is held.
     #[serde(default)]
     pub sweep_due: Option<Time>,
+    /// Where the session lines start, counted from the byte after this
+    /// line: they are sorted by id, so one is found by a binary search of
+    /// the file, reading a few pages whatever the size of the hub.
+    #[serde(default)]
+    pub sessions_from: Option<u64>,
 }
 
 /// One session's line: the record, and its claims that have a deadline.
@@ -329,13 +336,7 @@ pub struct DigestSession {
 
 /// The digest of a registry: a head line, then `ID<TAB>DigestSession` lines.
 pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) -> String {
-    let head = DigestHead {
-        base: base.to_string(),
-        escalations: reg.escalations.clone(),
-        sweep_due: sweep_due(reg, cfg),
-    };
-    let mut out = serde_json::to_string(&head).unwrap_or_default();
-    out.push('\n');
+    let mut out = String::new();
     // The held file claims, one a line (read only by the pre-tool-use
     // hook): `F<TAB>PREFIX<TAB>KEY<TAB>{claim}`, PREFIX the literal start of
     // the folded glob. A path can only overlap a glob whose prefix it
@@ -365,6 +366,7 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
             deadlines.entry(h.as_str()).or_default().push((k.clone(), e));
         }
     }
+    let sessions_from = out.len() as u64;
     for (id, s) in &reg.sessions {
         let line = DigestSession {
             session: s.clone(),
@@ -375,7 +377,16 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
         out.push_str(&serde_json::to_string(&line).unwrap_or_default());
         out.push('\n');
     }
-    out
+    let head = DigestHead {
+        base: base.to_string(),
+        escalations: reg.escalations.clone(),
+        sweep_due: sweep_due(reg, cfg),
+        sessions_from: Some(sessions_from),
+    };
+    let mut text = serde_json::to_string(&head).unwrap_or_default();
+    text.push('\n');
+    text.push_str(&out);
+    text
 }
 
 /// The earliest time the sweep would change something: a held claim's
@@ -400,15 +411,46 @@ pub fn sweep_due(reg: &Registry, cfg: &crate::core::config::Config) -> Option<Ti
     due
 }
 
-/// The digest as read: its head, and its text for finding sessions.
+/// The digest as read: its head, and the open file (the whole text is
+/// read only when a call needs it).
 pub struct Digest {
     pub head: DigestHead,
-    text: Vec<u8>,
-    /// Where the lines after the head start (at their newline).
-    from: usize,
+    file: std::fs::File,
+    len: u64,
+    /// Where the lines after the head start.
+    body: u64,
+    text: std::cell::OnceCell<Vec<u8>>,
 }
 
 impl Digest {
+    /// The whole file (empty if it cannot be read: nothing is found).
+    fn text(&self) -> &[u8] {
+        self.text
+            .get_or_init(|| self.read_range(0, self.len).unwrap_or_default())
+    }
+
+    fn read_range(&self, from: u64, to: u64) -> Option<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0; to.saturating_sub(from) as usize];
+        self.file.read_exact_at(&mut buf, from).ok()?;
+        Some(buf)
+    }
+
+    /// The position after the first newline at or after `pos` (`to` when
+    /// there is none before it).
+    fn next_line(&self, pos: u64, to: u64) -> Option<u64> {
+        let mut at = pos;
+        while at < to {
+            let end = (at + 4096).min(to);
+            let chunk = self.read_range(at, end)?;
+            if let Some(i) = memchr::memchr(b'\n', &chunk) {
+                return Some(at + i as u64 + 1);
+            }
+            at = end;
+        }
+        Some(to)
+    }
+
     /// The held file claims that could cover one of `paths` (folded): only
     /// the lines whose glob's literal prefix is a prefix of a path, or the
     /// other way round, are parsed. `None`: a digest without file lines.
@@ -416,9 +458,11 @@ impl Digest {
         &self,
         paths: &[String],
     ) -> Option<std::collections::BTreeMap<String, crate::core::model::Claim>> {
-        let start = memfind(&self.text[self.from..], b"\nF\t\n")? + self.from + 4;
+        let text = self.text();
+        let from = self.body as usize - 1;
+        let start = memfind(&text[from..], b"\nF\t\n")? + from + 4;
         let mut out = std::collections::BTreeMap::new();
-        for line in self.text[start..].split(|b| *b == b'\n') {
+        for line in text[start..].split(|b| *b == b'\n') {
             let Some(rest) = line.strip_prefix(b"F\t") else {
                 break;
             };
@@ -439,15 +483,45 @@ impl Digest {
         Some(out)
     }
 
-    /// Session `id`'s line, if it has one.
+    /// Session `id`'s line, if it has one: a binary search over the sorted
+    /// session lines (a few reads), or a search of the whole text in a
+    /// digest that does not say where they start.
     pub fn session(&self, id: &str) -> Option<DigestSession> {
-        let key = format!("\n{id}\t");
-        let at = memfind(&self.text[self.from..], key.as_bytes())? + key.len() + self.from;
-        let end = self.text[at..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(self.text.len(), |p| at + p);
-        serde_json::from_slice(&self.text[at..end]).ok()
+        let Some(from) = self.head.sessions_from else {
+            let text = self.text();
+            let key = format!("\n{id}\t");
+            let from = self.body as usize - 1;
+            let at = memfind(&text[from..], key.as_bytes())? + key.len() + from;
+            let end = text[at..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(text.len(), |p| at + p);
+            return serde_json::from_slice(&text[at..end]).ok();
+        };
+        let start = self.body + from;
+        let (mut lo, mut hi) = (start, self.len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let line = if mid == start {
+                start
+            } else {
+                self.next_line(mid - 1, hi)?
+            };
+            if line >= hi {
+                hi = mid;
+                continue;
+            }
+            let end = self.next_line(line, self.len)?;
+            let bytes = self.read_range(line, end)?;
+            let bytes = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+            let tab = memchr::memchr(b'\t', bytes)?;
+            match bytes[..tab].cmp(id.as_bytes()) {
+                std::cmp::Ordering::Equal => return serde_json::from_slice(&bytes[tab + 1..]).ok(),
+                std::cmp::Ordering::Less => lo = end,
+                std::cmp::Ordering::Greater => hi = mid,
+            }
+        }
+        None
     }
 }
 
@@ -474,10 +548,24 @@ impl Hub {
 
     /// The digest, when it describes the registry on disk now.
     pub fn digest(&self) -> Option<Digest> {
-        let text = fsio::read_optional(&self.path(DIGEST)).ok()??;
-        let nl = text.iter().position(|b| *b == b'\n')?;
-        let head: DigestHead = serde_json::from_slice(&text[..nl]).ok()?;
-        (head.base == self.base().ok()?).then_some(Digest { head, text, from: nl })
+        use std::io::BufRead;
+        let file = fsio::open_log(&self.path(DIGEST)).ok()??;
+        let len = file.metadata().ok()?.len();
+        let mut first = Vec::new();
+        std::io::BufReader::new(&file)
+            .read_until(b'\n', &mut first)
+            .ok()?;
+        if !first.ends_with(b"\n") {
+            return None;
+        }
+        let head: DigestHead = serde_json::from_slice(&first[..first.len() - 1]).ok()?;
+        (head.base == self.base().ok()?).then(|| Digest {
+            head,
+            file,
+            len,
+            body: first.len() as u64,
+            text: std::cell::OnceCell::new(),
+        })
     }
 
     /// Whether the digest is missing or describes another registry (its
@@ -575,6 +663,13 @@ impl Quick<'_> {
             })
             .collect();
         lines.dedup();
+        // The searchers are built once, not once a line.
+        let (f_cursor, f_read, f_edit, f_base) = (
+            memchr::memmem::Finder::new(b"\"cursor\":"),
+            memchr::memmem::Finder::new(b"\"read\":"),
+            memchr::memmem::Finder::new(b"\"edit\":"),
+            memchr::memmem::Finder::new(base.as_bytes()),
+        );
         for l in lines.into_iter().rev() {
             let ts = super::logs::line_ts(l)
                 .and_then(|t| std::str::from_utf8(t).ok())
@@ -582,11 +677,11 @@ impl Quick<'_> {
             if let Some(ts) = ts.filter(|t| *t > s.last_seen) {
                 s.last_seen = ts;
             }
-            let has = |field: &str| memfind(l, format!("\"{field}\":").as_bytes()).is_some();
+            let has = |f: &memchr::memmem::Finder| f.find(l).is_some();
             let wants_activity = !activity && l.starts_with(b"{\"activity\":");
-            let wants_cursor = !cursor && has("cursor");
-            let current = memfind(l, base.as_bytes()).is_some();
-            if !current || !(wants_activity || wants_cursor || has("read") || has("edit")) {
+            let wants_cursor = !cursor && has(&f_cursor);
+            let current = has(&f_base);
+            if !current || !(wants_activity || wants_cursor || has(&f_read) || has(&f_edit)) {
                 continue;
             }
             let Ok(p) = serde_json::from_slice::<Pulse>(l) else {
@@ -623,7 +718,7 @@ impl Quick<'_> {
             return Vec::new();
         };
         let mut ids = std::collections::BTreeSet::new();
-        let text = &self.digest.text[self.digest.from..];
+        let text = &self.digest.text()[self.digest.body as usize - 1..];
         let needle = format!("{key}:\"");
         for at in memchr::memmem::find_iter(text, needle.as_bytes()) {
             let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1);
@@ -676,5 +771,59 @@ impl Quick<'_> {
     /// Append the sign of life (one small durable write).
     pub fn append(&self, pulse: &Pulse) -> Result<()> {
         self.hub.append_pulse(pulse)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::Config;
+    use crate::core::rules::fixtures::t;
+
+    fn open(text: &str, dir: &std::path::Path) -> Digest {
+        let path = dir.join("digest");
+        std::fs::write(&path, text).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let nl = text.find('\n').unwrap();
+        Digest {
+            head: serde_json::from_str(&text[..nl]).unwrap(),
+            file,
+            len: text.len() as u64,
+            body: nl as u64 + 1,
+            text: std::cell::OnceCell::new(),
+        }
+    }
+
+    #[test]
+    fn a_session_is_found_by_binary_search_and_an_absent_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [0usize, 1, 2, 3, 7, 150] {
+            let mut reg = Registry::default();
+            for i in 0..n {
+                let mut s = Session::new(t("09:00:00"));
+                // Lines of very different lengths, some longer than a read.
+                if i % 3 == 0 {
+                    s.note = Some("x".repeat(i * 97 % 9000));
+                }
+                reg.sessions.insert(format!("s{:03}", i * 2), s);
+            }
+            let text = digest_of(&reg, "b", &Config::default());
+            let d = open(&text, dir.path());
+            for i in 0..n {
+                let got = d.session(&format!("s{:03}", i * 2)).expect("present");
+                assert_eq!(got.session.note, reg.sessions[&format!("s{:03}", i * 2)].note);
+                assert!(d.session(&format!("s{:03}", i * 2 + 1)).is_none(), "absent");
+            }
+            assert!(d.session("a").is_none() && d.session("z").is_none() && d.session("s").is_none());
+            // A digest that does not say where sessions start is searched.
+            let mut head: serde_json::Value =
+                serde_json::from_str(&text[..text.find('\n').unwrap()]).unwrap();
+            head.as_object_mut().unwrap().remove("sessions_from");
+            let old = format!("{head}{}", &text[text.find('\n').unwrap()..]);
+            let d = open(&old, dir.path());
+            for i in 0..n {
+                assert!(d.session(&format!("s{:03}", i * 2)).is_some());
+            }
+        }
     }
 }
