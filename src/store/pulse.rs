@@ -39,8 +39,9 @@ pub const PULSE: &str = ".pulse.jsonl";
 pub const DIGEST: &str = ".digest";
 /// A pulse this long is folded by the next sign of life. Every hot-path
 /// call reads the pulse, so its length is their cost; a fold costs one
-/// registry write (about 60 ms at 2,000 sessions), once per 500-odd lines.
-pub const FOLD_AT: u64 = 128 << 10;
+/// registry write (about 60 ms at 2,000 sessions), once per 2,000-odd
+/// lines: more often, and the writers waiting on a fold show in the p99.
+pub const FOLD_AT: u64 = 512 << 10;
 
 /// What a sign of life sets on its session.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
