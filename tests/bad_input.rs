@@ -126,6 +126,8 @@ fn every_refusal_writes_nothing() {
     for (args, code, says) in cases {
         let hub = hub();
         let before = hub.snapshot();
+        let logical_before = hub.lines("EVENTS.jsonl");
+        let registry_before = hub.registry();
         let out = hub.run(&args);
         if code == 0 {
             continue;
@@ -137,17 +139,25 @@ fn every_refusal_writes_nothing() {
             out.stderr
         );
         assert!(!out.stderr.contains("panicked"), "{args:?}");
-        let mut after = hub.snapshot();
+        let after = hub.snapshot();
         if args.contains(&"claim") && code == 3 {
             // A collision is journaled for `coord kpi`, and nothing else.
-            let events = String::from_utf8(after.remove("EVENTS.jsonl").unwrap()).unwrap();
-            let old = String::from_utf8(before.get("EVENTS.jsonl").cloned().unwrap()).unwrap();
-            let new = events.strip_prefix(old.as_str()).unwrap();
-            assert_eq!(new.lines().count(), 1, "{new}");
-            assert!(new.contains("\"kind\":\"claim.refused\""), "{new}");
-            let mut before = before.clone();
-            before.remove("EVENTS.jsonl");
-            assert_eq!(after, before, "{args:?} wrote to the hub");
+            // That write folds the pulse (signs of life and journal entries
+            // made on the hot path) into the registry and the journal: the
+            // state read is the same, with one entry more.
+            let events = hub.lines("EVENTS.jsonl");
+            let new = &events[logical_before.len()..];
+            assert_eq!(new.len(), 1, "{new:?}");
+            assert_eq!(new[0]["kind"], "claim.refused", "{new:?}");
+            assert_eq!(events[..logical_before.len()], logical_before[..]);
+            assert_eq!(hub.registry(), registry_before, "{args:?} changed the registry");
+            let strip = |mut m: std::collections::BTreeMap<String, Vec<u8>>| {
+                for f in ["EVENTS.jsonl", "REGISTRY.json", ".pulse.jsonl", ".digest"] {
+                    m.remove(f);
+                }
+                m
+            };
+            assert_eq!(strip(after), strip(before), "{args:?} wrote to the hub");
             continue;
         }
         assert_eq!(after, before, "{args:?} wrote to the hub");

@@ -117,3 +117,35 @@ fn a_claim_that_lapses_is_swept_by_the_next_sign_of_life() {
     let inbox = hub.as_("alice", &["inbox"]).ok().stdout;
     assert!(inbox.contains("your claim task:api lapsed"), "{inbox}");
 }
+
+#[test]
+fn a_direct_message_is_sent_without_rewriting_the_registry() {
+    let mut hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    hub.as_("alice", &["claim", "task", "api"]).ok();
+    let before = ino(&hub);
+    hub.at("2026-03-02T09:05:00Z");
+    let id = hub.as_("alice", &["send", "bob", "lunch?"]).ok().stdout;
+    let broadcast = hub.as_("bob", &["send", "broadcast", "back at 2"]).ok().stdout;
+    assert_eq!(ino(&hub), before, "the registry was rewritten");
+    // The message is in the log, its journal entry and the sender's sign of
+    // life in the pulse: every reader sees all three.
+    let inbox = hub.as_("bob", &["inbox"]).ok().stdout;
+    assert!(inbox.contains("lunch?") && inbox.contains(id.trim()), "{inbox}");
+    assert!(hub.as_("alice", &["inbox"]).ok().stdout.contains("back at 2"));
+    let sent = hub.events_of("message.sent");
+    assert!(sent.iter().any(|e| e["target"] == id.trim()), "{sent:?}");
+    assert!(sent.iter().any(|e| e["target"] == broadcast.trim()), "{sent:?}");
+    assert_eq!(
+        hub.registry()["sessions"]["alice"]["last_seen"],
+        "2026-03-02T09:05:00Z"
+    );
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(page.contains("alice -> bob (info): lunch?"), "{page}");
+    // An emergency opens an escalation, a registry change: the full path.
+    hub.as_("alice", &["send", "bob", "fire", "--level", "emergency"])
+        .ok();
+    assert_ne!(ino(&hub), before);
+    assert_eq!(hub.events_of("message.sent").len(), 3);
+}

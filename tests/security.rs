@@ -83,15 +83,17 @@ fn planted_links_are_never_written_through() {
     hub.start("carol");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     // A log replaced by a link: refused, named, nothing appended through it.
-    for log in ["EVENTS.jsonl", "MESSAGES.jsonl"] {
+    // (A send appends to MESSAGES.jsonl; its journal entry waits in the
+    // pulse, so the journal is written by the next change, a claim.)
+    for (log, args) in [
+        ("EVENTS.jsonl", ["claim", "task", "linked"]),
+        ("MESSAGES.jsonl", ["send", "bob", "hello"]),
+    ] {
         let path = hub.dir.join(log);
         let saved = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        let out = hub
-            .as_("alice", &["send", "bob", "hello"])
-            .code(5)
-            .one_error_line();
+        let out = hub.as_("alice", &args).code(5).one_error_line();
         assert!(
             out.stderr.contains(log) && out.stderr.contains("link"),
             "{}",

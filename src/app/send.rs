@@ -44,46 +44,104 @@ pub fn send(ctx: &Ctx, req: &SendRequest) -> Result<SendReport> {
     } else if let Some(role) = req.to.strip_prefix('@') {
         validate::text("role", role, validate::MAX_TEXT)?;
     }
+    if let Some(message) = quick(ctx, req, level)? {
+        return Ok(SendReport { message });
+    }
     let message = ctx.mutate(|tx| {
         let me = ctx.me_tx(tx)?;
-        let recipients = messages::recipients(&tx.reg, &me, &req.to, tx.now, cfg)?;
-        if let Some(s) = tx.reg.sessions.get(&req.to) {
-            let st = crate::core::rules::state(s, tx.now, cfg);
-            if matches!(
-                st,
-                crate::core::rules::State::Gone | crate::core::rules::State::Ended
-            ) {
-                ctx.warn(format!(
-                    "{} is {} (last seen {}); the message waits in its inbox",
-                    req.to,
-                    st.as_str(),
-                    crate::core::clock::ago(s.last_seen, tx.now)
-                ));
-            }
-        }
-        if let Some(r) = &req.reply_to {
-            if tx.find_message(r)?.is_none() {
-                return Err(not_found(format!("no message {r} to reply to"))
-                    .hint("check the id with `coord inbox --all`"));
-            }
-        }
-        touch(&mut tx.reg, &me, tx.now);
-        let message = Message {
-            id: tx.mint('m'),
-            ts: tx.now,
-            from: me,
-            to: req.to.clone(),
-            recipients,
-            level,
-            subject: req.subject.clone(),
-            body: req.body.clone(),
-            reply_to: req.reply_to.clone(),
-            extra: Default::default(),
-        };
-        let mut fx = Effects::default();
-        messages::deliver(&mut tx.reg, message.clone(), &mut fx);
+        let id = tx.mint('m');
+        let hub = tx.hub;
+        let queued = |r: &str| tx_has(hub, r);
+        let (message, fx) = compose(ctx, &mut tx.reg, &me, req, level, id, tx.now, &queued)?;
         tx.apply(fx);
         Ok(message)
     })?;
     Ok(SendReport { message })
+}
+
+fn tx_has(hub: &crate::store::Hub, id: &str) -> Result<bool> {
+    Ok(hub.find_message(id)?.is_some())
+}
+
+/// The message `me` sends, checked against `reg` (which holds `me` and a
+/// direct recipient), and what delivering it does; `exists` says whether a
+/// message id is in the log (for `--reply-to`).
+#[allow(clippy::too_many_arguments)]
+fn compose(
+    ctx: &Ctx,
+    reg: &mut crate::core::model::Registry,
+    me: &str,
+    req: &SendRequest,
+    level: Level,
+    id: String,
+    now: crate::core::clock::Time,
+    exists: &dyn Fn(&str) -> Result<bool>,
+) -> Result<(Message, Effects)> {
+    let cfg = &ctx.hub.config;
+    let recipients = messages::recipients(reg, me, &req.to, now, cfg)?;
+    if let Some(s) = reg.sessions.get(&req.to) {
+        let st = crate::core::rules::state(s, now, cfg);
+        if matches!(
+            st,
+            crate::core::rules::State::Gone | crate::core::rules::State::Ended
+        ) {
+            ctx.warn(format!(
+                "{} is {} (last seen {}); the message waits in its inbox",
+                req.to,
+                st.as_str(),
+                crate::core::clock::ago(s.last_seen, now)
+            ));
+        }
+    }
+    if let Some(r) = &req.reply_to {
+        if !exists(r)? {
+            return Err(not_found(format!("no message {r} to reply to"))
+                .hint("check the id with `coord inbox --all`"));
+        }
+    }
+    touch(reg, me, now);
+    let message = Message {
+        id,
+        ts: now,
+        from: me.to_string(),
+        to: req.to.clone(),
+        recipients,
+        level,
+        subject: req.subject.clone(),
+        body: req.body.clone(),
+        reply_to: req.reply_to.clone(),
+        extra: Default::default(),
+    };
+    let mut fx = Effects::default();
+    messages::deliver(reg, message.clone(), &mut fx);
+    Ok((message, fx))
+}
+
+/// A message on the hot path: to one session found in the digest, or to
+/// everyone, at a level that opens no escalation (those change the
+/// registry); appended to the log, with one pulse line for the journal and
+/// the sender's sign of life. `None`: the full path.
+fn quick(ctx: &Ctx, req: &SendRequest, level: Level) -> Result<Option<Message>> {
+    if level.escalates() || req.to.starts_with('@') {
+        return Ok(None);
+    }
+    let now = ctx.now();
+    ctx.hub.quick(now, |q| {
+        let Some((me, how, line)) = ctx.quick_me(q, now) else {
+            return Ok(None);
+        };
+        let mut reg = q.registry_for(&me, &line.session);
+        if req.to != "broadcast" && req.to != me {
+            // Unknown here: the full path says so, with the closest name.
+            let Some(d) = q.session(&req.to) else {
+                return Ok(None);
+            };
+            reg.sessions.insert(req.to.clone(), d.session);
+        }
+        let id = q.mint('m', now);
+        let hub = q.hub;
+        let (message, fx) = compose(ctx, &mut reg, &me, req, level, id, now, &|r| tx_has(hub, r))?;
+        q.commit(fx, ctx.actor(&me, &how), now)?;
+        Ok(Some(message))
+    })
 }

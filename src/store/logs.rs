@@ -293,12 +293,30 @@ impl Hub {
     /// heartbeats and reads left out (the sessions table sums them up; reads
     /// are for `coord kpi`).
     pub fn recent_events(&self, cutoff: Time, cap: usize) -> Result<Tail<Event>> {
-        self.tail(
+        const SKIP: [&str; 2] = ["session.heartbeat", "message.read"];
+        let mut tail: Tail<Event> = self.tail(
             EVENTS,
             cutoff,
             cap,
             &[b"\"kind\":\"session.heartbeat\"", b"\"kind\":\"message.read\""],
-        )
+        )?;
+        // The journal entries the pulse still carries (a message sent on
+        // the hot path) are the newest: they come first.
+        let mut pending: Vec<Event> = self
+            .pulse_events()?
+            .into_iter()
+            .filter(|e| e.ts >= cutoff && !SKIP.contains(&e.kind.as_str()))
+            .collect();
+        if !pending.is_empty() {
+            pending.sort_by(|a, b| b.ts.cmp(&a.ts));
+            pending.extend(tail.shown);
+            tail.shown = pending;
+            tail.shown.sort_by(|a, b| b.ts.cmp(&a.ts));
+            let over = tail.shown.len().saturating_sub(cap);
+            tail.shown.truncate(cap);
+            tail.more += over;
+        }
+        Ok(tail)
     }
 
     /// Journal entries from byte `offset` of EVENTS.jsonl on, complete

@@ -48,7 +48,7 @@ pub use discover::{common_dir, locate, LIVE_DIR};
 pub use logs::{line_ts, raw_field, Tail, Unread};
 pub use repair::{Finding, Repair};
 pub use sync::{Flow, SyncPlan, Synced};
-pub use tx::{Tx, PINNED};
+pub use tx::{materialize, Materialized, Tx, PINNED};
 
 pub const DIR_NAME: &str = "coordination";
 pub const REGISTRY: &str = "REGISTRY.json";

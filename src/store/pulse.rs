@@ -773,6 +773,39 @@ impl Quick<'_> {
     pub fn append(&self, pulse: &Pulse) -> Result<()> {
         self.hub.append_pulse(pulse)
     }
+
+    /// Write what a rule decided, on the hot path: its messages appended
+    /// to MESSAGES.jsonl, then one pulse line with its journal entries (by
+    /// `actor`) and the sign of life of `actor.session` at `now`. What it
+    /// wrote in MESSAGES.jsonl is returned.
+    pub fn commit(
+        &self,
+        fx: crate::core::rules::Effects,
+        actor: crate::core::model::Actor,
+        now: Time,
+    ) -> Result<Vec<crate::core::model::Message>> {
+        let mut out = super::materialize(fx, now, &mut |prefix| self.mint(prefix, now));
+        let pinned = self.hub.pinned_clock.then(|| super::PINNED.to_string());
+        for e in &mut out.events {
+            e.by.get_or_insert_with(|| actor.clone());
+            e.clock = pinned.clone();
+        }
+        let lines: Vec<String> = out.messages.iter().map(crate::core::model::sorted_json).collect();
+        self.hub.append(super::MESSAGES, &lines)?;
+        let mut events = out.journal;
+        events.extend(out.events);
+        self.append(&Pulse {
+            activity: None,
+            base: self.base.clone(),
+            cursor: None,
+            edit: None,
+            events,
+            read: Vec::new(),
+            s: actor.session.clone(),
+            ts: now,
+        })?;
+        Ok(out.messages)
+    }
 }
 
 #[cfg(test)]

@@ -93,42 +93,12 @@ impl Tx<'_> {
     /// Queue what a rule decided: journal entries and messages, minting ids
     /// in order. Written when the transaction commits.
     pub fn apply(&mut self, fx: Effects) {
-        for effect in fx.0 {
-            match effect {
-                Effect::Event(d) => {
-                    let id = d.id.unwrap_or_else(|| self.mint('e'));
-                    self.events.push(Event {
-                        by: None,
-                        clock: None,
-                        id,
-                        ts: self.now,
-                        kind: d.kind.to_string(),
-                        session: d.session,
-                        target: d.target,
-                        token: d.token,
-                        text: d.text,
-                        extra: Default::default(),
-                    });
-                }
-                Effect::Notice(n) => {
-                    let id = n.id.unwrap_or_else(|| self.mint('m'));
-                    self.messages.push(Message {
-                        id,
-                        ts: self.now,
-                        from: SYSTEM.to_string(),
-                        to: n.to.clone(),
-                        recipients: Some(vec![n.to]),
-                        level: n.level,
-                        subject: n.subject,
-                        body: n.body,
-                        reply_to: None,
-                        extra: Default::default(),
-                    });
-                }
-                Effect::Message(m) => self.messages.push(m),
-                Effect::Journal(e) => self.journal.push(e),
-            }
-        }
+        let now = self.now;
+        // Ids are minted in the order the effects come.
+        let out = materialize(fx, now, &mut |prefix| self.mint(prefix));
+        self.events.extend(out.events);
+        self.messages.extend(out.messages);
+        self.journal.extend(out.journal);
     }
 
     /// A message by id: in the log (newest first) or queued in this transaction.
@@ -234,4 +204,56 @@ impl Hub {
             fsio::PRIVATE,
         )
     }
+}
+
+/// What a rule decided, as records: new journal entries (no actor yet),
+/// messages, and complete journal entries written as they are.
+#[derive(Default)]
+pub struct Materialized {
+    pub events: Vec<Event>,
+    pub messages: Vec<Message>,
+    pub journal: Vec<Event>,
+}
+
+/// Turn effects into records at `now`, minting ids in order with `mint`:
+/// what a transaction writes at commit, and what the hot path appends.
+pub fn materialize(fx: Effects, now: Time, mint: &mut dyn FnMut(char) -> String) -> Materialized {
+    let mut out = Materialized::default();
+    for effect in fx.0 {
+        match effect {
+            Effect::Event(d) => {
+                let id = d.id.unwrap_or_else(|| mint('e'));
+                out.events.push(Event {
+                    by: None,
+                    clock: None,
+                    id,
+                    ts: now,
+                    kind: d.kind.to_string(),
+                    session: d.session,
+                    target: d.target,
+                    token: d.token,
+                    text: d.text,
+                    extra: Default::default(),
+                });
+            }
+            Effect::Notice(n) => {
+                let id = n.id.unwrap_or_else(|| mint('m'));
+                out.messages.push(Message {
+                    id,
+                    ts: now,
+                    from: SYSTEM.to_string(),
+                    to: n.to.clone(),
+                    recipients: Some(vec![n.to]),
+                    level: n.level,
+                    subject: n.subject,
+                    body: n.body,
+                    reply_to: None,
+                    extra: Default::default(),
+                });
+            }
+            Effect::Message(m) => out.messages.push(m),
+            Effect::Journal(e) => out.journal.push(e),
+        }
+    }
+    out
 }
