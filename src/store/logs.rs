@@ -308,10 +308,10 @@ impl Hub {
             .filter(|e| e.ts >= cutoff && !SKIP.contains(&e.kind.as_str()))
             .collect();
         if !pending.is_empty() {
-            pending.sort_by(|a, b| b.ts.cmp(&a.ts));
+            pending.sort_by_key(|e| std::cmp::Reverse(e.ts));
             pending.extend(tail.shown);
             tail.shown = pending;
-            tail.shown.sort_by(|a, b| b.ts.cmp(&a.ts));
+            tail.shown.sort_by_key(|e| std::cmp::Reverse(e.ts));
             let over = tail.shown.len().saturating_sub(cap);
             tail.shown.truncate(cap);
             tail.more += over;
