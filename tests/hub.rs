@@ -52,6 +52,8 @@ fn registry_is_pretty_sorted_and_ends_with_newline() {
     hub.start_role("zed", "ops");
     hub.start("amy");
     hub.as_("amy", &["claim", "task", "x"]).ok();
+    // (A claim waits in the pulse until the next transaction folds it.)
+    hub.run(&["brief"]).ok();
     let text = hub.read("REGISTRY.json");
     assert!(text.ends_with("}\n"));
     assert!(text.contains("\n  \"claims\": {\n"), "pretty-printed: {text}");

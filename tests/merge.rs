@@ -47,6 +47,9 @@ fn two_branches_that_both_changed_the_hub_merge_without_markers() {
         &["-s", "lefty", "send", "base-session", "from the left"],
     )
     .ok();
+    // What the hot path keeps in the pulse is folded before a commit of a
+    // tracked hub (`coord sync` does it itself).
+    coord(&repo, "2026-03-02T09:15:00Z", &["brief"]).ok();
     git(&repo, &["commit", "-qam", "left"]);
     git(&repo, &["checkout", "-q", "main"]);
     coord(&repo, "2026-03-02T09:20:00Z", &["start", "--name", "righty"]).ok();
@@ -62,6 +65,7 @@ fn two_branches_that_both_changed_the_hub_merge_without_markers() {
         &["-s", "righty", "send", "base-session", "from the right"],
     )
     .ok();
+    coord(&repo, "2026-03-02T09:25:00Z", &["brief"]).ok();
     git(&repo, &["commit", "-qam", "right"]);
     git(&repo, &["merge", "-q", "--no-edit", "left"]);
     let hub = repo.join("coordination");

@@ -18,13 +18,14 @@ fn a_sign_of_life_writes_one_pulse_line_and_every_reader_sees_it() {
     hub.as_("alice", &["claim", "task", "api"]).ok();
     let registry = hub.read("REGISTRY.json");
     let before = ino(&hub);
+    let lines = hub.read(".pulse.jsonl").lines().count();
     hub.at("2026-03-02T09:05:00Z");
     hub.as_("alice", &["heartbeat", "coding", "api"]).ok();
     hub.as_("bob", &["inbox"]).ok();
     // The registry file is untouched; the pulse holds the two signs of life.
     assert_eq!(hub.read("REGISTRY.json"), registry);
     assert_eq!(ino(&hub), before);
-    assert_eq!(hub.read(".pulse.jsonl").lines().count(), 2);
+    assert_eq!(hub.read(".pulse.jsonl").lines().count(), lines + 2);
     // Every reader sees them.
     let status = hub.as_("bob", &["--json", "status"]).ok().json();
     let alice = status["sessions"]
@@ -38,13 +39,15 @@ fn a_sign_of_life_writes_one_pulse_line_and_every_reader_sees_it() {
     assert_eq!(alice["last_seen"], "2026-03-02T09:05:00Z");
     let log = hub.run(&["log", "--kind", "session"]).ok().stdout;
     assert!(log.contains("alice: coding api"), "{log}");
-    // The next write of the registry folds it: the pulse empties, the
-    // registry has the activity, the journal has the entry once.
-    hub.as_("bob", &["claim", "task", "web"]).ok();
+    // The next transaction (here `brief`, which writes the briefing) folds
+    // it: the pulse empties, the registry has the activity and the claim,
+    // the journal has the entry once.
+    hub.run(&["brief"]).ok();
     assert_eq!(hub.read(".pulse.jsonl"), "");
     let reg: serde_json::Value = serde_json::from_str(&hub.read("REGISTRY.json")).unwrap();
     assert_eq!(reg["sessions"]["alice"]["action"], "coding");
     assert_eq!(reg["sessions"]["alice"]["last_seen"], "2026-03-02T09:05:00Z");
+    assert_eq!(reg["claims"]["task:api"]["holder"], "alice");
     let journal = hub.read("EVENTS.jsonl");
     assert_eq!(journal.matches("alice: coding api").count(), 1, "{journal}");
 }
@@ -58,15 +61,15 @@ fn a_fold_cut_short_neither_loses_nor_repeats_an_entry() {
     assert!(pulse.contains("alice: coding"), "{pulse}");
     // A fold that wrote the registry and the journal, then died before
     // emptying the pulse: its line names a registry that is gone.
-    hub.as_("alice", &["claim", "task", "a"]).ok();
+    hub.run(&["brief"]).ok();
     std::fs::write(hub.dir.join(".pulse.jsonl"), &pulse).unwrap();
-    hub.as_("alice", &["claim", "task", "b"]).ok();
+    hub.run(&["brief"]).ok();
     assert_eq!(hub.read("EVENTS.jsonl").matches("alice: coding").count(), 1);
     // One that wrote the registry and died before the journal: the entry
     // is journaled by the next fold, once.
     hub.as_("alice", &["heartbeat", "testing"]).ok();
     let pulse = hub.read(".pulse.jsonl");
-    hub.as_("alice", &["claim", "task", "c"]).ok();
+    hub.run(&["brief"]).ok();
     let journal: String = hub
         .read("EVENTS.jsonl")
         .lines()
@@ -75,7 +78,7 @@ fn a_fold_cut_short_neither_loses_nor_repeats_an_entry() {
         .collect();
     std::fs::write(hub.dir.join("EVENTS.jsonl"), journal).unwrap();
     std::fs::write(hub.dir.join(".pulse.jsonl"), &pulse).unwrap();
-    hub.as_("alice", &["claim", "task", "d"]).ok();
+    hub.run(&["brief"]).ok();
     assert_eq!(hub.read("EVENTS.jsonl").matches("alice: testing").count(), 1);
     // Its state is not applied twice over newer state.
     let reg: serde_json::Value = serde_json::from_str(&hub.read("REGISTRY.json")).unwrap();
@@ -148,4 +151,69 @@ fn a_direct_message_is_sent_without_rewriting_the_registry() {
         .ok();
     assert_ne!(ino(&hub), before);
     assert_eq!(hub.events_of("message.sent").len(), 3);
+}
+
+#[test]
+fn a_claim_and_its_release_are_hot_path_records_every_reader_and_every_check_sees() {
+    let hub = Hub::new();
+    hub.start("alice");
+    hub.start("bob");
+    hub.as_("alice", &["claim", "file", "src/a.rs"]).ok();
+    let before = ino(&hub);
+    // Claims, releases and conflicts on the hot path: the registry file
+    // is not rewritten.
+    hub.as_("alice", &["claim", "task", "api", "--for", "1h"]).ok();
+    hub.as_("bob", &["claim", "file", "src/b/**"]).ok();
+    let out = hub.as_("bob", &["claim", "task", "API"]).code(3).one_error_line();
+    assert!(out.stderr.contains("held by alice"), "{}", out.stderr);
+    hub.as_("bob", &["claim", "file", "src/*.rs"]).code(3);
+    hub.as_("alice", &["release", "task", "api"]).ok();
+    hub.as_("bob", &["claim", "task", "api"]).ok();
+    assert_eq!(ino(&hub), before, "the registry was rewritten");
+    let reg = hub.registry();
+    assert_eq!(reg["claims"]["task:api"]["holder"], "bob");
+    assert_eq!(reg["claims"]["task:api"]["token"], 2, "the token grew");
+    assert_eq!(reg["claims"]["file:src/b/**"]["holder"], "bob");
+    // The agent hook sees a claim taken on the hot path.
+    let payload = serde_json::json!({
+        "session_id": "c-alice", "cwd": hub.repo(), "hook_event_name": "PreToolUse",
+        "tool_name": "Edit", "tool_input": {"file_path": hub.repo().join("src/b/x.rs")},
+    });
+    hub.call(&["start", "--name", "carol"])
+        .env("CLAUDE_CODE_SESSION_ID", "c-alice")
+        .run()
+        .ok();
+    let out = hub
+        .call(&["hook", "pre-tool-use"])
+        .stdin(payload.to_string())
+        .run()
+        .ok();
+    assert!(out.stdout.contains("claimed by bob"), "{}", out.stdout);
+    // Every reader agrees with the full path, which folds it.
+    let status = hub.run(&["claims"]).ok().stdout;
+    assert!(status.contains("task:api") && status.contains("bob"), "{status}");
+    hub.run(&["brief"]).ok();
+    assert_ne!(ino(&hub), before);
+    assert_eq!(hub.read(".pulse.jsonl"), "");
+    let reg: serde_json::Value = serde_json::from_str(&hub.read("REGISTRY.json")).unwrap();
+    assert_eq!(reg["claims"]["task:api"]["holder"], "bob");
+    assert_eq!(hub.events_of("claim.refused").len(), 2);
+}
+
+#[test]
+fn a_claim_in_the_pulse_survives_a_registry_replaced_by_hand() {
+    let hub = Hub::new();
+    hub.start("alice");
+    let saved = hub.read("REGISTRY.json");
+    hub.as_("alice", &["claim", "task", "api"]).ok();
+    // The registry replaced under the pulse (a hand edit, a checkout of a
+    // tracked hub): the pulse's record is merged back, not dropped.
+    std::fs::write(hub.dir.join("REGISTRY.json"), &saved).unwrap();
+    hub.run(&["brief"]).ok();
+    let reg: serde_json::Value = serde_json::from_str(&hub.read("REGISTRY.json")).unwrap();
+    assert_eq!(reg["claims"]["task:api"]["holder"], "alice", "{reg}");
+    // Folded once, it is not applied twice: a later release stands.
+    hub.as_("alice", &["release", "task", "api"]).ok();
+    hub.run(&["brief"]).ok();
+    assert!(hub.registry()["claims"]["task:api"].get("holder").is_none());
 }

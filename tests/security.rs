@@ -84,9 +84,9 @@ fn planted_links_are_never_written_through() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     // A log replaced by a link: refused, named, nothing appended through it.
     // (A send appends to MESSAGES.jsonl; its journal entry waits in the
-    // pulse, so the journal is written by the next change, a claim.)
+    // pulse, so the journal is written by the next transaction, a start.)
     for (log, args) in [
-        ("EVENTS.jsonl", ["claim", "task", "linked"]),
+        ("EVENTS.jsonl", ["start", "--name", "linked"]),
         ("MESSAGES.jsonl", ["send", "bob", "hello"]),
     ] {
         let path = hub.dir.join(log);

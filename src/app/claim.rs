@@ -88,36 +88,16 @@ pub fn claim(ctx: &Ctx, req: &ClaimRequest) -> Result<ClaimReport> {
     }
     let deadline = crate::core::clock::deadline(req.wait.as_deref())?;
     loop {
-        let attempt = ctx.mutate(|tx| {
-            let me = ctx.me_tx(tx)?;
-            let take = Take {
-                kind: &req.kind,
-                name: &name,
-                me: &me,
-                length,
-                note: req.note.as_deref(),
-                force: req.force,
-            };
-            if !req.force {
-                let plan_says = match req.kind.as_str() {
-                    "task" => super::plan::claim_blocked(&tx.reg, &name),
-                    "resource" => super::plan::reserved_against(&tx.reg, &name, &me, tx.now, cfg),
-                    _ => None,
-                };
-                if let Some(e) = plan_says {
-                    return Err(e);
-                }
-            }
-            let mut fx = Effects::default();
-            let taken = claims::take(&mut tx.reg, &take, tx.now, cfg, &mut fx)?;
-            tx.apply(fx);
-            Ok(ClaimReport {
-                claim: ClaimView::new(&key, &tx.reg.claims[&key], &tx.reg, tx.now, cfg),
-                outcome: taken.outcome,
-                token: taken.token,
-                revoked: taken.revoked,
-            })
-        });
+        let attempt = match quick(ctx, req, &key, &name, length)? {
+            Some(done) => done,
+            None => ctx.mutate(|tx| {
+                let me = ctx.me_tx(tx)?;
+                decide(ctx, &mut tx.reg, req, &key, &name, &me, length, tx.now).map(|(report, fx)| {
+                    tx.apply(fx);
+                    report
+                })
+            }),
+        };
         match (attempt, deadline) {
             (Err(e), Some(d)) if e.kind == Kind::Conflict => {
                 if Instant::now() >= d {
@@ -138,20 +118,192 @@ pub fn claim(ctx: &Ctx, req: &ClaimRequest) -> Result<ClaimReport> {
     }
 }
 
+/// The claim decided on `reg`: the plan's word first (unless forced), then
+/// the claim rules; the report and what they did.
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    ctx: &Ctx,
+    reg: &mut crate::core::model::Registry,
+    req: &ClaimRequest,
+    key: &str,
+    name: &str,
+    me: &str,
+    length: Option<chrono::Duration>,
+    now: crate::core::clock::Time,
+) -> Result<(ClaimReport, Effects)> {
+    let cfg = &ctx.hub.config;
+    let take = Take {
+        kind: &req.kind,
+        name,
+        me,
+        length,
+        note: req.note.as_deref(),
+        force: req.force,
+    };
+    if !req.force {
+        let plan_says = match req.kind.as_str() {
+            "task" => super::plan::claim_blocked(reg, name),
+            "resource" => super::plan::reserved_against(reg, name, me, now, cfg),
+            _ => None,
+        };
+        if let Some(e) = plan_says {
+            return Err(e);
+        }
+    }
+    let mut fx = Effects::default();
+    let taken = claims::take(reg, &take, now, cfg, &mut fx)?;
+    let report = ClaimReport {
+        claim: ClaimView::new(key, &reg.claims[key], reg, now, cfg),
+        outcome: taken.outcome,
+        token: taken.token,
+        revoked: taken.revoked,
+    };
+    Ok((report, fx))
+}
+
+/// A claim on the hot path: the records it could collide with (the same
+/// key, names that fold alike, for files the held globs near it) and
+/// their holders, read from the digest and the pulse; decided by the same
+/// rules on that part of the registry; written as one pulse line holding
+/// the new record. `None`: the full path (a forced claim, one the plan
+/// speaks to, a hub near its claim limit, no usable digest). A refusal is
+/// the same error as on the full path.
+fn quick(
+    ctx: &Ctx,
+    req: &ClaimRequest,
+    key: &str,
+    name: &str,
+    length: Option<chrono::Duration>,
+) -> Result<Option<Result<ClaimReport>>> {
+    if req.force {
+        return Ok(None);
+    }
+    let now = ctx.now();
+    let cfg = &ctx.hub.config;
+    ctx.hub.quick(now, |q| {
+        let head = &q.digest.head;
+        let added = q.pulse_claims().len();
+        // A pruned claim's floor goes with its first new record: the full
+        // path writes both.
+        if head.planned.contains(key)
+            || head.floors.contains_key(key)
+            || head.claims + added + 1 >= cfg.max_claims
+        {
+            return Ok(None);
+        }
+        let folded = claims::fold(name);
+        let Some(mut near) = named(q, &req.kind, &folded) else {
+            return Ok(None);
+        };
+        if req.kind == "file" {
+            // The held globs whose literal start is near this one's.
+            let prefix = crate::core::rules::glob::literal_prefix(&folded).to_string();
+            let Some(files) = q.files_for(&[prefix]) else {
+                return Ok(None);
+            };
+            near.extend(files);
+        }
+        let Some((me, how, line)) = ctx.quick_me(q, now) else {
+            return Ok(None);
+        };
+        let mut reg = q.registry_for(&me, &line.session);
+        for holder in near.values().filter_map(|c| c.holder.clone()) {
+            if holder != me {
+                if let Some(d) = q.session(&holder) {
+                    reg.sessions.insert(holder, d.session);
+                }
+            }
+        }
+        reg.claims = near;
+        let before = reg.claims.clone();
+        let (report, fx) = match decide(ctx, &mut reg, req, key, name, &me, length, now) {
+            Ok(done) => done,
+            Err(e) => return Ok(Some(Err(e))),
+        };
+        q.commit_records(fx, ctx.actor(&me, &how), now, now, changed(&before, &reg), None)?;
+        Ok(Some(Ok(report)))
+    })
+}
+
+/// The claim records of `kind` whose name folds to `folded`, from the
+/// digest as the hot path changed them since. `None`: no claim index.
+pub(crate) fn named(
+    q: &crate::store::pulse::Quick,
+    kind: &str,
+    folded: &str,
+) -> Option<std::collections::BTreeMap<String, crate::core::model::Claim>> {
+    let mut near = q.digest.claims_named(kind, folded)?;
+    for (k, c) in q.pulse_claims() {
+        near.remove(k);
+        if let Some(c) = c
+            .as_ref()
+            .filter(|c| c.kind == kind && claims::fold(&c.name) == folded)
+        {
+            near.insert(k.clone(), c.clone());
+        }
+    }
+    Some(near)
+}
+
+/// The records of `reg` that differ from `before`, as a pulse line holds
+/// them (null: gone).
+pub(crate) fn changed(
+    before: &std::collections::BTreeMap<String, crate::core::model::Claim>,
+    reg: &crate::core::model::Registry,
+) -> std::collections::BTreeMap<String, Option<crate::core::model::Claim>> {
+    let mut out: std::collections::BTreeMap<String, Option<crate::core::model::Claim>> = reg
+        .claims
+        .iter()
+        .filter(|(k, c)| before.get(*k) != Some(*c))
+        .map(|(k, c)| (k.clone(), Some(c.clone())))
+        .collect();
+    out.extend(
+        before
+            .keys()
+            .filter(|k| !reg.claims.contains_key(*k))
+            .map(|k| (k.clone(), None)),
+    );
+    out
+}
+
 /// A refused claim is journaled (`claim.refused`: the collisions `coord kpi`
 /// counts), in a transaction of its own; failing to journal it does not
 /// change the answer.
 fn journal_refusal(ctx: &Ctx, key: &str, why: &str) {
-    let _ = ctx.mutate(|tx| {
-        let me = ctx.me_tx(tx)?;
+    let refusal = |me: &str| {
         let mut fx = Effects::default();
         fx.event(
             "claim.refused",
-            &me,
+            me,
             Some(key),
             format!("{key} refused to {me}: {why}"),
         );
-        tx.apply(fx);
+        fx
+    };
+    // On the hot path: one pulse line.
+    let now = ctx.now();
+    let quick = ctx.hub.quick(now, |q| {
+        let Some((me, how, line)) = ctx.quick_me(q, now) else {
+            return Ok(None);
+        };
+        // Not a sign of life: the journal entry only.
+        let seen = line.session.last_seen;
+        q.commit_records(
+            refusal(&me),
+            ctx.actor(&me, &how),
+            now,
+            seen,
+            Default::default(),
+            None,
+        )?;
+        Ok(Some(()))
+    });
+    if matches!(quick, Ok(Some(()))) {
+        return;
+    }
+    let _ = ctx.mutate(|tx| {
+        let me = ctx.me_tx(tx)?;
+        tx.apply(refusal(&me));
         Ok(())
     });
 }

@@ -162,13 +162,8 @@ fn quick(ctx: &Ctx, req: &HeartbeatRequest, progress: Option<u8>) -> Result<Opti
             };
             q.append(&Pulse {
                 activity: changed.then(|| Activity::of(&s)),
-                base: q.base.clone(),
-                cursor: None,
-                edit: None,
                 events,
-                read: Vec::new(),
-                s: me.clone(),
-                ts: now,
+                ..Pulse::new(q.base.clone(), me.clone(), now)
             })?;
             view
         } else {

@@ -310,7 +310,7 @@ pub fn pre_tool_use(ctx: &Ctx, coord_only: bool, paths: &[String]) -> Result<Dec
             .filter_map(|p| crate::core::rules::glob::normalize(p).ok())
             .map(|p| crate::core::rules::claims::fold(&p))
             .collect();
-        let Some(mut files) = q.digest.files_for(&folded) else {
+        let Some(mut files) = q.files_for(&folded) else {
             return Ok(None);
         };
         files.retain(|_, c| {

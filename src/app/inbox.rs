@@ -207,13 +207,11 @@ fn quick(ctx: &Ctx, req: &InboxRequest, progress: Option<u8>) -> Result<Option<I
         }
         q.append(&Pulse {
             activity: changed.then(|| Activity::of(&s)),
-            base: q.base.clone(),
             cursor,
             edit,
             events,
             read,
-            s: me.clone(),
-            ts: s.last_seen,
+            ..Pulse::new(q.base.clone(), me.clone(), s.last_seen)
         })?;
         Ok(Some(report))
     })

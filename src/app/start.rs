@@ -76,14 +76,8 @@ pub fn quick_resume(ctx: &Ctx, role: Option<&str>) -> Result<Option<String>> {
             now,
         );
         q.append(&Pulse {
-            activity: None,
-            base: q.base.clone(),
-            cursor: None,
-            edit: None,
             events: vec![event],
-            read: Vec::new(),
-            s: me.clone(),
-            ts: now,
+            ..Pulse::new(q.base.clone(), me.clone(), now)
         })?;
         if bindings != before {
             ctx.hub.write_bindings(&bindings)?;

@@ -31,7 +31,9 @@ use super::{fsio, Hub, EVENTS, REGISTRY};
 use crate::core::clock::Time;
 use crate::core::config::Durability;
 use crate::core::error::Result;
-use crate::core::model::{Cursor, Escalation, Event, Registry, Session};
+use std::collections::BTreeMap;
+
+use crate::core::model::{Claim, Cursor, Escalation, Event, Registry, Session};
 
 /// The pulse: signs of life since the registry was last written.
 pub const PULSE: &str = ".pulse.jsonl";
@@ -86,6 +88,10 @@ pub struct Pulse {
     pub activity: Option<Activity>,
     /// The registry this applies to.
     pub base: String,
+    /// Claims changed on the hot path: each one's new record, or null when
+    /// it is gone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub claims: BTreeMap<String, Option<Claim>>,
     /// The read cursor after an inbox read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<Cursor>,
@@ -100,6 +106,10 @@ pub struct Pulse {
     pub read: Vec<String>,
     /// The session.
     pub s: String,
+    /// The session's whole record, when this line writes it (a session
+    /// started on the hot path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
     /// Its last sign of life.
     #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
     pub ts: Time,
@@ -112,12 +122,16 @@ struct PulseState {
     activity: Option<Activity>,
     base: String,
     #[serde(default)]
+    claims: BTreeMap<String, Option<Claim>>,
+    #[serde(default)]
     cursor: Option<Cursor>,
     #[serde(default)]
     edit: Option<String>,
     #[serde(default)]
     read: Vec<String>,
     s: String,
+    #[serde(default)]
+    session: Option<Session>,
     ts: Time,
 }
 
@@ -126,21 +140,67 @@ impl From<PulseState> for Pulse {
         Pulse {
             activity: p.activity,
             base: p.base,
+            claims: p.claims,
             cursor: p.cursor,
             edit: p.edit,
             events: Vec::new(),
             read: p.read,
             s: p.s,
+            session: p.session,
             ts: p.ts,
         }
     }
 }
 
 impl Pulse {
+    /// A line that says only "still here": the fields to set are added to it.
+    pub fn new(base: String, s: String, ts: Time) -> Pulse {
+        Pulse {
+            activity: None,
+            base,
+            claims: BTreeMap::new(),
+            cursor: None,
+            edit: None,
+            events: Vec::new(),
+            read: Vec::new(),
+            s,
+            session: None,
+            ts,
+        }
+    }
+
     /// Apply to the registry: all of it on its own base; on another (a
     /// registry written since, which already holds it), only `last_seen`,
     /// which only moves forward.
     pub fn apply(&self, reg: &mut Registry, base: &str) {
+        // Records written whole on the hot path. A line on an older base
+        // was folded into the registry, or the registry was replaced since
+        // by something else (a hand edit, a git checkout of a tracked hub):
+        // its records are merged in by the sync's rules, which leave a
+        // folded record as it is and bring a lost one back.
+        use crate::core::rules::merge::{merge_claim, merge_session};
+        if let Some(post) = &self.session {
+            let merged = match reg.sessions.get(&self.s) {
+                Some(now) if self.base != base => merge_session(now, post),
+                _ => post.clone(),
+            };
+            reg.sessions.insert(self.s.clone(), merged);
+        }
+        for (key, c) in &self.claims {
+            match (c, reg.claims.get(key)) {
+                (Some(c), Some(now)) if self.base != base => {
+                    let merged = merge_claim(now, c);
+                    reg.claims.insert(key.clone(), merged);
+                }
+                (Some(c), _) => {
+                    reg.claims.insert(key.clone(), c.clone());
+                }
+                (None, _) if self.base == base => {
+                    reg.claims.remove(key);
+                }
+                (None, _) => {}
+            }
+        }
         let Some(s) = reg.sessions.get_mut(&self.s) else {
             return;
         };
@@ -325,6 +385,22 @@ pub struct DigestHead {
     /// the file, reading a few pages whatever the size of the hub.
     #[serde(default)]
     pub sessions_from: Option<u64>,
+    /// Where the claim lines start (same count): `C<TAB>KIND<TAB>FOLDED
+    /// NAME<TAB>KEY<TAB>{claim}` for every claim record, sorted, so the
+    /// records a claim could collide with are found by a binary search.
+    /// `None`: no such lines (an older digest, or a name they cannot hold).
+    #[serde(default)]
+    pub claims_from: Option<u64>,
+    /// How many claim records the registry holds (`limits.claims`).
+    #[serde(default)]
+    pub claims: usize,
+    /// The plan's task ids and reserved resources: a claim on one of them
+    /// is judged against the plan (the full path).
+    #[serde(default)]
+    pub planned: std::collections::BTreeSet<String>,
+    /// Token floors of pruned claims (`coord prune`).
+    #[serde(default)]
+    pub floors: BTreeMap<String, u64>,
 }
 
 /// One session's line: the record, and its claims that have a deadline.
@@ -368,6 +444,7 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
         }
     }
     let sessions_from = out.len() as u64;
+    let claims_section = claim_lines(reg);
     for (id, s) in &reg.sessions {
         let line = DigestSession {
             session: s.clone(),
@@ -378,16 +455,54 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
         out.push_str(&serde_json::to_string(&line).unwrap_or_default());
         out.push('\n');
     }
+    let claims_from = out.len() as u64;
+    if let Some(lines) = &claims_section {
+        out.push_str(lines);
+    }
+    let mut planned: std::collections::BTreeSet<String> =
+        reg.plan.tasks.keys().map(|t| format!("task:{t}")).collect();
+    planned.extend(
+        reg.plan
+            .reservations
+            .values()
+            .map(|r| format!("resource:{}", r.resource)),
+    );
     let head = DigestHead {
         base: base.to_string(),
         escalations: reg.escalations.clone(),
         sweep_due: sweep_due(reg, cfg),
         sessions_from: Some(sessions_from),
+        claims_from: claims_section.map(|_| claims_from),
+        claims: reg.claims.len(),
+        planned,
+        floors: reg.floors.clone(),
     };
     let mut text = serde_json::to_string(&head).unwrap_or_default();
     text.push('\n');
     text.push_str(&out);
     text
+}
+
+/// Every claim record as a line `C<TAB>KIND<TAB>FOLDED<TAB>KEY<TAB>{claim}`,
+/// sorted; `None` when one cannot be written so (a tab or newline in it).
+fn claim_lines(reg: &Registry) -> Option<String> {
+    let mut lines: Vec<String> = Vec::with_capacity(reg.claims.len());
+    for (key, c) in &reg.claims {
+        let folded = crate::core::rules::claims::fold(&c.name);
+        if [c.kind.as_str(), &folded, key]
+            .iter()
+            .any(|f| f.contains(['\t', '\n']))
+        {
+            return None;
+        }
+        lines.push(format!(
+            "C\t{}\t{folded}\t{key}\t{}\n",
+            c.kind,
+            serde_json::to_string(c).ok()?
+        ));
+    }
+    lines.sort_unstable();
+    Some(lines.concat())
 }
 
 /// The earliest time the sweep would change something: a held claim's
@@ -459,8 +574,16 @@ impl Digest {
         &self,
         paths: &[String],
     ) -> Option<std::collections::BTreeMap<String, crate::core::model::Claim>> {
-        let text = self.text();
-        let from = self.body as usize - 1;
+        // The file lines lie between the head and the session lines.
+        let files = match self.head.sessions_from {
+            Some(to) => std::borrow::Cow::Owned(self.read_range(self.body - 1, self.body + to)?),
+            None => std::borrow::Cow::Borrowed(self.text()),
+        };
+        let text: &[u8] = &files;
+        let from = match self.head.sessions_from {
+            Some(_) => 0,
+            None => self.body as usize - 1,
+        };
         let start = memfind(&text[from..], b"\nF\t\n")? + from + 4;
         let mut out = std::collections::BTreeMap::new();
         for line in text[start..].split(|b| *b == b'\n') {
@@ -484,6 +607,71 @@ impl Digest {
         Some(out)
     }
 
+    /// The end of the session lines (the claim lines follow them).
+    fn sessions_end(&self) -> u64 {
+        self.head.claims_from.map_or(self.len, |c| self.body + c)
+    }
+
+    /// The session lines' bytes (all of the text after the head in a
+    /// digest that does not say where they are).
+    pub fn session_text(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self.head.sessions_from {
+            Some(from) => self
+                .read_range(self.body + from, self.sessions_end())
+                .map(std::borrow::Cow::Owned)
+                .unwrap_or_default(),
+            None => std::borrow::Cow::Borrowed(&self.text()[self.body as usize - 1..]),
+        }
+    }
+
+    /// The first line in `[start, end)` (sorted) not below `probe`: its
+    /// offset. A binary search reading a few pages.
+    fn lower_bound(&self, start: u64, end: u64, probe: &[u8]) -> Option<u64> {
+        let (mut lo, mut hi) = (start, end);
+        // Lines starting before `lo` are below the probe; lines starting
+        // at or after `hi` are not.
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let line = if mid == start {
+                start
+            } else {
+                self.next_line(mid - 1, hi)?
+            };
+            if line >= hi {
+                hi = mid;
+                continue;
+            }
+            let next = self.next_line(line, end)?;
+            let head = self.read_range(line, next.min(line + probe.len() as u64))?;
+            if head.as_slice() < probe {
+                lo = next;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == start {
+            Some(start)
+        } else {
+            self.next_line(lo - 1, end)
+        }
+    }
+
+    /// The lines in `[start, end)` that begin with `prefix`, whole.
+    fn lines_with(&self, start: u64, end: u64, prefix: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let mut at = self.lower_bound(start, end, prefix)?;
+        let mut out = Vec::new();
+        while at < end {
+            let next = self.next_line(at, end)?;
+            let line = self.read_range(at, next)?;
+            if !line.starts_with(prefix) {
+                break;
+            }
+            out.push(line.strip_suffix(b"\n").unwrap_or(&line).to_vec());
+            at = next;
+        }
+        Some(out)
+    }
+
     /// Session `id`'s line, if it has one: a binary search over the sorted
     /// session lines (a few reads), or a search of the whole text in a
     /// digest that does not say where they start.
@@ -499,30 +687,31 @@ impl Digest {
                 .map_or(text.len(), |p| at + p);
             return serde_json::from_slice(&text[at..end]).ok();
         };
-        let start = self.body + from;
-        let (mut lo, mut hi) = (start, self.len);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            let line = if mid == start {
-                start
-            } else {
-                self.next_line(mid - 1, hi)?
-            };
-            if line >= hi {
-                hi = mid;
-                continue;
-            }
-            let end = self.next_line(line, self.len)?;
-            let bytes = self.read_range(line, end)?;
-            let bytes = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-            let tab = memchr::memchr(b'\t', bytes)?;
-            match bytes[..tab].cmp(id.as_bytes()) {
-                std::cmp::Ordering::Equal => return serde_json::from_slice(&bytes[tab + 1..]).ok(),
-                std::cmp::Ordering::Less => lo = end,
-                std::cmp::Ordering::Greater => hi = mid,
-            }
+        let probe = format!("{id}\t");
+        let line = self
+            .lines_with(self.body + from, self.sessions_end(), probe.as_bytes())?
+            .into_iter()
+            .next()?;
+        serde_json::from_slice(&line[probe.len()..]).ok()
+    }
+
+    /// The claim records of `kind` whose name folds to `folded` (the same
+    /// claim, or one a look-alike name would collide with). `None`: this
+    /// digest has no claim lines.
+    pub fn claims_named(&self, kind: &str, folded: &str) -> Option<BTreeMap<String, Claim>> {
+        let from = self.head.claims_from?;
+        if [kind, folded].iter().any(|f| f.contains(['\t', '\n'])) {
+            return None;
         }
-        None
+        let prefix = format!("C\t{kind}\t{folded}\t");
+        let mut out = BTreeMap::new();
+        for line in self.lines_with(self.body + from, self.len, prefix.as_bytes())? {
+            let rest = &line[prefix.len()..];
+            let tab = memchr::memchr(b'\t', rest)?;
+            let key = std::str::from_utf8(&rest[..tab]).ok()?;
+            out.insert(key.to_string(), serde_json::from_slice(&rest[tab + 1..]).ok()?);
+        }
+        Some(out)
     }
 }
 
@@ -593,6 +782,7 @@ pub struct Quick<'h> {
     pub digest: Digest,
     pulse: Vec<u8>,
     minted: std::cell::Cell<u64>,
+    claims: std::cell::OnceCell<BTreeMap<String, Option<Claim>>>,
 }
 
 impl Hub {
@@ -635,24 +825,46 @@ impl Hub {
             digest,
             pulse,
             minted: std::cell::Cell::new(0),
+            claims: std::cell::OnceCell::new(),
         };
+        // Claims taken on the hot path lapse too: the earliest time one
+        // could (its deadline, or its holder gone if never seen after it
+        // took it), checked as the digest's own.
+        let gone = self.config.gone_after;
+        let due = quick
+            .pulse_claims()
+            .values()
+            .flatten()
+            .filter(|c| c.holder.is_some())
+            .map(|c| {
+                let gone = c.since.unwrap_or(now) + gone;
+                c.expires.map_or(gone, |e| e.min(gone))
+            })
+            .min();
+        if due.is_some_and(|d| d <= now) {
+            return Ok(None);
+        }
         f(&quick)
     }
 }
 
 impl Quick<'_> {
-    /// Session `id` as it stands: its digest line with its pulse lines
-    /// applied.
+    /// Session `id` as it stands: its digest line (or the record a pulse
+    /// line wrote whole) with its later pulse lines applied.
     pub fn session(&self, id: &str) -> Option<DigestSession> {
-        let mut line = self.digest.session(id)?;
         let key = format!("\"s\":{},", serde_json::to_string(id).ok()?);
         let base = format!("\"base\":\"{}\"", self.base);
         // Only what decides the state is parsed: the newest line with an
         // activity, the newest with a cursor, the lines that read pending
-        // messages; the time of the others is read off the raw line. So a
-        // session's own many lines cost a scan, not a parse each.
-        let s = &mut line.session;
-        let (mut activity, mut cursor) = (false, false);
+        // messages or record an edit, and the newest that wrote the whole
+        // record (older lines are in it); the time of the others is read
+        // off the raw line. So a session's own many lines cost a scan, not
+        // a parse each.
+        let (mut activity, mut cursor): (Option<Activity>, Option<Cursor>) = (None, None);
+        let mut read: Vec<String> = Vec::new();
+        let mut edits: Vec<(String, Time)> = Vec::new();
+        let mut seen: Option<Time> = None;
+        let mut whole: Option<Session> = None;
         // This session's lines, found by one substring search over the
         // pulse, newest first.
         let pulse = &self.pulse;
@@ -665,50 +877,114 @@ impl Quick<'_> {
             .collect();
         lines.dedup();
         // The searchers are built once, not once a line.
-        let (f_cursor, f_read, f_edit, f_base) = (
+        let whole_key = format!("{key}\"session\":{{");
+        let (f_cursor, f_read, f_edit, f_base, f_whole) = (
             memchr::memmem::Finder::new(b"\"cursor\":"),
             memchr::memmem::Finder::new(b"\"read\":"),
             memchr::memmem::Finder::new(b"\"edit\":"),
             memchr::memmem::Finder::new(base.as_bytes()),
+            memchr::memmem::Finder::new(whole_key.as_bytes()),
         );
         for l in lines.into_iter().rev() {
             let ts = super::logs::line_ts(l)
                 .and_then(|t| std::str::from_utf8(t).ok())
                 .and_then(crate::core::clock::parse_time);
-            if let Some(ts) = ts.filter(|t| *t > s.last_seen) {
-                s.last_seen = ts;
+            if let Some(ts) = ts {
+                seen = Some(seen.map_or(ts, |s| s.max(ts)));
             }
             let has = |f: &memchr::memmem::Finder| f.find(l).is_some();
-            let wants_activity = !activity && l.starts_with(b"{\"activity\":");
-            let wants_cursor = !cursor && has(&f_cursor);
+            let wants_activity = activity.is_none() && l.starts_with(b"{\"activity\":");
+            let wants_cursor = cursor.is_none() && has(&f_cursor);
+            let is_whole = has(&f_whole);
             let current = has(&f_base);
-            if !current || !(wants_activity || wants_cursor || has(&f_read) || has(&f_edit)) {
+            if !current || !(wants_activity || wants_cursor || is_whole || has(&f_read) || has(&f_edit)) {
                 continue;
             }
-            let Ok(p) = serde_json::from_slice::<Pulse>(l) else {
+            let Ok(p) = serde_json::from_slice::<PulseState>(l) else {
                 continue;
             };
             if wants_activity {
-                if let Some(a) = &p.activity {
-                    a.set(s);
-                    activity = true;
-                }
+                activity = p.activity;
             }
             if wants_cursor {
-                if let Some(c) = p.cursor {
-                    s.cursor = Some(c);
-                    cursor = true;
-                }
+                cursor = p.cursor;
             }
-            s.pending.retain(|m| !p.read.contains(m));
-            if let Some(path) = &p.edit {
-                // Newest first: an older line does not move the time back.
-                if crate::core::rules::radar::edited_at(s, path).is_none_or(|t| t < p.ts) {
-                    crate::core::rules::radar::record(s, path, p.ts);
+            read.extend(p.read);
+            edits.extend(p.edit.map(|e| (e, p.ts)));
+            if let Some(record) = p.session {
+                whole = Some(record);
+                break;
+            }
+        }
+        let mut line = match whole {
+            Some(session) => DigestSession {
+                session,
+                deadlines: Vec::new(),
+            },
+            None => self.digest.session(id)?,
+        };
+        let s = &mut line.session;
+        if let Some(ts) = seen.filter(|t| *t > s.last_seen) {
+            s.last_seen = ts;
+        }
+        if let Some(a) = &activity {
+            a.set(s);
+        }
+        if let Some(c) = cursor {
+            s.cursor = Some(c);
+        }
+        s.pending.retain(|m| !read.contains(m));
+        for (path, at) in edits {
+            // Newest first: an older line does not move the time back.
+            if crate::core::rules::radar::edited_at(s, &path).is_none_or(|t| t < at) {
+                crate::core::rules::radar::record(s, &path, at);
+            }
+        }
+        // Its claims with a deadline, as the hot path changed them.
+        for (k, c) in self.pulse_claims().iter() {
+            line.deadlines.retain(|(key, _)| key != k);
+            if let Some(c) = c.as_ref().filter(|c| c.holder.as_deref() == Some(id)) {
+                if let Some(e) = c.expires {
+                    line.deadlines.push((k.clone(), e));
                 }
             }
         }
         Some(line)
+    }
+
+    /// The held file claims that could cover one of `paths` (folded): the
+    /// digest's, as the hot path changed them since.
+    pub fn files_for(&self, paths: &[String]) -> Option<BTreeMap<String, Claim>> {
+        let mut out = self.digest.files_for(paths)?;
+        for (key, c) in self.pulse_claims() {
+            out.remove(key);
+            if let Some(c) = c.as_ref().filter(|c| c.kind == "file" && c.holder.is_some()) {
+                out.insert(key.clone(), c.clone());
+            }
+        }
+        Some(out)
+    }
+
+    /// The claims pulse lines on this registry changed, oldest first (a
+    /// later line's record wins): parsed once per call.
+    pub fn pulse_claims(&self) -> &BTreeMap<String, Option<Claim>> {
+        self.claims.get_or_init(|| {
+            let mut out = BTreeMap::new();
+            let base = format!("\"base\":\"{}\"", self.base);
+            let f_base = memchr::memmem::Finder::new(base.as_bytes());
+            for at in memchr::memmem::find_iter(&self.pulse, b"\"claims\":{") {
+                let start = memchr::memrchr(b'\n', &self.pulse[..at]).map_or(0, |p| p + 1);
+                let end = memchr::memchr(b'\n', &self.pulse[at..]).map_or(self.pulse.len(), |p| at + p);
+                let l = &self.pulse[start..end];
+                if f_base.find(l).is_none() {
+                    continue;
+                }
+                if let Ok(p) = serde_json::from_slice::<PulseState>(l) {
+                    out.extend(p.claims);
+                }
+            }
+            out
+        })
     }
 
     /// The sessions whose record (in the digest) or pulse names an edit of
@@ -719,7 +995,8 @@ impl Quick<'_> {
             return Vec::new();
         };
         let mut ids = std::collections::BTreeSet::new();
-        let text = &self.digest.text()[self.digest.body as usize - 1..];
+        let sessions = self.digest.session_text();
+        let text: &[u8] = &sessions;
         let needle = format!("{key}:\"");
         for at in memchr::memmem::find_iter(text, needle.as_bytes()) {
             let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |p| p + 1);
@@ -784,6 +1061,21 @@ impl Quick<'_> {
         actor: crate::core::model::Actor,
         now: Time,
     ) -> Result<Vec<crate::core::model::Message>> {
+        self.commit_records(fx, actor, now, now, BTreeMap::new(), None)
+    }
+
+    /// `commit`, with records the change wrote whole: claims (null when
+    /// gone) and the actor's session; `seen` is the actor's sign of life
+    /// (its last one, for a change that is not one).
+    pub fn commit_records(
+        &self,
+        fx: crate::core::rules::Effects,
+        actor: crate::core::model::Actor,
+        now: Time,
+        seen: Time,
+        claims: BTreeMap<String, Option<Claim>>,
+        session: Option<Session>,
+    ) -> Result<Vec<crate::core::model::Message>> {
         let mut out = super::materialize(fx, now, &mut |prefix| self.mint(prefix, now));
         let pinned = self.hub.pinned_clock.then(|| super::PINNED.to_string());
         for e in &mut out.events {
@@ -795,14 +1087,10 @@ impl Quick<'_> {
         let mut events = out.journal;
         events.extend(out.events);
         self.append(&Pulse {
-            activity: None,
-            base: self.base.clone(),
-            cursor: None,
-            edit: None,
+            claims,
             events,
-            read: Vec::new(),
-            s: actor.session.clone(),
-            ts: now,
+            session,
+            ..Pulse::new(self.base.clone(), actor.session.clone(), seen)
         })?;
         Ok(out.messages)
     }

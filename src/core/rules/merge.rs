@@ -77,7 +77,7 @@ fn merge_map<V: Clone + PartialEq>(
     out
 }
 
-fn merge_session(a: &Session, b: &Session) -> Session {
+pub fn merge_session(a: &Session, b: &Session) -> Session {
     // Latest sign of life; at equal times an ended record beats a live one.
     let mut out = pick(a, b, |s| (s.last_seen, s.ended.is_some(), s.ended)).clone();
     // Messages a merge left behind the cursor, known on either side at the
@@ -114,7 +114,7 @@ fn rank(c: &Claim) -> u64 {
     c.rank_token.unwrap_or(c.token)
 }
 
-fn merge_claim(a: &Claim, b: &Claim) -> Claim {
+pub fn merge_claim(a: &Claim, b: &Claim) -> Claim {
     let top = a.token.max(b.token);
     // Losers by (holder, acquisition token); told on either side is told.
     let mut lost: BTreeMap<(String, u64), (bool, Option<crate::core::clock::Time>)> = BTreeMap::new();
