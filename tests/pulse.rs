@@ -217,3 +217,41 @@ fn a_claim_in_the_pulse_survives_a_registry_replaced_by_hand() {
     hub.run(&["brief"]).ok();
     assert!(hub.registry()["claims"]["task:api"].get("holder").is_none());
 }
+
+#[test]
+fn a_new_session_starts_on_the_hot_path_and_a_name_in_use_still_goes_through_start() {
+    let hub = Hub::new();
+    hub.start("alice");
+    let before = ino(&hub);
+    hub.call(&["start", "--name", "bob", "--role", "web"])
+        .env("COORD_AGENT_ID", "agent-bob")
+        .run()
+        .ok();
+    let out = hub.call(&["start"]).env("COORD_AGENT_ID", "agent-new").run().ok();
+    assert_eq!(ino(&hub), before, "the registry was rewritten");
+    let named = out.stdout.split_whitespace().nth(1).unwrap_or("").to_string();
+    let reg = hub.registry();
+    assert_eq!(reg["sessions"]["bob"]["role"], "web");
+    assert!(reg["sessions"].as_object().unwrap().len() == 3, "{reg}");
+    // The binding is written: bob's agent is bob.
+    let me = hub
+        .call(&["whoami"])
+        .env("COORD_AGENT_ID", "agent-bob")
+        .run()
+        .ok();
+    assert_eq!(me.stdout.trim(), "bob");
+    assert!(hub
+        .events_of("session.started")
+        .iter()
+        .any(|e| e["session"] == "bob"));
+    // A name in use: the full path refuses it as before.
+    hub.call(&["start", "--name", "bob"])
+        .env("COORD_AGENT_ID", "agent-other")
+        .run()
+        .code(3);
+    // The new session is there for every reader, and after the fold.
+    hub.run(&["brief"]).ok();
+    let reg: serde_json::Value = serde_json::from_str(&hub.read("REGISTRY.json")).unwrap();
+    assert!(reg["sessions"]["bob"].is_object());
+    assert!(reg["sessions"].as_object().unwrap().len() == 3, "{named} {reg}");
+}

@@ -84,16 +84,17 @@ fn planted_links_are_never_written_through() {
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     // A log replaced by a link: refused, named, nothing appended through it.
     // (A send appends to MESSAGES.jsonl; its journal entry waits in the
-    // pulse, so the journal is written by the next transaction, a start.)
+    // pulse, so the journal is written by the next transaction: a plan
+    // change.)
     for (log, args) in [
-        ("EVENTS.jsonl", ["start", "--name", "linked"]),
-        ("MESSAGES.jsonl", ["send", "bob", "hello"]),
+        ("EVENTS.jsonl", &["task", "add", "linked", "--title", "x"][..]),
+        ("MESSAGES.jsonl", &["send", "bob", "hello"][..]),
     ] {
         let path = hub.dir.join(log);
         let saved = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        let out = hub.as_("alice", &args).code(5).one_error_line();
+        let out = hub.as_("alice", args).code(5).one_error_line();
         assert!(
             out.stderr.contains(log) && out.stderr.contains("link"),
             "{}",

@@ -86,6 +86,71 @@ pub fn quick_resume(ctx: &Ctx, role: Option<&str>) -> Result<Option<String>> {
     })
 }
 
+/// A new session on the hot path: a name no session here has (given, or
+/// generated), for a caller bound to no live session; one pulse line
+/// holding the new record and `session.started`, the binding written. `None`:
+/// the full path (a name in use, a resume, a takeover, a switch, a hub near
+/// its session limit).
+fn quick_new(ctx: &Ctx, req: &StartRequest, caller: &Caller) -> Result<Option<StartReport>> {
+    use crate::store::pulse::Quick;
+    if req.replace || req.resume {
+        return Ok(None);
+    }
+    let now = ctx.now();
+    let cfg = &ctx.hub.config;
+    ctx.hub.quick(now, |q: &Quick| {
+        if q.digest.head.sessions + q.started() + 1 >= cfg.max_sessions {
+            return Ok(None);
+        }
+        let mut bindings = ctx.hub.bindings()?;
+        let live = |id: &str| {
+            q.session(id)
+                .is_some_and(|d| state(&d.session, now, cfg).is_live())
+        };
+        if caller.bound(&bindings).is_some_and(live) {
+            return Ok(None);
+        }
+        let id = match &req.name {
+            Some(n) if q.session(n).is_some() => return Ok(None),
+            Some(n) => n.clone(),
+            None => q.readable_name(now),
+        };
+        let mut s = Session::new(now);
+        s.machine = Some(ctx.machine.clone());
+        s.role = req.role.clone();
+        s.focus = req.focus.clone();
+        // A new session starts reading messages from now on.
+        s.cursor = ctx.hub.end_of_messages()?;
+        let role = req
+            .role
+            .as_deref()
+            .map(|r| format!(" as {r}"))
+            .unwrap_or_default();
+        let mut fx = Effects::default();
+        fx.event("session.started", &id, None, format!("{id} started{role}"));
+        let how = caller
+            .how()
+            .map(|h| h.tag())
+            .unwrap_or_else(|| "none".to_string());
+        let actor = crate::core::model::Actor {
+            how,
+            machine: ctx.machine.clone(),
+            session: id.clone(),
+        };
+        let view = SessionView::new(&id, &s, now, cfg);
+        q.commit_records(fx, actor, now, now, Default::default(), Some(s))?;
+        let bound = caller.bind(&mut bindings, &id);
+        ctx.hub.write_bindings(&bindings)?;
+        Ok(Some(StartReport {
+            session: view,
+            resumed: false,
+            export: format!("export COORD_SESSION={id}"),
+            bound,
+            replaced: None,
+        }))
+    })
+}
+
 pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
     if let Some(name) = &req.name {
         validate::new_session_name(name)?;
@@ -98,6 +163,9 @@ pub fn start(ctx: &Ctx, req: &StartRequest) -> Result<StartReport> {
     }
     let caller = Caller::detect_full(&ctx.hints);
     let cfg = &ctx.hub.config;
+    if let Some(report) = quick_new(ctx, req, &caller)? {
+        return Ok(report);
+    }
     let (id, resumed, replaced, bound, view) = ctx.mutate(|tx| {
         let now = tx.now;
         let mine = caller.bound(tx.bindings()?).map(str::to_string).filter(|b| {

@@ -394,6 +394,9 @@ pub struct DigestHead {
     /// How many claim records the registry holds (`limits.claims`).
     #[serde(default)]
     pub claims: usize,
+    /// How many sessions it holds (`limits.sessions`).
+    #[serde(default)]
+    pub sessions: usize,
     /// The plan's task ids and reserved resources: a claim on one of them
     /// is judged against the plan (the full path).
     #[serde(default)]
@@ -474,6 +477,7 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
         sessions_from: Some(sessions_from),
         claims_from: claims_section.map(|_| claims_from),
         claims: reg.claims.len(),
+        sessions: reg.sessions.len(),
         planned,
         floors: reg.floors.clone(),
     };
@@ -1044,6 +1048,18 @@ impl Quick<'_> {
         let salt =
             salt ^ crate::core::ids::fnv1a(&[prefix as u8]) ^ self.minted.get().wrapping_mul(0x9e37_79b9);
         self.hub.ids.mint(prefix, now, salt)
+    }
+
+    /// A readable session name that no session here has (in the digest or
+    /// started since on the hot path), repeatable when seeded.
+    pub fn readable_name(&self, now: Time) -> String {
+        let salt = crate::core::ids::fnv1a(self.mint('n', now).as_bytes());
+        crate::core::ids::readable_name(&self.hub.ids, salt, |n| self.session(n).is_some())
+    }
+
+    /// Sessions started on the hot path since the digest was written.
+    pub fn started(&self) -> usize {
+        memchr::memmem::find_iter(&self.pulse, b",\"session\":{").count()
     }
 
     /// Append the sign of life (one small durable write).
