@@ -759,7 +759,13 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
         ),
         (
             "start (new session)",
-            timed(&mut |i| coord(hub, &["start", "--name", &format!("hot-new-{i}")])),
+            timed(&mut |i| {
+                // A new agent registering (its own agent id: the bench's
+                // process would otherwise be one caller switching sessions).
+                let mut c = coord(hub, &["start", "--name", &format!("hot-new-{i}")]);
+                c.env("COORD_AGENT_ID", format!("hot-new-agent-{i}"));
+                c
+            }),
             2.0,
         ),
         (
@@ -812,10 +818,9 @@ fn throughput(hub: &Path) {
     let elapsed = start.elapsed();
     all.sort();
     let p99 = all[(all.len() * 99 / 100).min(all.len() - 1)];
-    // Fold, then count every write back in the journal.
-    coord(hub, &["-s", "s001", "claim", "task", "count-back"])
-        .status()
-        .expect("fold");
+    // Fold (`brief` writes the briefing in a transaction), then count
+    // every write back in the journal.
+    coord(hub, &["brief"]).status().expect("fold");
     let journal = std::fs::read_to_string(hub.join("EVENTS.jsonl")).unwrap_or_default();
     let found = (0..WRITERS)
         .flat_map(|w| (0..EACH).map(move |n| format!("load w{w}-n{n}\"")))
