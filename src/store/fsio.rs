@@ -387,49 +387,16 @@ pub(super) fn scan_lines_from(
     }
 }
 
-/// The position of the first `\n` in `s`, eight bytes at a time.
+/// The position of the first `\n` in `s` (SIMD: every scan of a log is
+/// mostly this search).
 pub(super) fn next_newline(s: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const NL: u64 = LO * b'\n' as u64;
-    let mut at = 0;
-    while at + 8 <= s.len() {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&s[at..at + 8]);
-        let x = u64::from_le_bytes(word) ^ NL;
-        // Non-zero exactly when some byte of `x` is zero (a newline in `word`).
-        let hit = x.wrapping_sub(LO) & !x & HI;
-        if hit != 0 {
-            // The lowest flagged byte is the first newline (little-endian);
-            // borrows only ever flag bytes above a real zero byte.
-            return Some(at + (hit.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    s[at..].iter().position(|b| *b == b'\n').map(|p| at + p)
+    memchr::memchr(b'\n', s)
 }
 
-/// The position of the last `\n` in `s`, eight bytes at a time: reading a
-/// log backwards is mostly this search.
+/// The position of the last `\n` in `s`: reading a log backwards is mostly
+/// this search.
 pub(super) fn last_newline(s: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const NL: u64 = LO * b'\n' as u64;
-    let mut end = s.len();
-    while end >= 8 {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(&s[end - 8..end]);
-        let x = u64::from_le_bytes(word) ^ NL;
-        // Non-zero exactly when some byte of `x` is zero (a newline in `word`).
-        if x.wrapping_sub(LO) & !x & HI != 0 {
-            return s[end - 8..end]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map(|p| end - 8 + p);
-        }
-        end -= 8;
-    }
-    s[..end].iter().rposition(|b| *b == b'\n')
+    memchr::memrchr(b'\n', s)
 }
 
 /// Where the last complete line of `file` (of length `len`) ends.
