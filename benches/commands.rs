@@ -786,6 +786,35 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
         };
         println!("| {name} | {} | {x:.2} | {target} |", ms(d));
     }
+    // Reads: status whatever the unread count (a session with 20,000 unread
+    // broadcasts, appended to the log, against one started after them),
+    // and the briefing.
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(hub.join("MESSAGES.jsonl"))
+        .expect("the log");
+    for i in 0..20_000 {
+        let line = serde_json::json!({"from": "s001", "id": format!("m-1mtzzzz-{i:08}"), "level": "info",
+            "subject": format!("note {i}"), "to": "broadcast", "ts": NOW});
+        writeln!(log, "{line}").expect("append");
+    }
+    let mut c = coord(hub, &["start", "--name", "hot-fresh"]);
+    c.env("COORD_AGENT_ID", "hot-fresh-agent");
+    assert!(c.status().expect("runs").success());
+    let unread = timed(&mut |_| coord(hub, &["-s", "s002", "status"]));
+    let none = timed(&mut |_| coord(hub, &["-s", "hot-fresh", "status"]));
+    let brief = timed(&mut |_| coord(hub, &["brief", "--stdout"]));
+    println!(
+        "| status, 20,000 unread / none | {} / {} | {:.2} (of none) | 1.5x |",
+        ms(unread),
+        ms(none),
+        unread.as_secs_f64() / none.as_secs_f64()
+    );
+    println!(
+        "| brief --stdout | {} | {:.2} | < 10 ms |",
+        ms(brief),
+        brief.as_secs_f64() / floor.as_secs_f64()
+    );
 }
 
 /// 8 processes at once, each sending signs of life (each a new activity,
