@@ -170,6 +170,21 @@ pub fn merge_claim(a: &Claim, b: &Claim) -> Claim {
     out.token = out.token.max(top);
     // A holder is not told it lost a claim it holds.
     lost.retain(|(holder, _), _| out.holder.as_deref() != Some(holder.as_str()));
+    // Whichever branch decided, a held claim with losers ends above every
+    // token of its contest by the same formula on the union of the losers,
+    // so the result does not depend on the order the states were merged in:
+    // two clones that each merged nine of ten contenders, then each other,
+    // agree with a clone that merged all ten at once. The holder's
+    // acquisition token is kept (`rank_token`) when it is raised.
+    if out.holder.is_some() && !lost.is_empty() {
+        let r = rank(&out);
+        let largest = lost.keys().map(|(_, t)| *t).max().unwrap_or(0).max(r);
+        let want = largest.saturating_add(lost.len() as u64 + 1);
+        if want > out.token {
+            out.rank_token = Some(r);
+            out.token = want;
+        }
+    }
     out.lost_on_sync = lost
         .into_iter()
         .map(|((holder, token), (told, since))| LostHolder {
@@ -499,6 +514,35 @@ mod tests {
             );
             assert_eq!(m.plan.handoffs["h"].accepted_by.as_deref(), Some("b"), "accepted");
         }
+    }
+
+    #[test]
+    fn a_contest_ends_the_same_whatever_the_order_of_the_merges() {
+        // Ten clones took one claim; one clone merges them one by one,
+        // two others each merge nine, then each other (what ten clones
+        // syncing at once can do).
+        let ids: Vec<String> = (0..10).map(|i| format!("s{i}")).collect();
+        let sessions: Vec<(&str, &str)> = ids.iter().map(|i| (i.as_str(), "09:00:00")).collect();
+        let base = reg_with(&sessions, &[]);
+        let state = |i: usize| {
+            let mut r = base.clone();
+            r.claims = reg_with(&[], &[("task", "x", &ids[i], "12:00:00")]).claims;
+            r
+        };
+        let fold = |from: &[usize]| {
+            from.iter().skip(1).fold(state(from[0]), |acc, i| {
+                merge_registry(Some(&base), &acc, &state(*i))
+            })
+        };
+        let all = fold(&(0..10).collect::<Vec<_>>());
+        let left = fold(&[0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        let right = fold(&[0, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let pairs = merge_registry(Some(&base), &left, &right);
+        assert_eq!(pairs.claims["task:x"], all.claims["task:x"]);
+        assert_eq!(
+            all.claims["task:x"].token, 11,
+            "the largest (1) plus ten contenders"
+        );
     }
 
     #[test]
