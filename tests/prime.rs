@@ -124,3 +124,14 @@ fn prime_sanitises_what_peers_wrote() {
         out.stdout
     );
 }
+
+#[test]
+fn the_primer_counts_in_good_english() {
+    let hub = Hub::new();
+    hub.start("solo");
+    let text = hub.as_("solo", &["prime"]).ok().stdout;
+    assert!(
+        text.contains("Team: 1 live session; 0 claims held by others"),
+        "{text}"
+    );
+}

@@ -35,8 +35,9 @@ pub fn text(r: &PrimeReport) -> String {
         t.push_str(&format!("- {rule}\n"));
     }
     t.push_str(&format!(
-        "Team: {} live sessions; {} claims held by others (`coord claims`).\n",
-        r.live_sessions, r.held_by_others
+        "Team: {}; {} held by others (`coord claims`).\n",
+        crate::core::text::counted(r.live_sessions, "live session"),
+        crate::core::text::counted(r.held_by_others, "claim")
     ));
     if r.me.is_some() {
         if r.claims.is_empty() {
