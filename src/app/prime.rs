@@ -5,7 +5,6 @@
 
 use serde::Serialize;
 
-use super::status::{status, StatusRequest};
 use super::views::{ClaimView, SessionView};
 use super::Ctx;
 use crate::core::error::Result;
@@ -54,22 +53,53 @@ pub struct PrimeReport {
 pub const MAX_READY: usize = 3;
 
 pub fn prime(ctx: &Ctx) -> Result<PrimeReport> {
-    let st = status(ctx, &StatusRequest::default())?;
-    let me = st.me.as_deref();
-    let (claims, others): (Vec<_>, Vec<_>) = st
-        .claims
-        .into_iter()
-        .partition(|c| me.is_some() && c.holder.as_deref() == me);
-    let more_alerts = st.alerts.len().saturating_sub(MAX_ALERTS);
-    let mut alerts = st.alerts;
+    let now = ctx.now();
+    ctx.hub.read(|reg| prime_in(ctx, reg, now))
+}
+
+/// What `status` would say, but only what the primer shows: the claims of
+/// others are counted, not each described (the agent's session-start runs
+/// this on every start and after every `/clear`).
+fn prime_in(
+    ctx: &Ctx,
+    reg: &crate::core::model::Registry,
+    now: crate::core::clock::Time,
+) -> Result<PrimeReport> {
+    let cfg = &ctx.hub.config;
+    let me = ctx.me_if_any(reg, now)?;
+    let me = me.as_deref();
+    let unread = match me {
+        Some(id) => Some(super::inbox::unread_count(&ctx.hub, reg, id)?),
+        None => None,
+    };
+    let mine = |holder: Option<&str>| me.is_some() && holder == me;
+    let mut claims = Vec::new();
+    let mut held_by_others = 0;
+    for (k, c) in reg.claims.iter().filter(|(_, c)| c.holder.is_some()) {
+        if mine(c.holder.as_deref()) {
+            claims.push(ClaimView::new(k, c, reg, now, cfg));
+        } else {
+            held_by_others += 1;
+        }
+    }
+    // A reservation on now is a live claim of its resource.
+    for v in super::plan::reservation_claims(reg, now, cfg) {
+        if mine(v.holder.as_deref()) {
+            claims.push(v);
+        } else {
+            held_by_others += 1;
+        }
+    }
+    let mut alerts = super::status::alerts(ctx, reg, now, me);
+    let more_alerts = alerts.len().saturating_sub(MAX_ALERTS);
     alerts.truncate(MAX_ALERTS);
-    let my_role = st
-        .sessions
-        .iter()
-        .find(|s| Some(s.id.as_str()) == me)
-        .and_then(|s| s.role.clone());
-    let ready = st
-        .plan
+    let live: Vec<SessionView> = super::views::sessions(reg, now, cfg, true)
+        .into_iter()
+        .filter(|s| s.state.is_live())
+        .collect();
+    let me_view = live.iter().find(|s| Some(s.id.as_str()) == me).cloned();
+    let my_role = me_view.as_ref().and_then(|s| s.role.clone());
+    let ready = super::plan::summary(reg, now, cfg)
         .ready
         .iter()
         .filter(|t| t.role.is_none() || t.role == my_role)
@@ -78,10 +108,10 @@ pub fn prime(ctx: &Ctx) -> Result<PrimeReport> {
         .collect();
     Ok(PrimeReport {
         ready,
-        me: st.sessions.iter().find(|s| Some(s.id.as_str()) == me).cloned(),
-        unread: st.unread,
-        live_sessions: st.sessions.iter().filter(|s| s.state.is_live()).count(),
-        held_by_others: others.len(),
+        me: me_view,
+        unread,
+        live_sessions: live.len(),
+        held_by_others,
         claims,
         alerts,
         more_alerts,

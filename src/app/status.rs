@@ -41,6 +41,27 @@ pub struct StatusReport {
     pub plan: PlanSummary,
 }
 
+/// Every alert for `me` (or for anyone): open escalations, claims, the
+/// conflict radar, settings this clone overrides.
+pub fn alerts(ctx: &Ctx, reg: &Registry, now: Time, me: Option<&str>) -> Vec<Alert> {
+    let cfg = &ctx.hub.config;
+    let reader = me.map(|m| (m, cfg.is_lead(m)));
+    let mut alerts = messages::escalation_alerts(reg, now, reader);
+    alerts.extend(claims::claim_alerts(reg, now, cfg));
+    alerts.extend(crate::core::rules::radar::overlap_alerts(reg, now, cfg));
+    if !cfg.overrides.is_empty() {
+        alerts.push(Alert {
+            kind: "settings_override",
+            target: None,
+            text: format!(
+                "this clone's hub coord.toml sets {} other than the team's coord.toml",
+                cfg.overrides.join(", ")
+            ),
+        });
+    }
+    alerts
+}
+
 pub fn status(ctx: &Ctx, req: &StatusRequest) -> Result<StatusReport> {
     let now = ctx.now();
     ctx.hub.read(|reg| status_in(ctx, reg, now, req))
@@ -58,20 +79,7 @@ pub fn status_in(ctx: &Ctx, reg: &Registry, now: Time, req: &StatusRequest) -> R
         Some(id) => Some(unread_count(hub, reg, id)?),
         None => None,
     };
-    let reader = me.as_deref().map(|m| (m, cfg.is_lead(m)));
-    let mut alerts = messages::escalation_alerts(reg, now, reader);
-    alerts.extend(claims::claim_alerts(reg, now, cfg));
-    alerts.extend(crate::core::rules::radar::overlap_alerts(reg, now, cfg));
-    if !cfg.overrides.is_empty() {
-        alerts.push(Alert {
-            kind: "settings_override",
-            target: None,
-            text: format!(
-                "this clone's hub coord.toml sets {} other than the team's coord.toml",
-                cfg.overrides.join(", ")
-            ),
-        });
-    }
+    let alerts = alerts(ctx, reg, now, me.as_deref());
     // Gone and ended sessions collapse to counts: status must not grow
     // with everyone who ever worked here.
     let (shown, hidden): (Vec<_>, Vec<_>) = sessions(reg, now, cfg, true)
