@@ -181,23 +181,14 @@ pub(crate) fn quick_event(
     q: &Quick,
     me: &str,
     how: &super::How,
-    kind: &str,
+    kind: &'static str,
     target: Option<&str>,
     text: String,
     now: crate::core::clock::Time,
 ) -> Event {
-    Event {
-        by: Some(ctx.actor(me, how)),
-        clock: ctx.hub.pinned_clock.then(|| crate::store::PINNED.to_string()),
-        id: q.mint('e', now),
-        kind: kind.to_string(),
-        session: Some(me.to_string()),
-        target: target.map(str::to_string),
-        text,
-        token: None,
-        ts: now,
-        extra: Default::default(),
-    }
+    let mut fx = Effects::default();
+    fx.event(kind, me, target, text);
+    q.records(fx, &ctx.actor(me, how), now).events.remove(0)
 }
 
 /// The heartbeat inside a transaction (the hooks join it to an inbox read):

@@ -46,7 +46,6 @@ pub struct StartReport {
 /// as `start` would (`session.resumed`, the binding refreshed), with one
 /// pulse line and no registry write. `None`: `start` decides.
 pub fn quick_resume(ctx: &Ctx, role: Option<&str>) -> Result<Option<String>> {
-    use crate::store::pulse::Pulse;
     let now = ctx.now();
     let cfg = &ctx.hub.config;
     let caller = Caller::detect_full(&ctx.hints);
@@ -65,20 +64,9 @@ pub fn quick_resume(ctx: &Ctx, role: Option<&str>) -> Result<Option<String>> {
         let mut bindings = ctx.hub.bindings()?;
         let before = bindings.clone();
         caller.bind(&mut bindings, &me);
-        let event = super::heartbeat::quick_event(
-            ctx,
-            q,
-            &me,
-            &how,
-            "session.resumed",
-            None,
-            format!("{me} resumed"),
-            now,
-        );
-        q.append(&Pulse {
-            events: vec![event],
-            ..Pulse::new(q.base.clone(), me.clone(), now)
-        })?;
+        let mut fx = Effects::default();
+        fx.event("session.resumed", &me, None, format!("{me} resumed"));
+        q.commit(fx, ctx.actor(&me, &how), now)?;
         if bindings != before {
             ctx.hub.write_bindings(&bindings)?;
         }

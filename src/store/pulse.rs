@@ -1050,6 +1050,24 @@ impl Quick<'_> {
         self.hub.ids.mint(prefix, now, salt)
     }
 
+    /// What a rule decided, as the records the hot path writes: ids minted
+    /// here, journal entries by `actor` (and marked under a pinned clock),
+    /// as a transaction's commit stamps them.
+    pub fn records(
+        &self,
+        fx: crate::core::rules::Effects,
+        actor: &crate::core::model::Actor,
+        now: Time,
+    ) -> super::Materialized {
+        let mut out = super::materialize(fx, now, &mut |prefix| self.mint(prefix, now));
+        let pinned = self.hub.pinned_clock.then(|| super::PINNED.to_string());
+        for e in &mut out.events {
+            e.by.get_or_insert_with(|| actor.clone());
+            e.clock = pinned.clone();
+        }
+        out
+    }
+
     /// A readable session name that no session here has (in the digest or
     /// started since on the hot path), repeatable when seeded.
     pub fn readable_name(&self, now: Time) -> String {
@@ -1092,12 +1110,7 @@ impl Quick<'_> {
         claims: BTreeMap<String, Option<Claim>>,
         session: Option<Session>,
     ) -> Result<Vec<crate::core::model::Message>> {
-        let mut out = super::materialize(fx, now, &mut |prefix| self.mint(prefix, now));
-        let pinned = self.hub.pinned_clock.then(|| super::PINNED.to_string());
-        for e in &mut out.events {
-            e.by.get_or_insert_with(|| actor.clone());
-            e.clock = pinned.clone();
-        }
+        let out = self.records(fx, &actor, now);
         let lines: Vec<String> = out.messages.iter().map(crate::core::model::sorted_json).collect();
         self.hub.append(super::MESSAGES, &lines)?;
         let mut events = out.journal;
