@@ -25,6 +25,7 @@
 use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 use super::{fsio, Hub, EVENTS, REGISTRY};
@@ -133,6 +134,41 @@ struct PulseState {
     #[serde(default)]
     session: Option<Session>,
     ts: Time,
+}
+
+/// A pulse line as a reader first sees it: which fields it has, the
+/// session and the time, nothing copied and the journal entries skipped.
+#[derive(Deserialize)]
+struct PulseView<'a> {
+    #[serde(default)]
+    activity: Option<IgnoredAny>,
+    #[allow(dead_code)]
+    base: IgnoredAny,
+    #[serde(default)]
+    claims: Option<IgnoredAny>,
+    #[serde(default)]
+    cursor: Option<IgnoredAny>,
+    #[serde(default)]
+    edit: Option<IgnoredAny>,
+    #[serde(default)]
+    read: Option<IgnoredAny>,
+    #[serde(borrow)]
+    s: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    session: Option<IgnoredAny>,
+    ts: Time,
+}
+
+impl PulseView<'_> {
+    /// Whether the line sets more than its session's last sign of life.
+    fn changes_records(&self) -> bool {
+        self.activity.is_some()
+            || self.claims.is_some()
+            || self.cursor.is_some()
+            || self.edit.is_some()
+            || self.read.is_some()
+            || self.session.is_some()
+    }
 }
 
 impl From<PulseState> for Pulse {
@@ -271,10 +307,23 @@ impl Hub {
 
     /// Apply the pulse to `reg` for a reader: the journal entries the
     /// lines carry are skipped, not parsed (only a fold needs them).
+    /// Most lines are only a sign of life (and journal entries): those
+    /// move `last_seen` without being parsed further; a line that changes a
+    /// record is parsed whole.
     pub(super) fn apply_pulse_state(&self, reg: &mut Registry, base: &str) -> Result<()> {
-        for p in self.pulse_lines::<PulseState>()? {
-            Pulse::from(p).apply(reg, base);
-        }
+        fsio::scan_lines(&self.path(PULSE), |_, line| {
+            let Ok(view) = serde_json::from_slice::<PulseView>(line) else {
+                return Ok(());
+            };
+            if view.changes_records() {
+                if let Ok(p) = serde_json::from_slice::<PulseState>(line) {
+                    Pulse::from(p).apply(reg, base);
+                }
+            } else if let Some(s) = reg.sessions.get_mut(view.s.as_ref()) {
+                s.last_seen = s.last_seen.max(view.ts);
+            }
+            Ok(())
+        })?;
         Ok(())
     }
 
