@@ -159,3 +159,74 @@ fn the_page_does_not_depend_on_the_order_of_log_lines() {
     }
     assert_eq!(hub.run(&["brief", "--stdout"]).ok().stdout, page);
 }
+
+/// A message line as coord writes it, at `ts`, 300-odd bytes long.
+fn message_line(id: usize, ts: &str, subject: &str) -> String {
+    let body = "x".repeat(300);
+    format!(
+        "{{\"body\":\"{body}\",\"from\":\"alice\",\"id\":\"m-old-{id}\",\"level\":\"info\",\"subject\":\"{subject}\",\"to\":\"bob\",\"ts\":\"{ts}\"}}\n"
+    )
+}
+
+#[test]
+fn a_recent_line_is_found_wherever_a_long_log_holds_it() {
+    // The log index skips blocks of the log whose newest line is older
+    // than the window. A log of many blocks, indexed, then: a line appended
+    // (the index extended), a recent line merged into the first block
+    // (the file replaced: rebuilt), and the same bytes edited in place.
+    let mut hub = Hub::new();
+    hub.settings("[brief]\nmax_messages = 50\nsince = \"1h\"\n");
+    hub.start("alice");
+    hub.start("bob");
+    let old: String = (0..1000)
+        .map(|i| {
+            message_line(
+                i,
+                &format!("2026-03-01T{:02}:{:02}:00Z", i / 60 % 24, i % 60),
+                "old",
+            )
+        })
+        .collect();
+    let path = hub.dir.join("MESSAGES.jsonl");
+    std::fs::write(&path, &old).unwrap();
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(page.contains("(last 1h: 0 messages,"), "{page}");
+    assert!(hub.dir.join(".logscan.json").exists());
+
+    hub.at("2026-03-02T09:05:00Z");
+    hub.as_("alice", &["send", "bob", "appended"]).ok();
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(
+        page.contains("appended") && page.contains("(last 1h: 1 message,"),
+        "{page}"
+    );
+
+    // A merge put a recent line first: the file is replaced.
+    let text = hub.read("MESSAGES.jsonl");
+    let merged = message_line(9999, "2026-03-02T09:01:00Z", "merged early") + &text;
+    let tmp = hub.dir.join("merged.tmp");
+    std::fs::write(&tmp, &merged).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(
+        page.contains("merged early") && page.contains("(last 1h: 2 messages,"),
+        "{page}"
+    );
+
+    // Edited in place: the line in the middle of the log becomes recent,
+    // the file keeps its inode, its length and its last bytes.
+    let text = hub.read("MESSAGES.jsonl");
+    let edited = text.replacen("2026-03-01T08:20:00Z", "2026-03-02T09:02:00Z", 1);
+    assert_ne!(edited, text);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, edited.as_bytes()))
+        .unwrap();
+    hub.run(&["doctor"]);
+    let page = hub.run(&["brief", "--stdout"]).ok().stdout;
+    assert!(
+        page.contains("(last 1h: 3 messages,"),
+        "an in-place edit is seen after doctor: {page}"
+    );
+}

@@ -47,7 +47,7 @@ fn rerunning_the_example_reproduces_the_sample_hub() {
     let mut kept = snapshot(&committed);
     // Machine-local files are ignored by the hub's .gitignore and never committed.
     for map in [&mut fresh, &mut kept] {
-        for local in [".bindings.json", ".digest", ".pulse.jsonl"] {
+        for local in [".bindings.json", ".digest", ".pulse.jsonl", ".logscan.json"] {
             map.remove(local);
         }
     }

@@ -339,7 +339,8 @@ fn a_dot_dot_entry_and_other_non_hub_entries_are_left_out_on_fast_forward_and_me
                 ".bindings.json",
                 ".synced.json",
                 ".digest",
-                ".pulse.jsonl"
+                ".pulse.jsonl",
+                ".logscan.json"
             ]
             .contains(&name.as_str()),
             "unexpected {name} in the hub"

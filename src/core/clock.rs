@@ -346,6 +346,11 @@ pub mod stamp {
         }
     }
 
+    /// Read a timestamp through the fast path (`deserialize_with`).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
+        Stamp::deserialize(d).map(|s| s.0)
+    }
+
     /// A timestamp read through the fast path.
     pub struct Stamp(pub Time);
 

@@ -355,19 +355,33 @@ pub(super) fn scan_lines(path: &Path, f: impl FnMut(u64, &[u8]) -> Result<()>) -
 pub(super) fn scan_lines_from(
     path: &Path,
     offset: u64,
+    f: impl FnMut(u64, &[u8]) -> Result<()>,
+) -> Result<bool> {
+    match open_log(path)? {
+        Some(mut file) => scan_range(&mut file, path, offset..u64::MAX, f),
+        None => Ok(false),
+    }
+}
+
+/// The complete lines of `file` that start in `range` (whose start is the
+/// start of a line and whose end is the end of one, or past the file's
+/// end). Returns whether a torn line was left out at the end.
+pub(super) fn scan_range(
+    file: &mut File,
+    path: &Path,
+    range: std::ops::Range<u64>,
     mut f: impl FnMut(u64, &[u8]) -> Result<()>,
 ) -> Result<bool> {
     const CHUNK: usize = 1 << 20;
-    let Some(mut file) = open_log(path)? else {
-        return Ok(false);
-    };
     let io = |e| CoordError::io("read", path, e);
-    file.seek(SeekFrom::Start(offset)).map_err(io)?;
-    let mut buf = vec![0u8; CHUNK];
+    file.seek(SeekFrom::Start(range.start)).map_err(io)?;
+    let mut buf = vec![0u8; CHUNK.min(range.end.saturating_sub(range.start).saturating_add(1) as usize)];
     // `buf[..filled]` holds file bytes from `base`; `buf[..start]` is done.
-    let (mut base, mut filled) = (offset, 0usize);
+    let (mut base, mut filled) = (range.start, 0usize);
     loop {
-        let n = file.read(&mut buf[filled..]).map_err(io)?;
+        let left = range.end.saturating_sub(base + filled as u64);
+        let room = (buf.len() - filled).min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = file.read(&mut buf[filled..filled + room]).map_err(io)?;
         if n == 0 {
             return Ok(filled > 0);
         }

@@ -312,7 +312,7 @@ impl Hub {
         // The journal entries the pulse still carries (a message sent on
         // the hot path) are the newest: they come first.
         let mut pending: Vec<Event> = self
-            .pulse_events()?
+            .pulse_events_where(|_| true)?
             .into_iter()
             .filter(|e| e.ts >= cutoff && !SKIP.contains(&e.kind.as_str()))
             .collect();
@@ -393,7 +393,7 @@ impl Hub {
     pub fn kpi_records(&self, cutoff: Time, kinds: &[&str]) -> Result<(Vec<Event>, Vec<Message>)> {
         let cutoff = crate::core::clock::stamp::format(&cutoff);
         let mut events: Vec<Event> = Vec::new();
-        let torn = fsio::scan_lines(&self.path(EVENTS), |offset, line| {
+        let torn = self.scan_window(EVENTS, &cutoff, |offset, line| {
             let recent = line_ts(line).is_some_and(|ts| ts >= cutoff.as_bytes());
             if recent
                 && raw_field(line, b"\"kind\":\"").is_some_and(|k| kinds.iter().any(|w| w.as_bytes() == k))
@@ -407,8 +407,9 @@ impl Hub {
         }
         // Reads and activity changes not yet folded into the journal.
         let since = crate::core::clock::parse_time(&cutoff);
+        let wanted: Vec<String> = kinds.iter().map(|k| format!("\"kind\":\"{k}\"")).collect();
         events.extend(
-            self.pulse_events()?
+            self.pulse_events_where(|line| wanted.iter().any(|w| contains(line, w.as_bytes())))?
                 .into_iter()
                 .filter(|e| kinds.contains(&e.kind.as_str()) && since.is_none_or(|c| e.ts >= c)),
         );
@@ -418,7 +419,7 @@ impl Hub {
             .map(str::as_bytes)
             .collect();
         let mut messages: Vec<Message> = Vec::new();
-        let torn = fsio::scan_lines(&self.path(MESSAGES), |offset, line| {
+        let torn = self.scan_window(MESSAGES, &cutoff, |offset, line| {
             if line_ts(line).is_none_or(|ts| ts < cutoff.as_bytes()) {
                 return Ok(());
             }
@@ -453,7 +454,7 @@ impl Hub {
         let path = self.path(log);
         // (time, offset, length) of every line in the window.
         let mut window: Vec<(Stamp, u64, u32)> = Vec::new();
-        let torn = fsio::scan_lines(&path, |offset, line| {
+        let torn = self.scan_window(log, &cutoff, |offset, line| {
             let Some(ts) = line_ts(line) else {
                 self.skip_line(log, offset);
                 return Ok(());

@@ -25,6 +25,7 @@ pub mod git;
 mod incoming;
 mod lock;
 mod logs;
+mod logscan;
 pub mod merge;
 pub mod pulse;
 mod repair;
@@ -60,7 +61,7 @@ const LOCK: &str = ".lock";
 const BINDINGS: &str = ".bindings.json";
 
 const GITIGNORE: &str =
-    "# coord: machine-local files, never shared through git\n.lock\n.bindings.json\n.synced.json\n.pulse.jsonl\n.digest\n.*.tmp\n*.bak\n";
+    "# coord: machine-local files, never shared through git\n.lock\n.bindings.json\n.synced.json\n.pulse.jsonl\n.digest\n.logscan.json\n.*.tmp\n*.bak\n";
 const GITATTRIBUTES: &str =
     "# coord: every hub file merges record by record through coord's merge\n# driver (registered by `coord init` and `coord sync`)\nREGISTRY.json merge=coord\nMESSAGES.jsonl merge=coord\nEVENTS.jsonl merge=coord\narchive/*.jsonl merge=coord\n";
 

@@ -112,7 +112,10 @@ pub struct Pulse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<Session>,
     /// Its last sign of life.
-    #[serde(serialize_with = "crate::core::clock::stamp::serialize")]
+    #[serde(
+        serialize_with = "crate::core::clock::stamp::serialize",
+        deserialize_with = "crate::core::clock::stamp::deserialize"
+    )]
     pub ts: Time,
 }
 
@@ -133,6 +136,7 @@ struct PulseState {
     s: String,
     #[serde(default)]
     session: Option<Session>,
+    #[serde(deserialize_with = "crate::core::clock::stamp::deserialize")]
     ts: Time,
 }
 
@@ -156,6 +160,7 @@ struct PulseView<'a> {
     s: std::borrow::Cow<'a, str>,
     #[serde(default)]
     session: Option<IgnoredAny>,
+    #[serde(deserialize_with = "crate::core::clock::stamp::deserialize")]
     ts: Time,
 }
 
@@ -345,7 +350,35 @@ impl Hub {
 
     /// The journal entries the pulse carries, not yet in EVENTS.jsonl.
     pub fn pulse_events(&self) -> Result<Vec<Event>> {
-        Ok(self.pulses()?.into_iter().flat_map(|p| p.events).collect())
+        self.pulse_events_where(|_| true)
+    }
+
+    /// The journal entries of the pulse lines whose raw text passes `keep`
+    /// (the other lines, and the rest of each line, are not parsed).
+    pub fn pulse_events_where(&self, keep: impl Fn(&[u8]) -> bool) -> Result<Vec<Event>> {
+        /// A pulse line as a reader of the journal wants it.
+        #[derive(Deserialize)]
+        struct Entries {
+            #[serde(default)]
+            events: Vec<Event>,
+            #[allow(dead_code)]
+            base: IgnoredAny,
+            #[allow(dead_code)]
+            s: IgnoredAny,
+            #[allow(dead_code)]
+            ts: IgnoredAny,
+        }
+        const ENTRIES: &[u8] = b"\"events\":[";
+        let mut out = Vec::new();
+        fsio::scan_lines(&self.path(PULSE), |_, line| {
+            if memchr::memmem::find(line, ENTRIES).is_some() && keep(line) {
+                if let Ok(p) = serde_json::from_slice::<Entries>(line) {
+                    out.extend(p.events);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Append one sign of life (the exclusive lock is held by the caller).

@@ -42,6 +42,9 @@ impl Hub {
     /// (under the exclusive lock) and check again.
     pub fn doctor(&self, fix: bool, now: Time) -> Result<Repair> {
         let lock = self.lock(fix)?;
+        // Doctor reads every line anyway; the log index is built again
+        // from them, in case a log was edited in place.
+        self.forget_logscan();
         let mut findings = check(self, now);
         let mut fixed = Vec::new();
         let mut backups = Vec::new();
