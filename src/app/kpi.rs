@@ -96,6 +96,9 @@ const KINDS: &[&str] = &[
     "escalation.closed",
 ];
 
+/// Those of `KINDS` whose target is a message (timed from its sending).
+const ABOUT_MESSAGES: &[&str] = &["message.read", "message.acked", "escalation.closed"];
+
 pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
     let window = parse_duration(since.unwrap_or("7d"))?;
     let now = ctx.now();
@@ -106,7 +109,7 @@ pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
 pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -> Result<KpiReport> {
     let cutoff = now - window;
     let cfg = &hub.config;
-    let (events, messages) = hub.kpi_records(cutoff, KINDS)?;
+    let (events, messages) = hub.kpi_records(cutoff, KINDS, ABOUT_MESSAGES)?;
     let sent: HashMap<&str, (Time, Level)> = messages
         .iter()
         .map(|m| (m.id.as_str(), (m.ts, m.level)))

@@ -389,8 +389,14 @@ impl Hub {
     /// What `coord kpi` reads, parsed only where it must be: the journal
     /// entries at or after `cutoff` of one of `kinds` (found by their raw
     /// `"kind"` first), then the messages in the window that are replies or
-    /// that those entries name (found by their raw `"id"`). In log order.
-    pub fn kpi_records(&self, cutoff: Time, kinds: &[&str]) -> Result<(Vec<Event>, Vec<Message>)> {
+    /// that those entries of `about_messages` name (found by their raw `"id"`).
+    /// In log order.
+    pub fn kpi_records(
+        &self,
+        cutoff: Time,
+        kinds: &[&str],
+        about_messages: &[&str],
+    ) -> Result<(Vec<Event>, Vec<Message>)> {
         let cutoff = crate::core::clock::stamp::format(&cutoff);
         let mut events: Vec<Event> = Vec::new();
         let torn = self.scan_window(EVENTS, &cutoff, |offset, line| {
@@ -415,6 +421,7 @@ impl Hub {
         );
         let named: std::collections::HashSet<&[u8]> = events
             .iter()
+            .filter(|e| about_messages.contains(&e.kind.as_str()))
             .filter_map(|e| e.target.as_deref())
             .map(str::as_bytes)
             .collect();
@@ -437,7 +444,8 @@ impl Hub {
     }
 
     /// The newest `cap` records at or after `cutoff`, and a count of the
-    /// others in the window. The whole log is scanned and lines are ranked
+    /// others in the window. Every line the window can hold is judged (the
+    /// log index skips only blocks with no line in it) and lines are ranked
     /// by time: a git merge reorders lines, so the first line older than the
     /// window says nothing about the lines after it. Records of the same
     /// second keep their order in the log (the later line counts as newer),
@@ -450,35 +458,56 @@ impl Hub {
         cap: usize,
         skip: &[&[u8]],
     ) -> Result<Tail<T>> {
+        use std::os::unix::fs::FileExt;
         let cutoff = crate::core::clock::stamp::format(&cutoff);
         let path = self.path(log);
+        let Some(mut w) = self.window(log, &cutoff)? else {
+            return Ok(Tail {
+                shown: Vec::new(),
+                more: 0,
+            });
+        };
         // (time, offset, length) of every line in the window.
         let mut window: Vec<(Stamp, u64, u32)> = Vec::new();
-        let torn = self.scan_window(log, &cutoff, |offset, line| {
-            let Some(ts) = line_ts(line) else {
-                self.skip_line(log, offset);
-                return Ok(());
-            };
-            if ts >= cutoff.as_bytes() && !skip.iter().any(|s| contains(line, s)) {
-                window.push((Stamp::new(ts), offset, line.len() as u32));
-            }
-            Ok(())
-        })?;
-        if torn {
+        for range in std::mem::take(&mut w.ranges) {
+            fsio::scan_range(&mut w.file, &path, range, |offset, line| {
+                let Some(ts) = line_ts(line) else {
+                    self.skip_line(log, offset);
+                    return Ok(());
+                };
+                if ts >= cutoff.as_bytes() && !skip.iter().any(|s| contains(line, s)) {
+                    window.push((Stamp::new(ts), offset, line.len() as u32));
+                }
+                Ok(())
+            })?;
+        }
+        if w.torn {
             self.warn_torn(log);
         }
         let newest_first = |a: &(Stamp, u64, u32), b: &(Stamp, u64, u32)| b.0.cmp(&a.0).then(b.1.cmp(&a.1));
-        window.sort_unstable_by(newest_first);
+        // Only the newest few need an order; all of them only when more
+        // than a few of those do not parse.
+        let mut sorted = (cap + 8).min(window.len());
+        if sorted > 0 && sorted < window.len() {
+            window.select_nth_unstable_by(sorted - 1, newest_first);
+        }
+        window[..sorted].sort_unstable_by(newest_first);
         // Parse newest first until `cap` are shown; a line that does not
         // parse is skipped (and counted), and the next one takes its place.
         let mut shown = Vec::with_capacity(cap.min(window.len()));
         let mut used = 0;
-        for &(_, offset, len) in &window {
-            if shown.len() == cap {
-                break;
+        let mut line = Vec::new();
+        while shown.len() < cap && used < window.len() {
+            if used == sorted {
+                window[sorted..].sort_unstable_by(newest_first);
+                sorted = window.len();
             }
+            let (_, offset, len) = window[used];
             used += 1;
-            let line = fsio::read_at(&path, offset, len as u64)?.unwrap_or_default();
+            line.resize(len as usize, 0);
+            if w.file.read_exact_at(&mut line, offset).is_err() {
+                line.clear();
+            }
             if let Some(record) = self.parse_line(log, offset, &line) {
                 shown.push(record);
             }
