@@ -786,9 +786,11 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
         };
         println!("| {name} | {} | {x:.2} | {target} |", ms(d));
     }
-    // Reads: status whatever the unread count (a session with 20,000 unread
-    // broadcasts, appended to the log, against one started after them),
-    // and the briefing.
+    // Reads: the briefing of the hub as built (100,000 messages over seven
+    // days); status whatever the unread count (a session with 20,000 unread
+    // broadcasts, appended to the log, against one started after them); and
+    // the briefing again with those 20,000 inside its window.
+    let brief = timed(&mut |_| coord(hub, &["brief", "--stdout"]));
     let mut log = std::fs::OpenOptions::new()
         .append(true)
         .open(hub.join("MESSAGES.jsonl"))
@@ -803,7 +805,7 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
     assert!(c.status().expect("runs").success());
     let unread = timed(&mut |_| coord(hub, &["-s", "s002", "status"]));
     let none = timed(&mut |_| coord(hub, &["-s", "hot-fresh", "status"]));
-    let brief = timed(&mut |_| coord(hub, &["brief", "--stdout"]));
+    let crowded = timed(&mut |_| coord(hub, &["brief", "--stdout"]));
     println!(
         "| status, 20,000 unread / none | {} / {} | {:.2} (of none) | 1.5x |",
         ms(unread),
@@ -811,9 +813,14 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
         unread.as_secs_f64() / none.as_secs_f64()
     );
     println!(
-        "| brief --stdout | {} | {:.2} | < 10 ms |",
+        "| brief --stdout (100,000 messages) | {} | {:.2} | < 10 ms |",
         ms(brief),
         brief.as_secs_f64() / floor.as_secs_f64()
+    );
+    println!(
+        "| brief --stdout (and 20,000 more in its window) | {} | {:.2} | - |",
+        ms(crowded),
+        crowded.as_secs_f64() / floor.as_secs_f64()
     );
 }
 

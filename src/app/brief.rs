@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::kpi::{compute, KpiReport};
+use super::kpi::{from_records, KpiReport};
 use super::plan::{gate_views, summary, GateView, PlanSummary};
 use super::views::{held_claims, sessions, ClaimView, SessionView};
 use super::Ctx;
@@ -83,7 +83,8 @@ pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> 
     let mut alerts = messages::escalation_alerts(reg, now, None);
     alerts.extend(claims::claim_alerts(reg, now, cfg));
     alerts.extend(crate::core::rules::radar::overlap_alerts(reg, now, cfg));
-    let events = hub.recent_events(now - since, cfg.max_events)?;
+    let recent = super::kpi::recent(hub, now, since)?;
+    let events = recent.events;
     let pinned = events.shown.iter().filter(|e| is_pinned(e)).count();
     if pinned > 0 {
         alerts.push(crate::core::rules::Alert {
@@ -100,12 +101,19 @@ pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> 
         alerts,
         sessions: sessions(reg, now, cfg, false),
         claims: held_claims(reg, now, cfg),
-        messages: hub.recent_messages(now - since, cfg.max_messages)?,
+        messages: recent.messages,
         events,
         max_rows: cfg.max_rows,
         plan: summary(reg, now, cfg),
         gates: gate_views(reg),
-        kpi: compute(hub, reg, now, since)?,
+        kpi: from_records(
+            cfg,
+            reg,
+            now,
+            now - since,
+            &recent.kpi_events,
+            &recent.kpi_messages,
+        ),
         zone: cfg.zone_name.clone(),
     })
 }

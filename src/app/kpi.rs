@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::core::clock::{parse_duration, Time};
+use crate::core::config::Config;
 use crate::core::error::Result;
-use crate::core::model::Level;
-use crate::core::model::Registry;
+use crate::core::model::{Event, Level, Message, Registry};
 use crate::core::plan::TaskState;
 use crate::store::Hub;
 
@@ -105,11 +105,34 @@ pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
     ctx.hub.read(|reg| compute(&ctx.hub, reg, now, window))
 }
 
-/// The KPIs of the `window` before `now` (also the briefing's section).
+/// The KPIs of the `window` before `now`.
 pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -> Result<KpiReport> {
     let cutoff = now - window;
-    let cfg = &hub.config;
     let (events, messages) = hub.kpi_records(cutoff, KINDS, ABOUT_MESSAGES)?;
+    Ok(from_records(&hub.config, reg, now, cutoff, &events, &messages))
+}
+
+/// The briefing's reads of the logs (its tails and the KPIs' records, each
+/// log's window read once) for the `window` before `now`.
+pub fn recent(hub: &Hub, now: Time, window: chrono::Duration) -> Result<crate::store::Recent> {
+    let cfg = &hub.config;
+    hub.recent_with_kpi(
+        now - window,
+        (cfg.max_messages, cfg.max_events),
+        KINDS,
+        ABOUT_MESSAGES,
+    )
+}
+
+/// The KPIs from the records `Hub::kpi_records` gives for `cutoff`.
+pub fn from_records(
+    cfg: &Config,
+    reg: &Registry,
+    now: Time,
+    cutoff: Time,
+    events: &[Event],
+    messages: &[Message],
+) -> KpiReport {
     let sent: HashMap<&str, (Time, Level)> = messages
         .iter()
         .map(|m| (m.id.as_str(), (m.ts, m.level)))
@@ -164,7 +187,7 @@ pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -
                 leads.push((done - ready).num_seconds().max(0));
             }
         }
-        Ok(KpiReport {
+        KpiReport {
             since: cutoff,
             now,
             collisions: count("claim.refused"),
@@ -179,7 +202,7 @@ pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -
             })),
             done_per_day,
             lead_time: Timing::of(leads),
-        })
+        }
     }
 }
 

@@ -295,37 +295,20 @@ impl Hub {
 
     /// The newest `cap` messages at or after `cutoff`, newest first.
     pub fn recent_messages(&self, cutoff: Time, cap: usize) -> Result<Tail<Message>> {
-        self.tail(MESSAGES, cutoff, cap, &[])
+        self.tail(MESSAGES, cutoff, cap, &[], &mut |_, _| {})
     }
 
     /// The newest `cap` journal entries at or after `cutoff`, newest first,
     /// heartbeats and reads left out (the sessions table sums them up; reads
     /// are for `coord kpi`).
     pub fn recent_events(&self, cutoff: Time, cap: usize) -> Result<Tail<Event>> {
-        const SKIP: [&str; 2] = ["session.heartbeat", "message.read"];
-        let mut tail: Tail<Event> = self.tail(
-            EVENTS,
+        let tail = self.tail(EVENTS, cutoff, cap, &EVENT_SKIP, &mut |_, _| {})?;
+        Ok(with_pulse_events(
+            tail,
+            &self.pulse_events_where(|_| true)?,
             cutoff,
             cap,
-            &[b"\"kind\":\"session.heartbeat\"", b"\"kind\":\"message.read\""],
-        )?;
-        // The journal entries the pulse still carries (a message sent on
-        // the hot path) are the newest: they come first.
-        let mut pending: Vec<Event> = self
-            .pulse_events_where(|_| true)?
-            .into_iter()
-            .filter(|e| e.ts >= cutoff && !SKIP.contains(&e.kind.as_str()))
-            .collect();
-        if !pending.is_empty() {
-            pending.sort_by_key(|e| std::cmp::Reverse(e.ts));
-            pending.extend(tail.shown);
-            tail.shown = pending;
-            tail.shown.sort_by_key(|e| std::cmp::Reverse(e.ts));
-            let over = tail.shown.len().saturating_sub(cap);
-            tail.shown.truncate(cap);
-            tail.more += over;
-        }
-        Ok(tail)
+        ))
     }
 
     /// Journal entries from byte `offset` of EVENTS.jsonl on, complete
@@ -397,54 +380,58 @@ impl Hub {
         kinds: &[&str],
         about_messages: &[&str],
     ) -> Result<(Vec<Event>, Vec<Message>)> {
-        let cutoff = crate::core::clock::stamp::format(&cutoff);
-        let mut events: Vec<Event> = Vec::new();
-        let torn = self.scan_window(EVENTS, &cutoff, |offset, line| {
-            let recent = line_ts(line).is_some_and(|ts| ts >= cutoff.as_bytes());
-            if recent
-                && raw_field(line, b"\"kind\":\"").is_some_and(|k| kinds.iter().any(|w| w.as_bytes() == k))
-            {
-                events.extend(self.parse_line::<Event>(EVENTS, offset, line));
-            }
+        let mut kpi = KpiScan::new(cutoff, kinds, about_messages);
+        let stamp = kpi.cutoff.clone();
+        let torn = self.scan_window(EVENTS, &stamp, |offset, line| {
+            kpi.event_line(self, offset, line);
             Ok(())
         })?;
         if torn {
             self.warn_torn(EVENTS);
         }
-        // Reads and activity changes not yet folded into the journal.
-        let since = crate::core::clock::parse_time(&cutoff);
-        let wanted: Vec<String> = kinds.iter().map(|k| format!("\"kind\":\"{k}\"")).collect();
-        events.extend(
-            self.pulse_events_where(|line| wanted.iter().any(|w| contains(line, w.as_bytes())))?
-                .into_iter()
-                .filter(|e| kinds.contains(&e.kind.as_str()) && since.is_none_or(|c| e.ts >= c)),
-        );
-        let named: std::collections::HashSet<&[u8]> = events
-            .iter()
-            .filter(|e| about_messages.contains(&e.kind.as_str()))
-            .filter_map(|e| e.target.as_deref())
-            .map(str::as_bytes)
-            .collect();
-        let mut messages: Vec<Message> = Vec::new();
-        let torn = self.scan_window(MESSAGES, &cutoff, |offset, line| {
-            if line_ts(line).is_none_or(|ts| ts < cutoff.as_bytes()) {
-                return Ok(());
-            }
-            let wanted = contains(line, b"\"reply_to\":\"")
-                || (!named.is_empty() && raw_field(line, b"\"id\":\"").is_some_and(|id| named.contains(id)));
-            if wanted {
-                messages.extend(self.parse_line::<Message>(MESSAGES, offset, line));
-            }
+        kpi.pulse(self.pulse_events_where(|line| kpi.wants_pulse_line(line))?);
+        let torn = self.scan_window(MESSAGES, &stamp, |offset, line| {
+            kpi.message_line(self, offset, line);
             Ok(())
         })?;
         if torn {
             self.warn_torn(MESSAGES);
         }
-        Ok((events, messages))
+        Ok((kpi.events, kpi.messages))
+    }
+
+    /// The briefing's reads of the logs, each window read once: the newest
+    /// messages and journal entries (as `recent_messages` and
+    /// `recent_events`) and the KPIs' records (as `kpi_records`), all at or
+    /// after `cutoff`.
+    pub fn recent_with_kpi(
+        &self,
+        cutoff: Time,
+        caps: (usize, usize),
+        kinds: &[&str],
+        about_messages: &[&str],
+    ) -> Result<Recent> {
+        let mut kpi = KpiScan::new(cutoff, kinds, about_messages);
+        let pulse = self.pulse_events_where(|_| true)?;
+        let events = self.tail(EVENTS, cutoff, caps.1, &EVENT_SKIP, &mut |offset, line| {
+            kpi.event_line(self, offset, line)
+        })?;
+        let events = with_pulse_events(events, &pulse, cutoff, caps.1);
+        kpi.pulse(pulse);
+        let messages = self.tail(MESSAGES, cutoff, caps.0, &[], &mut |offset, line| {
+            kpi.message_line(self, offset, line)
+        })?;
+        Ok(Recent {
+            messages,
+            events,
+            kpi_events: kpi.events,
+            kpi_messages: kpi.messages,
+        })
     }
 
     /// The newest `cap` records at or after `cutoff`, and a count of the
-    /// others in the window. Every line the window can hold is judged (the
+    /// others in the window; `also` sees every line read. Every line the
+    /// window can hold is judged (the
     /// log index skips only blocks with no line in it) and lines are ranked
     /// by time: a git merge reorders lines, so the first line older than the
     /// window says nothing about the lines after it. Records of the same
@@ -457,6 +444,7 @@ impl Hub {
         cutoff: Time,
         cap: usize,
         skip: &[&[u8]],
+        also: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<Tail<T>> {
         use std::os::unix::fs::FileExt;
         let cutoff = crate::core::clock::stamp::format(&cutoff);
@@ -471,6 +459,7 @@ impl Hub {
         let mut window: Vec<(Stamp, u64, u32)> = Vec::new();
         for range in std::mem::take(&mut w.ranges) {
             fsio::scan_range(&mut w.file, &path, range, |offset, line| {
+                also(offset, line);
                 let Some(ts) = line_ts(line) else {
                     self.skip_line(log, offset);
                     return Ok(());
@@ -516,6 +505,117 @@ impl Hub {
             shown,
             more: window.len() - used,
         })
+    }
+}
+
+/// Journal entries the briefing's activity list leaves out: heartbeats (the
+/// sessions table sums them up) and reads (for `coord kpi`); as kinds, and
+/// as they are found in a raw line.
+const SKIP_KINDS: [&str; 2] = ["session.heartbeat", "message.read"];
+const EVENT_SKIP: [&[u8]; 2] = [b"\"kind\":\"session.heartbeat\"", b"\"kind\":\"message.read\""];
+
+/// The briefing's reads of the logs (`Hub::recent_with_kpi`).
+pub struct Recent {
+    pub messages: Tail<Message>,
+    pub events: Tail<Event>,
+    pub kpi_events: Vec<Event>,
+    pub kpi_messages: Vec<Message>,
+}
+
+/// The journal's tail with the entries the pulse still carries (a message
+/// sent on the hot path): those are the newest, they come first.
+fn with_pulse_events(mut tail: Tail<Event>, pulse: &[Event], cutoff: Time, cap: usize) -> Tail<Event> {
+    let mut pending: Vec<Event> = pulse
+        .iter()
+        .filter(|e| e.ts >= cutoff && !SKIP_KINDS.contains(&e.kind.as_str()))
+        .cloned()
+        .collect();
+    if !pending.is_empty() {
+        pending.extend(tail.shown);
+        tail.shown = pending;
+        tail.shown.sort_by_key(|e| std::cmp::Reverse(e.ts));
+        let over = tail.shown.len().saturating_sub(cap);
+        tail.shown.truncate(cap);
+        tail.more += over;
+    }
+    tail
+}
+
+/// The KPIs' records, gathered a line at a time (so that one read of a
+/// window serves the briefing's tails too): journal entries first, then the
+/// pulse's, then messages.
+struct KpiScan<'k> {
+    cutoff: String,
+    kinds: &'k [&'k str],
+    about_messages: &'k [&'k str],
+    events: Vec<Event>,
+    messages: Vec<Message>,
+    /// The ids of the messages the entries of `about_messages` name.
+    named: std::collections::HashSet<String>,
+}
+
+impl<'k> KpiScan<'k> {
+    fn new(cutoff: Time, kinds: &'k [&'k str], about_messages: &'k [&'k str]) -> KpiScan<'k> {
+        KpiScan {
+            cutoff: crate::core::clock::stamp::format(&cutoff),
+            kinds,
+            about_messages,
+            events: Vec::new(),
+            messages: Vec::new(),
+            named: Default::default(),
+        }
+    }
+
+    fn recent(&self, line: &[u8]) -> bool {
+        line_ts(line).is_some_and(|ts| ts >= self.cutoff.as_bytes())
+    }
+
+    fn event_line(&mut self, hub: &Hub, offset: u64, line: &[u8]) {
+        let counted =
+            || raw_field(line, b"\"kind\":\"").is_some_and(|k| self.kinds.iter().any(|w| w.as_bytes() == k));
+        if self.recent(line) && counted() {
+            self.events.extend(hub.parse_line::<Event>(EVENTS, offset, line));
+        }
+    }
+
+    /// Whether a pulse line can carry an entry of one of the kinds.
+    fn wants_pulse_line(&self, line: &[u8]) -> bool {
+        self.kinds
+            .iter()
+            .any(|k| contains(line, format!("\"kind\":\"{k}\"").as_bytes()))
+    }
+
+    /// The pulse's entries (reads and activity changes not yet folded into
+    /// the journal); then which messages the entries name.
+    fn pulse(&mut self, entries: Vec<Event>) {
+        let since = crate::core::clock::parse_time(&self.cutoff);
+        self.events.extend(
+            entries
+                .into_iter()
+                .filter(|e| self.kinds.contains(&e.kind.as_str()) && since.is_none_or(|c| e.ts >= c)),
+        );
+        self.named = self
+            .events
+            .iter()
+            .filter(|e| self.about_messages.contains(&e.kind.as_str()))
+            .filter_map(|e| e.target.clone())
+            .collect();
+    }
+
+    fn message_line(&mut self, hub: &Hub, offset: u64, line: &[u8]) {
+        if !self.recent(line) {
+            return;
+        }
+        let named = || {
+            !self.named.is_empty()
+                && raw_field(line, b"\"id\":\"")
+                    .and_then(|id| std::str::from_utf8(id).ok())
+                    .is_some_and(|id| self.named.contains(id))
+        };
+        if contains(line, b"\"reply_to\":\"") || named() {
+            self.messages
+                .extend(hub.parse_line::<Message>(MESSAGES, offset, line));
+        }
     }
 }
 
