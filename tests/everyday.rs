@@ -72,6 +72,32 @@ fn status_does_not_grow_with_gone_and_ended_sessions() {
 }
 
 #[test]
+fn status_names_a_few_claims_of_sessions_it_does_not_list_and_counts_the_rest() {
+    // A team of 2,000 gone sessions holding 10,000 claims printed all of
+    // them on one line (340 KB) until the next change swept them.
+    let mut hub = Hub::new();
+    hub.start("here");
+    hub.start("old");
+    for i in 0..12 {
+        hub.as_("old", &["claim", "task", &format!("t{i:02}"), "--for", "1d"])
+            .ok();
+    }
+    hub.at("2026-03-02T12:00:00Z");
+    let out = hub.as_("here", &["status"]).ok().stdout;
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("other claims: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("task:t09") && !line.contains("task:t10"), "{line}");
+    assert!(
+        line.ends_with(" and 2 more (`coord claims` lists them)"),
+        "{line}"
+    );
+    let v = hub.as_("here", &["--json", "status"]).ok().json();
+    assert!(v["claims"].as_array().is_some_and(|c| c.len() >= 12), "{v}");
+}
+
+#[test]
 fn json_is_one_line_off_a_terminal_unless_pretty_is_asked_for() {
     let hub = Hub::new();
     hub.start("alice");

@@ -398,6 +398,32 @@ macro_rules! next {
     };
 }
 
+/// A record's key, borrowed from the input when it can be (a key without
+/// escapes, the usual case): no allocation for each field of each record.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 macro_rules! record {
     ($ty:ident { $(req $rf:ident: $rn:literal $(as $rt:ident)?,)* $(opt $of:ident: $on:literal $(as $ot:ident)?,)* }) => {
         impl<'de> Deserialize<'de> for $ty {
@@ -412,13 +438,13 @@ macro_rules! record {
                         $(let mut $rf = None;)*
                         $(let mut $of = Default::default();)*
                         let mut extra = Extra::new();
-                        while let Some(key) = map.next_key::<String>()? {
-                            match key.as_str() {
+                        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                            match key.as_ref() {
                                 $($rn => $rf = Some(next!(map $(, $rt)?)),)*
                                 $($on => $of = next!(map $(, $ot)?),)*
                                 _ => {
                                     let value: Value = map.next_value()?;
-                                    extra.insert(key, value);
+                                    extra.insert(key.into_owned(), value);
                                 }
                             }
                         }

@@ -152,16 +152,32 @@ fn hidden(r: &StatusReport) -> String {
     }
 }
 
-/// Claims whose holder is not listed (gone, not yet swept): one line.
+/// Claims whose holder is not listed (gone, not yet swept): one line, the
+/// first few named and the rest counted.
 fn other_claims(r: &StatusReport) -> Option<String> {
+    const NAMED: usize = 10;
     let listed: std::collections::HashSet<&str> = r.sessions.iter().map(|s| s.id.as_str()).collect();
-    let others: Vec<String> = r
+    let others: Vec<&ClaimView> = r
         .claims
         .iter()
         .filter(|c| c.holder.as_deref().is_none_or(|h| !listed.contains(h)))
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let named: Vec<String> = others
+        .iter()
+        .take(NAMED)
         .map(|c| format!("{} by {}", held_claim(c), c.holder.as_deref().unwrap_or("")))
         .collect();
-    (!others.is_empty()).then(|| sanitize(&format!("other claims: {}", others.join(", ")), false))
+    let rest = match others.len().saturating_sub(NAMED) {
+        0 => String::new(),
+        n => format!(" and {n} more (`coord claims` lists them)"),
+    };
+    Some(sanitize(
+        &format!("other claims: {}{rest}", named.join(", ")),
+        false,
+    ))
 }
 
 /// One line per session (with what it holds), then one line each for the
