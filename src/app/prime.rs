@@ -54,7 +54,18 @@ pub const MAX_READY: usize = 3;
 
 pub fn prime(ctx: &Ctx) -> Result<PrimeReport> {
     let now = ctx.now();
-    ctx.hub.read(|reg| prime_in(ctx, reg, now))
+    ctx.hub.read(|reg| {
+        let me = ctx.me_if_any(reg, now)?;
+        prime_in(ctx, reg, now, me.as_deref())
+    })
+}
+
+/// The primer of session `me`, which this process has just started or
+/// taken back (the agent's session-start): who it is need not be worked out
+/// again.
+pub fn prime_started(ctx: &Ctx, me: &str) -> Result<PrimeReport> {
+    let now = ctx.now();
+    ctx.hub.read(|reg| prime_in(ctx, reg, now, Some(me)))
 }
 
 /// What `status` would say, but only what the primer shows: the claims of
@@ -64,10 +75,9 @@ fn prime_in(
     ctx: &Ctx,
     reg: &crate::core::model::Registry,
     now: crate::core::clock::Time,
+    me: Option<&str>,
 ) -> Result<PrimeReport> {
     let cfg = &ctx.hub.config;
-    let me = ctx.me_if_any(reg, now)?;
-    let me = me.as_deref();
     let unread = match me {
         Some(id) => Some(super::inbox::unread_count(&ctx.hub, reg, id)?),
         None => None,

@@ -622,7 +622,13 @@ pub struct Digest {
     /// Where the lines after the head start.
     body: u64,
     text: std::cell::OnceCell<Vec<u8>>,
+    /// The pages read so far, by number: a binary search reads each page
+    /// of the file at most once.
+    pages: std::cell::RefCell<std::collections::HashMap<u64, Vec<u8>>>,
 }
+
+/// The digest is read in pages of this many bytes.
+const PAGE: u64 = 16 * 1024;
 
 impl Digest {
     /// The whole file (empty if it cannot be read: nothing is found).
@@ -633,9 +639,29 @@ impl Digest {
 
     fn read_range(&self, from: u64, to: u64) -> Option<Vec<u8>> {
         use std::os::unix::fs::FileExt;
-        let mut buf = vec![0; to.saturating_sub(from) as usize];
-        self.file.read_exact_at(&mut buf, from).ok()?;
-        Some(buf)
+        if to > self.len {
+            return None;
+        }
+        let mut out = Vec::with_capacity(to.saturating_sub(from) as usize);
+        let mut pages = self.pages.borrow_mut();
+        let mut at = from;
+        while at < to {
+            let number = at / PAGE;
+            let page = match pages.entry(number) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let start = number * PAGE;
+                    let mut buf = vec![0; (self.len - start).min(PAGE) as usize];
+                    self.file.read_exact_at(&mut buf, start).ok()?;
+                    v.insert(buf)
+                }
+            };
+            let offset = (at - number * PAGE) as usize;
+            let take = ((to - at) as usize).min(page.len() - offset);
+            out.extend_from_slice(&page[offset..offset + take]);
+            at += take as u64;
+        }
+        Some(out)
     }
 
     /// The position after the first newline at or after `pos` (`to` when
@@ -841,6 +867,7 @@ impl Hub {
             len,
             body: first.len() as u64,
             text: std::cell::OnceCell::new(),
+            pages: Default::default(),
         })
     }
 
@@ -1224,6 +1251,7 @@ mod tests {
             len: text.len() as u64,
             body: nl as u64 + 1,
             text: std::cell::OnceCell::new(),
+            pages: Default::default(),
         }
     }
 
