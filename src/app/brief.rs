@@ -106,14 +106,7 @@ pub fn gather(hub: &Hub, reg: &Registry, now: Time, since: chrono::Duration) -> 
         max_rows: cfg.max_rows,
         plan: summary(reg, now, cfg),
         gates: gate_views(reg),
-        kpi: from_records(
-            cfg,
-            reg,
-            now,
-            now - since,
-            &recent.kpi_events,
-            &recent.kpi_messages,
-        ),
+        kpi: from_records(cfg, reg, now, now - since, &recent.kpi),
         zone: cfg.zone_name.clone(),
     })
 }

@@ -11,9 +11,9 @@ use super::Ctx;
 use crate::core::clock::{parse_duration, Time};
 use crate::core::config::Config;
 use crate::core::error::Result;
-use crate::core::model::{Event, Level, Message, Registry};
+use crate::core::model::{Level, Registry};
 use crate::core::plan::TaskState;
-use crate::store::Hub;
+use crate::store::{Hub, KpiRecords};
 
 /// A count and the median of durations, in seconds.
 #[derive(Debug, Default, Serialize, PartialEq)]
@@ -108,8 +108,8 @@ pub fn kpi(ctx: &Ctx, since: Option<&str>) -> Result<KpiReport> {
 /// The KPIs of the `window` before `now`.
 pub fn compute(hub: &Hub, reg: &Registry, now: Time, window: chrono::Duration) -> Result<KpiReport> {
     let cutoff = now - window;
-    let (events, messages) = hub.kpi_records(cutoff, KINDS, ABOUT_MESSAGES)?;
-    Ok(from_records(&hub.config, reg, now, cutoff, &events, &messages))
+    let records = hub.kpi_records(cutoff, KINDS, ABOUT_MESSAGES)?;
+    Ok(from_records(&hub.config, reg, now, cutoff, &records))
 }
 
 /// The briefing's reads of the logs (its tails and the KPIs' records, each
@@ -130,14 +130,14 @@ pub fn from_records(
     reg: &Registry,
     now: Time,
     cutoff: Time,
-    events: &[Event],
-    messages: &[Message],
+    records: &KpiRecords,
 ) -> KpiReport {
+    let (events, messages) = (&records.events, &records.messages);
     let sent: HashMap<&str, (Time, Level)> = messages
         .iter()
         .map(|m| (m.id.as_str(), (m.ts, m.level)))
         .collect();
-    let count = |kind: &str| events.iter().filter(|e| e.kind == kind).count();
+    let count = |kind: &str| records.counts.get(kind).copied().unwrap_or(0);
     // Seconds from a message (by the event's target) to the event.
     let after_message = |kinds: &[&str], want: &dyn Fn(Level) -> bool| -> Vec<i64> {
         events

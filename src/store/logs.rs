@@ -374,12 +374,7 @@ impl Hub {
     /// `"kind"` first), then the messages in the window that are replies or
     /// that those entries of `about_messages` name (found by their raw `"id"`).
     /// In log order.
-    pub fn kpi_records(
-        &self,
-        cutoff: Time,
-        kinds: &[&str],
-        about_messages: &[&str],
-    ) -> Result<(Vec<Event>, Vec<Message>)> {
+    pub fn kpi_records(&self, cutoff: Time, kinds: &[&str], about_messages: &[&str]) -> Result<KpiRecords> {
         let mut kpi = KpiScan::new(cutoff, kinds, about_messages);
         let stamp = kpi.cutoff.clone();
         let torn = self.scan_window(EVENTS, &stamp, |offset, line| {
@@ -397,7 +392,7 @@ impl Hub {
         if torn {
             self.warn_torn(MESSAGES);
         }
-        Ok((kpi.events, kpi.messages))
+        Ok(kpi.records)
     }
 
     /// The briefing's reads of the logs, each window read once: the newest
@@ -424,8 +419,7 @@ impl Hub {
         Ok(Recent {
             messages,
             events,
-            kpi_events: kpi.events,
-            kpi_messages: kpi.messages,
+            kpi: kpi.records,
         })
     }
 
@@ -518,8 +512,18 @@ const EVENT_SKIP: [&[u8]; 2] = [b"\"kind\":\"session.heartbeat\"", b"\"kind\":\"
 pub struct Recent {
     pub messages: Tail<Message>,
     pub events: Tail<Event>,
-    pub kpi_events: Vec<Event>,
-    pub kpi_messages: Vec<Message>,
+    pub kpi: KpiRecords,
+}
+
+/// What the KPIs read from the logs (`Hub::kpi_records`).
+#[derive(Debug, Default)]
+pub struct KpiRecords {
+    /// Journal entries of each kind counted (valid JSON lines; not parsed).
+    pub counts: std::collections::BTreeMap<String, usize>,
+    /// The entries about a message, parsed (they are timed from it).
+    pub events: Vec<Event>,
+    /// The messages that are replies or that those entries name.
+    pub messages: Vec<Message>,
 }
 
 /// The journal's tail with the entries the pulse still carries (a message
@@ -548,8 +552,7 @@ struct KpiScan<'k> {
     cutoff: String,
     kinds: &'k [&'k str],
     about_messages: &'k [&'k str],
-    events: Vec<Event>,
-    messages: Vec<Message>,
+    records: KpiRecords,
     /// The ids of the messages the entries of `about_messages` name.
     named: std::collections::HashSet<String>,
 }
@@ -560,21 +563,40 @@ impl<'k> KpiScan<'k> {
             cutoff: crate::core::clock::stamp::format(&cutoff),
             kinds,
             about_messages,
-            events: Vec::new(),
-            messages: Vec::new(),
+            records: KpiRecords::default(),
             named: Default::default(),
         }
+    }
+
+    fn count(&mut self, kind: &str) {
+        *self.records.counts.entry(kind.to_string()).or_default() += 1;
     }
 
     fn recent(&self, line: &[u8]) -> bool {
         line_ts(line).is_some_and(|ts| ts >= self.cutoff.as_bytes())
     }
 
+    /// A journal line: counted when it is of a kind counted, in the
+    /// window, and JSON; parsed only when it is about a message.
     fn event_line(&mut self, hub: &Hub, offset: u64, line: &[u8]) {
-        let counted =
-            || raw_field(line, b"\"kind\":\"").is_some_and(|k| self.kinds.iter().any(|w| w.as_bytes() == k));
-        if self.recent(line) && counted() {
-            self.events.extend(hub.parse_line::<Event>(EVENTS, offset, line));
+        if !self.recent(line) {
+            return;
+        }
+        let Some(kind) = raw_field(line, b"\"kind\":\"").and_then(|k| std::str::from_utf8(k).ok()) else {
+            return;
+        };
+        if !self.kinds.contains(&kind) {
+            return;
+        }
+        if self.about_messages.contains(&kind) {
+            if let Some(e) = hub.parse_line::<Event>(EVENTS, offset, line) {
+                self.count(&e.kind);
+                self.records.events.push(e);
+            }
+        } else if serde_json::from_slice::<serde::de::IgnoredAny>(line).is_ok() {
+            self.count(kind);
+        } else {
+            hub.skip_line(EVENTS, offset);
         }
     }
 
@@ -589,15 +611,19 @@ impl<'k> KpiScan<'k> {
     /// the journal); then which messages the entries name.
     fn pulse(&mut self, entries: Vec<Event>) {
         let since = crate::core::clock::parse_time(&self.cutoff);
-        self.events.extend(
-            entries
-                .into_iter()
-                .filter(|e| self.kinds.contains(&e.kind.as_str()) && since.is_none_or(|c| e.ts >= c)),
-        );
+        for e in entries {
+            if !self.kinds.contains(&e.kind.as_str()) || since.is_some_and(|c| e.ts < c) {
+                continue;
+            }
+            self.count(&e.kind);
+            if self.about_messages.contains(&e.kind.as_str()) {
+                self.records.events.push(e);
+            }
+        }
         self.named = self
+            .records
             .events
             .iter()
-            .filter(|e| self.about_messages.contains(&e.kind.as_str()))
             .filter_map(|e| e.target.clone())
             .collect();
     }
@@ -613,7 +639,8 @@ impl<'k> KpiScan<'k> {
                     .is_some_and(|id| self.named.contains(id))
         };
         if contains(line, b"\"reply_to\":\"") || named() {
-            self.messages
+            self.records
+                .messages
                 .extend(hub.parse_line::<Message>(MESSAGES, offset, line));
         }
     }
