@@ -303,12 +303,7 @@ impl Hub {
     /// are for `coord kpi`).
     pub fn recent_events(&self, cutoff: Time, cap: usize) -> Result<Tail<Event>> {
         let tail = self.tail(EVENTS, cutoff, cap, &EVENT_SKIP, &mut |_, _| {})?;
-        Ok(with_pulse_events(
-            tail,
-            &self.pulse_events_where(|_| true)?,
-            cutoff,
-            cap,
-        ))
+        Ok(with_pulse_events(tail, &self.pulse_events()?, cutoff, cap))
     }
 
     /// Journal entries from byte `offset` of EVENTS.jsonl on, complete
@@ -407,7 +402,7 @@ impl Hub {
         about_messages: &[&str],
     ) -> Result<Recent> {
         let mut kpi = KpiScan::new(cutoff, kinds, about_messages);
-        let pulse = self.pulse_events_where(|_| true)?;
+        let pulse = self.pulse_events()?;
         let events = self.tail(EVENTS, cutoff, caps.1, &EVENT_SKIP, &mut |offset, line| {
             kpi.event_line(self, offset, line)
         })?;
@@ -425,9 +420,8 @@ impl Hub {
 
     /// The newest `cap` records at or after `cutoff`, and a count of the
     /// others in the window; `also` sees every line read. Every line the
-    /// window can hold is judged (the
-    /// log index skips only blocks with no line in it) and lines are ranked
-    /// by time: a git merge reorders lines, so the first line older than the
+    /// window can hold is judged (the log index skips only blocks with no
+    /// line in it) and lines are ranked by time: a git merge reorders lines, so the first line older than the
     /// window says nothing about the lines after it. Records of the same
     /// second keep their order in the log (the later line counts as newer),
     /// the only order there is between them. Only the shown records are
@@ -551,6 +545,8 @@ fn with_pulse_events(mut tail: Tail<Event>, pulse: &[Event], cutoff: Time, cap: 
 struct KpiScan<'k> {
     cutoff: String,
     kinds: &'k [&'k str],
+    /// `"kind":"KIND"` for each of `kinds`, as found in a raw line.
+    raw_kinds: Vec<String>,
     about_messages: &'k [&'k str],
     records: KpiRecords,
     /// The ids of the messages the entries of `about_messages` name.
@@ -562,6 +558,7 @@ impl<'k> KpiScan<'k> {
         KpiScan {
             cutoff: crate::core::clock::stamp::format(&cutoff),
             kinds,
+            raw_kinds: kinds.iter().map(|k| format!("\"kind\":\"{k}\"")).collect(),
             about_messages,
             records: KpiRecords::default(),
             named: Default::default(),
@@ -602,9 +599,7 @@ impl<'k> KpiScan<'k> {
 
     /// Whether a pulse line can carry an entry of one of the kinds.
     fn wants_pulse_line(&self, line: &[u8]) -> bool {
-        self.kinds
-            .iter()
-            .any(|k| contains(line, format!("\"kind\":\"{k}\"").as_bytes()))
+        self.raw_kinds.iter().any(|k| contains(line, k.as_bytes()))
     }
 
     /// The pulse's entries (reads and activity changes not yet folded into

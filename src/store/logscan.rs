@@ -40,8 +40,9 @@ const FINGERPRINT: u64 = 64;
 const UNTIMED: &str = "~";
 const VERSION: u32 = 1;
 
+/// The index of every log (the file's contents).
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Index {
+pub(super) struct Index {
     version: u32,
     logs: BTreeMap<String, LogIndex>,
 }
@@ -134,7 +135,9 @@ impl Hub {
         };
         let io = |e| CoordError::io("read", &path, e);
         let meta = file.metadata().map_err(io)?;
-        let mut index = self.load_logscan();
+        // Read from disk once a process; both logs' entries live in it.
+        let mut cached = self.logscan.borrow_mut();
+        let index = cached.get_or_insert_with(|| self.load_logscan());
         let known = index.logs.get(log).cloned().unwrap_or_default();
         let mut entry = if known.dev == meta.dev()
             && known.ino == meta.ino()
@@ -154,19 +157,14 @@ impl Hub {
             entry.add(offset, line.len() as u64 + 1, super::logs::line_ts(line));
             Ok(())
         })?;
+        let ranges = entry.ranges(cutoff);
         if entry != known {
             entry.tail = fingerprint(&mut file, entry.len).map_err(io)?;
-            let ranges = entry.ranges(cutoff);
             index.version = VERSION;
             index.logs.insert(log.to_string(), entry);
-            self.save_logscan(&index);
-            return Ok(Some(Window { file, ranges, torn }));
+            self.save_logscan(index);
         }
-        Ok(Some(Window {
-            file,
-            ranges: entry.ranges(cutoff),
-            torn,
-        }))
+        Ok(Some(Window { file, ranges, torn }))
     }
 
     /// Visit the lines of `log` that can be at or after `cutoff` (and
@@ -190,6 +188,7 @@ impl Hub {
 
     /// Drop the index: the next reader of each log reads it all once.
     pub(super) fn forget_logscan(&self) {
+        self.logscan.borrow_mut().take();
         let _ = std::fs::remove_file(self.path(LOGSCAN));
     }
 

@@ -80,6 +80,8 @@ pub struct Hub {
     /// Log lines skipped because they are not valid records: per log, where
     /// each starts.
     skipped: RefCell<std::collections::BTreeMap<&'static str, std::collections::BTreeSet<u64>>>,
+    /// The log index, once read (`.logscan.json`).
+    logscan: RefCell<Option<logscan::Index>>,
     on_wait: Option<WaitNotice>,
     /// What this process is, for the note a writer leaves in the lock.
     label: String,
@@ -128,6 +130,7 @@ impl Hub {
             warnings: RefCell::new(Vec::new()),
             warned_torn: Cell::new(false),
             skipped: RefCell::new(Default::default()),
+            logscan: RefCell::new(None),
             on_wait: None,
             label: "coord".to_string(),
             pinned_clock: false,

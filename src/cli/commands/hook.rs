@@ -12,6 +12,7 @@ use crate::app::heartbeat::{heartbeat, HeartbeatRequest};
 use crate::app::hook::{pre_tool_use, relative, resolve, tool_call, Decision};
 use crate::app::identity::check_agent_id;
 use crate::app::inbox::{inbox, InboxRequest};
+use crate::app::prime::prime_started;
 use crate::app::start::{start, StartRequest};
 use crate::app::{Ctx, Hints, Location};
 use crate::cli::commands::prime::text as prime_text;
@@ -413,9 +414,7 @@ fn session_start(ctx: &Ctx, args: &Args) -> Result<Answer> {
             .map_err(|e| CoordError::io("write", &file, e))?;
         std::io::Write::write_all(&mut f, line.as_bytes()).map_err(|e| CoordError::io("write", &file, e))?;
     }
-    Ok(Answer::Context(prime_text(&crate::app::prime::prime_started(
-        ctx, &id,
-    )?)))
+    Ok(Answer::Context(prime_text(&prime_started(ctx, &id)?)))
 }
 
 /// The top of the work tree `dir` is in (the folder holding `.git` at or
