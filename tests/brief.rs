@@ -230,3 +230,45 @@ fn a_recent_line_is_found_wherever_a_long_log_holds_it() {
         "an in-place edit is seen after doctor: {page}"
     );
 }
+
+#[test]
+fn the_newest_are_found_among_many_lines_in_any_order_past_bad_ones() {
+    // 300 messages in the window, in a scrambled order, the 20 newest of
+    // them timed but not messages: the three shown are the newest good
+    // ones, whatever the order, and the bad ones are passed over (the tail
+    // keeps only a few lines at a time and must look again for more).
+    let mut hub = Hub::new();
+    hub.settings("[brief]\nmax_messages = 3\nsince = \"1h\"\n");
+    hub.start("alice");
+    hub.start("bob");
+    hub.at("2026-03-02T10:00:00Z");
+    let mut lines: Vec<String> = (0..300)
+        .map(|i| {
+            let ts = format!("2026-03-02T09:{:02}:{:02}Z", 10 + i / 60, i % 60);
+            message_line(i, &ts, &format!("msg {i}"))
+        })
+        .collect();
+    for line in &mut lines[280..] {
+        *line = line.replace("\"from\":\"alice\",", "");
+    }
+    let path = hub.dir.join("MESSAGES.jsonl");
+    let mut pages = Vec::new();
+    for step in [1, 7919, 299] {
+        let order: String = (0..300).map(|i| lines[i * step % 300].as_str()).collect();
+        std::fs::write(&path, order).unwrap();
+        let out = hub.run(&["brief", "--stdout"]).ok();
+        assert!(out.stderr.contains("MESSAGES.jsonl"), "{}", out.stderr);
+        pages.push(out.stdout);
+    }
+    let page = &pages[0];
+    let messages = &page[page.find("## Messages").unwrap()..page.find("## Activity").unwrap()];
+    assert!(
+        messages.contains("(last 1h: 280 messages, newest first; 277 not shown)"),
+        "{messages}"
+    );
+    assert!(
+        messages.contains("msg 279") && messages.contains("msg 277") && !messages.contains("msg 276"),
+        "{messages}"
+    );
+    assert!(pages.iter().all(|p| p == page));
+}

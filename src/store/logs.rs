@@ -10,6 +10,7 @@
 //! merge), the cursor is found again by that line's id, and failing that by
 //! its timestamp.
 
+use memchr::memmem::Finder;
 use serde::de::DeserializeOwned;
 
 use super::fsio::{self, contains, LogChunk};
@@ -295,14 +296,21 @@ impl Hub {
 
     /// The newest `cap` messages at or after `cutoff`, newest first.
     pub fn recent_messages(&self, cutoff: Time, cap: usize) -> Result<Tail<Message>> {
-        self.tail(MESSAGES, cutoff, cap, &[], &mut |_, _| {})
+        self.tail(MESSAGES, cutoff, cap, &|_| false, &mut |_, _| {})
     }
 
     /// The newest `cap` journal entries at or after `cutoff`, newest first,
     /// heartbeats and reads left out (the sessions table sums them up; reads
     /// are for `coord kpi`).
     pub fn recent_events(&self, cutoff: Time, cap: usize) -> Result<Tail<Event>> {
-        let tail = self.tail(EVENTS, cutoff, cap, &EVENT_SKIP, &mut |_, _| {})?;
+        let kind = FieldKey::kind();
+        let tail = self.tail(
+            EVENTS,
+            cutoff,
+            cap,
+            &|line| skipped_event(&kind, line),
+            &mut |_, _| {},
+        )?;
         Ok(with_pulse_events(tail, &self.pulse_events()?, cutoff, cap))
     }
 
@@ -373,7 +381,9 @@ impl Hub {
         let mut kpi = KpiScan::new(cutoff, kinds, about_messages);
         let stamp = kpi.cutoff.clone();
         let torn = self.scan_window(EVENTS, &stamp, |offset, line| {
-            kpi.event_line(self, offset, line);
+            if kpi.recent(line) {
+                kpi.event_line(self, offset, line);
+            }
             Ok(())
         })?;
         if torn {
@@ -381,7 +391,9 @@ impl Hub {
         }
         kpi.pulse(self.pulse_events_where(|line| kpi.wants_pulse_line(line))?);
         let torn = self.scan_window(MESSAGES, &stamp, |offset, line| {
-            kpi.message_line(self, offset, line);
+            if kpi.recent(line) {
+                kpi.message_line(self, offset, line);
+            }
             Ok(())
         })?;
         if torn {
@@ -403,12 +415,14 @@ impl Hub {
     ) -> Result<Recent> {
         let mut kpi = KpiScan::new(cutoff, kinds, about_messages);
         let pulse = self.pulse_events()?;
-        let events = self.tail(EVENTS, cutoff, caps.1, &EVENT_SKIP, &mut |offset, line| {
+        let kind = FieldKey::kind();
+        let skip = |line: &[u8]| skipped_event(&kind, line);
+        let events = self.tail(EVENTS, cutoff, caps.1, &skip, &mut |offset, line| {
             kpi.event_line(self, offset, line)
         })?;
         let events = with_pulse_events(events, &pulse, cutoff, caps.1);
         kpi.pulse(pulse);
-        let messages = self.tail(MESSAGES, cutoff, caps.0, &[], &mut |offset, line| {
+        let messages = self.tail(MESSAGES, cutoff, caps.0, &|_| false, &mut |offset, line| {
             kpi.message_line(self, offset, line)
         })?;
         Ok(Recent {
@@ -418,24 +432,31 @@ impl Hub {
         })
     }
 
-    /// The newest `cap` records at or after `cutoff`, and a count of the
-    /// others in the window; `also` sees every line read. Every line the
+    /// The newest `cap` records at or after `cutoff` that `skip` (a test of
+    /// the raw line) leaves, and a count of the others in the window; `also`
+    /// sees every line of the window, skipped or not. Every line the
     /// window can hold is judged (the log index skips only blocks with no
-    /// line in it) and lines are ranked by time: a git merge reorders lines, so the first line older than the
-    /// window says nothing about the lines after it. Records of the same
-    /// second keep their order in the log (the later line counts as newer),
-    /// the only order there is between them. Only the shown records are
-    /// parsed; the others are judged by their raw `"ts"`.
+    /// line in it) and lines are ranked by time: a git merge reorders
+    /// lines, so the first line older than the window says nothing about
+    /// the lines after it. Records of the same second keep their order in
+    /// the log (the later line counts as newer), the only order there is
+    /// between them. Only the newest few lines are kept (not a list of the
+    /// window) and only the shown ones are parsed; the others
+    /// are judged by their raw `"ts"`. When so many of the kept lines do not
+    /// parse that fewer than `cap` are left, the window is read again
+    /// keeping more.
     fn tail<T: DeserializeOwned>(
         &self,
         log: &'static str,
         cutoff: Time,
         cap: usize,
-        skip: &[&[u8]],
+        skip: &dyn Fn(&[u8]) -> bool,
         also: &mut dyn FnMut(u64, &[u8]),
     ) -> Result<Tail<T>> {
         use std::os::unix::fs::FileExt;
+        type Line = (Stamp, u64, u32);
         let cutoff = crate::core::clock::stamp::format(&cutoff);
+        let floor_ts = Stamp::new(cutoff.as_bytes());
         let path = self.path(log);
         let Some(mut w) = self.window(log, &cutoff)? else {
             return Ok(Tail {
@@ -443,64 +464,99 @@ impl Hub {
                 more: 0,
             });
         };
-        // (time, offset, length) of every line in the window.
-        let mut window: Vec<(Stamp, u64, u32)> = Vec::new();
-        for range in std::mem::take(&mut w.ranges) {
-            fsio::scan_range(&mut w.file, &path, range, |offset, line| {
-                also(offset, line);
-                let Some(ts) = line_ts(line) else {
-                    self.skip_line(log, offset);
-                    return Ok(());
-                };
-                if ts >= cutoff.as_bytes() && !skip.iter().any(|s| contains(line, s)) {
-                    window.push((Stamp::new(ts), offset, line.len() as u32));
-                }
-                Ok(())
-            })?;
-        }
         if w.torn {
             self.warn_torn(log);
         }
-        let newest_first = |a: &(Stamp, u64, u32), b: &(Stamp, u64, u32)| b.0.cmp(&a.0).then(b.1.cmp(&a.1));
-        // Only the newest few need an order; all of them only when more
-        // than a few of those do not parse.
-        let mut sorted = (cap + 8).min(window.len());
-        if sorted > 0 && sorted < window.len() {
-            window.select_nth_unstable_by(sorted - 1, newest_first);
+        let ranges = std::mem::take(&mut w.ranges);
+        let newest_first = |a: &Line, b: &Line| b.cmp(a);
+        let mut keep = cap + 8;
+        let mut first = true;
+        loop {
+            // The newest `keep` lines of the window as (time, offset,
+            // length), among others: collected, and cut back to the newest
+            // `keep` whenever `held` are; and the line a line must beat to
+            // be kept once that is known. And how many lines the window
+            // holds.
+            let held = keep.saturating_mul(8).min(1 << 16);
+            let mut newest: Vec<Line> = Vec::with_capacity(held);
+            let mut floor: Option<Line> = None;
+            let mut total = 0usize;
+            for range in &ranges {
+                fsio::scan_range(&mut w.file, &path, range.clone(), |offset, line| {
+                    let Some(ts) = line_ts(line) else {
+                        self.skip_line(log, offset);
+                        return Ok(());
+                    };
+                    let ts = Stamp::new(ts);
+                    if ts < floor_ts {
+                        return Ok(());
+                    }
+                    if first {
+                        also(offset, line);
+                    }
+                    if skip(line) {
+                        return Ok(());
+                    }
+                    total += 1;
+                    let entry = (ts, offset, line.len() as u32);
+                    if floor.is_some_and(|f| entry <= f) {
+                        return Ok(());
+                    }
+                    newest.push(entry);
+                    if newest.len() == held {
+                        newest.select_nth_unstable_by(keep - 1, newest_first);
+                        newest.truncate(keep);
+                        floor = newest.iter().min().copied();
+                    }
+                    Ok(())
+                })?;
+            }
+            first = false;
+            if newest.len() > keep {
+                newest.select_nth_unstable_by(keep - 1, newest_first);
+                newest.truncate(keep);
+            }
+            newest.sort_unstable_by(newest_first);
+            // Parse newest first until `cap` are shown; a line that does not
+            // parse is skipped (and counted), and the next one takes its place.
+            let mut shown = Vec::with_capacity(cap.min(newest.len()));
+            let mut used = 0;
+            let mut line = Vec::new();
+            for (_, offset, len) in &newest {
+                if shown.len() == cap {
+                    break;
+                }
+                used += 1;
+                line.resize(*len as usize, 0);
+                if w.file.read_exact_at(&mut line, *offset).is_err() {
+                    line.clear();
+                }
+                if let Some(record) = self.parse_line(log, *offset, &line) {
+                    shown.push(record);
+                }
+            }
+            if shown.len() < cap && newest.len() < total {
+                keep = keep.saturating_mul(4);
+                continue;
+            }
+            return Ok(Tail {
+                shown,
+                more: total - used,
+            });
         }
-        window[..sorted].sort_unstable_by(newest_first);
-        // Parse newest first until `cap` are shown; a line that does not
-        // parse is skipped (and counted), and the next one takes its place.
-        let mut shown = Vec::with_capacity(cap.min(window.len()));
-        let mut used = 0;
-        let mut line = Vec::new();
-        while shown.len() < cap && used < window.len() {
-            if used == sorted {
-                window[sorted..].sort_unstable_by(newest_first);
-                sorted = window.len();
-            }
-            let (_, offset, len) = window[used];
-            used += 1;
-            line.resize(len as usize, 0);
-            if w.file.read_exact_at(&mut line, offset).is_err() {
-                line.clear();
-            }
-            if let Some(record) = self.parse_line(log, offset, &line) {
-                shown.push(record);
-            }
-        }
-        Ok(Tail {
-            shown,
-            more: window.len() - used,
-        })
     }
 }
 
 /// Journal entries the briefing's activity list leaves out: heartbeats (the
-/// sessions table sums them up) and reads (for `coord kpi`); as kinds, and
-/// as they are found in a raw line.
+/// sessions table sums them up) and reads (for `coord kpi`).
 const SKIP_KINDS: [&str; 2] = ["session.heartbeat", "message.read"];
-const EVENT_SKIP: [&[u8]; 2] = [b"\"kind\":\"session.heartbeat\"", b"\"kind\":\"message.read\""];
+
+/// Whether a raw journal line is of one of `SKIP_KINDS` (its first
+/// `"kind"`: the entry's own, as keys are sorted and `"by"` has none).
+fn skipped_event(kind: &FieldKey, line: &[u8]) -> bool {
+    kind.find(line)
+        .is_some_and(|k| SKIP_KINDS.iter().any(|s| s.as_bytes() == k))
+}
 
 /// The briefing's reads of the logs (`Hub::recent_with_kpi`).
 pub struct Recent {
@@ -546,11 +602,14 @@ struct KpiScan<'k> {
     cutoff: String,
     kinds: &'k [&'k str],
     /// `"kind":"KIND"` for each of `kinds`, as found in a raw line.
-    raw_kinds: Vec<String>,
+    raw_kinds: Vec<Finder<'static>>,
     about_messages: &'k [&'k str],
     records: KpiRecords,
     /// The ids of the messages the entries of `about_messages` name.
-    named: std::collections::HashSet<String>,
+    named: std::collections::HashSet<Vec<u8>, fsio::Quick>,
+    kind: FieldKey,
+    id: FieldKey,
+    reply_to: Finder<'static>,
 }
 
 impl<'k> KpiScan<'k> {
@@ -558,10 +617,16 @@ impl<'k> KpiScan<'k> {
         KpiScan {
             cutoff: crate::core::clock::stamp::format(&cutoff),
             kinds,
-            raw_kinds: kinds.iter().map(|k| format!("\"kind\":\"{k}\"")).collect(),
+            raw_kinds: kinds
+                .iter()
+                .map(|k| Finder::new(&format!("\"kind\":\"{k}\"")).into_owned())
+                .collect(),
             about_messages,
             records: KpiRecords::default(),
             named: Default::default(),
+            kind: FieldKey::kind(),
+            id: FieldKey::new(b"\"id\":\""),
+            reply_to: Finder::new(b"\"reply_to\":\""),
         }
     }
 
@@ -573,18 +638,15 @@ impl<'k> KpiScan<'k> {
         line_ts(line).is_some_and(|ts| ts >= self.cutoff.as_bytes())
     }
 
-    /// A journal line: counted when it is of a kind counted, in the
-    /// window, and JSON; parsed only when it is about a message.
+    /// A journal line of the window: counted when it is of a kind counted
+    /// and JSON; parsed only when it is about a message.
     fn event_line(&mut self, hub: &Hub, offset: u64, line: &[u8]) {
-        if !self.recent(line) {
-            return;
-        }
-        let Some(kind) = raw_field(line, b"\"kind\":\"").and_then(|k| std::str::from_utf8(k).ok()) else {
+        let Some(raw) = self.kind.find(line) else {
             return;
         };
-        if !self.kinds.contains(&kind) {
+        let Some(kind) = self.kinds.iter().copied().find(|k| k.as_bytes() == raw) else {
             return;
-        }
+        };
         if self.about_messages.contains(&kind) {
             if let Some(e) = hub.parse_line::<Event>(EVENTS, offset, line) {
                 self.count(&e.kind);
@@ -599,7 +661,7 @@ impl<'k> KpiScan<'k> {
 
     /// Whether a pulse line can carry an entry of one of the kinds.
     fn wants_pulse_line(&self, line: &[u8]) -> bool {
-        self.raw_kinds.iter().any(|k| contains(line, k.as_bytes()))
+        self.raw_kinds.iter().any(|k| k.find(line).is_some())
     }
 
     /// The pulse's entries (reads and activity changes not yet folded into
@@ -619,21 +681,14 @@ impl<'k> KpiScan<'k> {
             .records
             .events
             .iter()
-            .filter_map(|e| e.target.clone())
+            .filter_map(|e| Some(e.target.clone()?.into_bytes()))
             .collect();
     }
 
+    /// A message line of the window: parsed when it is a reply or named.
     fn message_line(&mut self, hub: &Hub, offset: u64, line: &[u8]) {
-        if !self.recent(line) {
-            return;
-        }
-        let named = || {
-            !self.named.is_empty()
-                && raw_field(line, b"\"id\":\"")
-                    .and_then(|id| std::str::from_utf8(id).ok())
-                    .is_some_and(|id| self.named.contains(id))
-        };
-        if contains(line, b"\"reply_to\":\"") || named() {
+        let named = || !self.named.is_empty() && self.id.find(line).is_some_and(|id| self.named.contains(id));
+        if self.reply_to.find(line).is_some() || named() {
             self.records
                 .messages
                 .extend(hub.parse_line::<Message>(MESSAGES, offset, line));
@@ -667,17 +722,19 @@ fn recipients_hold(line: &[u8], who: &[u8]) -> bool {
     list.split(|b| *b == b',').any(|item| item == who)
 }
 
-/// A line's raw time, kept inline: every writer formats it the same way, so
-/// bytes compare like times.
+/// A line's raw time, kept inline as big-endian words: every writer
+/// formats it the same way, so comparing the words compares the bytes, and
+/// so the times.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Stamp([u8; 32]);
+struct Stamp([u64; 4]);
 
 impl Stamp {
     fn new(raw: &[u8]) -> Stamp {
         let mut b = [0u8; 32];
         let n = raw.len().min(32);
         b[..n].copy_from_slice(&raw[..n]);
-        Stamp(b)
+        let word = |i: usize| u64::from_be_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        Stamp([word(0), word(1), word(2), word(3)])
     }
 }
 
@@ -686,8 +743,31 @@ impl Stamp {
 /// `"kind"` come before any free text in messages and events, which is
 /// escaped anyway).
 pub fn raw_field<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let at = line.windows(key.len()).position(|w| w == key)? + key.len();
-    let len = line[at..].iter().position(|b| *b == b'"')?;
+    value_at(line, memchr::memmem::find(line, key)? + key.len())
+}
+
+/// `raw_field` for one key searched in many lines: its searcher is built
+/// once (building one costs more than searching a short line).
+struct FieldKey(Finder<'static>);
+
+impl FieldKey {
+    fn new(key: &'static [u8]) -> FieldKey {
+        FieldKey(Finder::new(key))
+    }
+
+    /// A journal entry's `"kind"`.
+    fn kind() -> FieldKey {
+        FieldKey::new(b"\"kind\":\"")
+    }
+
+    fn find<'a>(&self, line: &'a [u8]) -> Option<&'a [u8]> {
+        value_at(line, self.0.find(line)? + self.0.needle().len())
+    }
+}
+
+/// The raw string value that starts at byte `at` of `line`.
+fn value_at(line: &[u8], at: usize) -> Option<&[u8]> {
+    let len = memchr::memchr(b'"', &line[at..])?;
     Some(&line[at..at + len])
 }
 

@@ -100,11 +100,12 @@ impl LogIndex {
     }
 }
 
-/// FNV-1a: enough to notice that the bytes before the indexed end changed.
-fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-    })
+/// A hash: enough to notice that the bytes before the indexed end changed.
+fn hash(bytes: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = fsio::QuickHasher::default();
+    h.write(bytes);
+    h.finish()
 }
 
 /// The hash of the `FINGERPRINT` bytes before `len` in `file`.
@@ -113,7 +114,7 @@ fn fingerprint(file: &mut File, len: u64) -> std::io::Result<u64> {
     let mut buf = vec![0u8; (len - from) as usize];
     file.seek(SeekFrom::Start(from))?;
     file.read_exact(&mut buf)?;
-    Ok(fnv(&buf))
+    Ok(hash(&buf))
 }
 
 /// A log's lines of a window: the open file and the ranges to read.
