@@ -8,7 +8,7 @@ use crate::core::clock::{parse_duration, stamp, Time};
 use crate::core::error::{usage, Result};
 use crate::core::model::Event;
 use crate::core::rules::validate;
-use crate::store::{line_ts, raw_field};
+use crate::store::{line_ts, raw_kind};
 
 /// The kinds each group name stands for (a kind's first word, or a whole
 /// family): `--kind plan` is every task, milestone, gate, reservation and
@@ -104,7 +104,7 @@ impl Filter {
         if self.kinds.is_empty() {
             return true;
         }
-        raw_field(line, b"\"kind\":\"").is_some_and(|k| self.kind_ok(&String::from_utf8_lossy(k)))
+        raw_kind(line).is_some_and(|k| self.kind_ok(&String::from_utf8_lossy(k)))
     }
 
     fn kind_ok(&self, kind: &str) -> bool {

@@ -10,7 +10,9 @@
 //! merge), the cursor is found again by that line's id, and failing that by
 //! its timestamp.
 
-use memchr::memmem::Finder;
+use std::sync::LazyLock;
+
+use memchr::memmem::{Finder, FinderRev};
 use serde::de::DeserializeOwned;
 
 use super::fsio::{self, contains, LogChunk};
@@ -76,8 +78,9 @@ impl Hub {
         }
         // The log changed under the cursor: find the line again by id.
         let chunk = self.read_log_from(MESSAGES, 0)?;
+        let needle = Finder::new(&needle);
         for (offset, line) in chunk.lines() {
-            if contains(line, needle.as_bytes()) {
+            if needle.find(line).is_some() {
                 return Ok((offset + line.len() as u64 + 1, None));
             }
         }
@@ -90,13 +93,14 @@ impl Hub {
         let (from, floor) = self.cursor_start(cursor)?;
         let chunk = self.read_log_from(MESSAGES, from)?;
         let mine = format!("\"{me}\"");
+        let mine = Finder::new(&mine);
         let mut items = Vec::new();
         let mut last = None;
         for (offset, line) in chunk.lines() {
             let here = offset + line.len() as u64 + 1;
             // Lines that cannot be for `me` are skipped unparsed, except the
             // last one, which the new cursor must name.
-            let candidate = contains(line, b"\"broadcast\"") || contains(line, mine.as_bytes());
+            let candidate = BROADCAST.find(line).is_some() || mine.find(line).is_some();
             if !candidate && here < chunk.end() {
                 continue;
             }
@@ -179,11 +183,9 @@ impl Hub {
             .collect();
         let mut count = 0;
         // Searchers built once, not once a line.
-        let f_from_me = memchr::memmem::Finder::new(from_me.as_bytes());
-        let f_acked: Vec<memchr::memmem::Finder> = acked
-            .iter()
-            .map(|a| memchr::memmem::Finder::new(a.as_bytes()))
-            .collect();
+        let f_from_me = Finder::new(from_me.as_bytes());
+        let f_mine = Finder::new(mine.as_bytes());
+        let f_acked: Vec<Finder> = acked.iter().map(|a| Finder::new(a.as_bytes())).collect();
         let torn = fsio::scan_lines_from(&self.path(MESSAGES), from, |offset, line| {
             // The usual line, as coord writes it (keys sorted, so `to` and
             // `ts` end it), is judged from its bytes; anything else is parsed.
@@ -203,7 +205,7 @@ impl Hub {
                     return Ok(());
                 }
             }
-            if !(contains(line, b"\"broadcast\"") || contains(line, mine.as_bytes())) {
+            if !(BROADCAST.find(line).is_some() || f_mine.find(line).is_some()) {
                 return Ok(());
             }
             let Ok(h) = serde_json::from_slice::<Head>(line) else {
@@ -254,9 +256,10 @@ impl Hub {
     pub fn find_message(&self, id: &str) -> Result<Option<Message>> {
         let path = self.path(MESSAGES);
         let needle = format!("\"id\":\"{id}\"");
+        let needle = Finder::new(&needle);
         let mut found = None;
         let torn = fsio::rev_lines(&path, |offset, line| {
-            if contains(line, needle.as_bytes()) {
+            if needle.find(line).is_some() {
                 let Some(m) = self.parse_line::<Message>(MESSAGES, offset, line) else {
                     return Ok(true);
                 };
@@ -303,14 +306,7 @@ impl Hub {
     /// heartbeats and reads left out (the sessions table sums them up; reads
     /// are for `coord kpi`).
     pub fn recent_events(&self, cutoff: Time, cap: usize) -> Result<Tail<Event>> {
-        let kind = FieldKey::kind();
-        let tail = self.tail(
-            EVENTS,
-            cutoff,
-            cap,
-            &|line| skipped_event(&kind, line),
-            &mut |_, _| {},
-        )?;
+        let tail = self.tail(EVENTS, cutoff, cap, &skipped_event, &mut |_, _| {})?;
         Ok(with_pulse_events(tail, &self.pulse_events()?, cutoff, cap))
     }
 
@@ -359,10 +355,11 @@ impl Hub {
     pub fn pinned_entries(&self) -> Result<(usize, usize)> {
         let (mut all, mut lapses) = (0, 0);
         let mark = format!("\"clock\":\"{}\"", super::PINNED);
+        let mark = Finder::new(&mark);
         let torn = fsio::scan_lines(&self.path(EVENTS), |_, line| {
-            if line.windows(mark.len()).any(|w| w == mark.as_bytes()) {
+            if mark.find(line).is_some() {
                 all += 1;
-                lapses += usize::from(raw_field(line, b"\"kind\":\"") == Some(b"claim.lapsed".as_slice()));
+                lapses += usize::from(raw_kind(line) == Some(b"claim.lapsed".as_slice()));
             }
             Ok(())
         })?;
@@ -415,9 +412,7 @@ impl Hub {
     ) -> Result<Recent> {
         let mut kpi = KpiScan::new(cutoff, kinds, about_messages);
         let pulse = self.pulse_events()?;
-        let kind = FieldKey::kind();
-        let skip = |line: &[u8]| skipped_event(&kind, line);
-        let events = self.tail(EVENTS, cutoff, caps.1, &skip, &mut |offset, line| {
+        let events = self.tail(EVENTS, cutoff, caps.1, &skipped_event, &mut |offset, line| {
             kpi.event_line(self, offset, line)
         })?;
         let events = with_pulse_events(events, &pulse, cutoff, caps.1);
@@ -553,9 +548,8 @@ const SKIP_KINDS: [&str; 2] = ["session.heartbeat", "message.read"];
 
 /// Whether a raw journal line is of one of `SKIP_KINDS` (its first
 /// `"kind"`: the entry's own, as keys are sorted and `"by"` has none).
-fn skipped_event(kind: &FieldKey, line: &[u8]) -> bool {
-    kind.find(line)
-        .is_some_and(|k| SKIP_KINDS.iter().any(|s| s.as_bytes() == k))
+fn skipped_event(line: &[u8]) -> bool {
+    raw_kind(line).is_some_and(|k| SKIP_KINDS.iter().any(|s| s.as_bytes() == k))
 }
 
 /// The briefing's reads of the logs (`Hub::recent_with_kpi`).
@@ -607,9 +601,6 @@ struct KpiScan<'k> {
     records: KpiRecords,
     /// The ids of the messages the entries of `about_messages` name.
     named: std::collections::HashSet<Vec<u8>, fsio::Quick>,
-    kind: FieldKey,
-    id: FieldKey,
-    reply_to: Finder<'static>,
 }
 
 impl<'k> KpiScan<'k> {
@@ -624,9 +615,6 @@ impl<'k> KpiScan<'k> {
             about_messages,
             records: KpiRecords::default(),
             named: Default::default(),
-            kind: FieldKey::kind(),
-            id: FieldKey::new(b"\"id\":\""),
-            reply_to: Finder::new(b"\"reply_to\":\""),
         }
     }
 
@@ -641,7 +629,7 @@ impl<'k> KpiScan<'k> {
     /// A journal line of the window: counted when it is of a kind counted
     /// and JSON; parsed only when it is about a message.
     fn event_line(&mut self, hub: &Hub, offset: u64, line: &[u8]) {
-        let Some(raw) = self.kind.find(line) else {
+        let Some(raw) = raw_kind(line) else {
             return;
         };
         let Some(kind) = self.kinds.iter().copied().find(|k| k.as_bytes() == raw) else {
@@ -687,8 +675,8 @@ impl<'k> KpiScan<'k> {
 
     /// A message line of the window: parsed when it is a reply or named.
     fn message_line(&mut self, hub: &Hub, offset: u64, line: &[u8]) {
-        let named = || !self.named.is_empty() && self.id.find(line).is_some_and(|id| self.named.contains(id));
-        if self.reply_to.find(line).is_some() || named() {
+        let named = || !self.named.is_empty() && raw_id(line).is_some_and(|id| self.named.contains(id));
+        if REPLY_TO.find(line).is_some() || named() {
             self.records
                 .messages
                 .extend(hub.parse_line::<Message>(MESSAGES, offset, line));
@@ -705,7 +693,7 @@ fn canonical_to(line: &[u8]) -> Option<&[u8]> {
         return None;
     }
     let head = &line[..ts_at];
-    let start = memchr::memmem::rfind(head, b",\"to\":\"")? + 7;
+    let start = TO.rfind(head)? + TO.needle().len();
     let to = &head[start..];
     (!to.iter().any(|b| *b == b'"' || *b == b'\\')).then_some(to)
 }
@@ -713,11 +701,10 @@ fn canonical_to(line: &[u8]) -> Option<&[u8]> {
 /// Whether the `"recipients":[...]` list of a canonical line names `who`
 /// (given quoted).
 fn recipients_hold(line: &[u8], who: &[u8]) -> bool {
-    const KEY: &[u8] = b",\"recipients\":[";
-    let Some(start) = memchr::memmem::find(line, KEY) else {
+    let Some(start) = RECIPIENTS.find(line) else {
         return false;
     };
-    let list = &line[start + KEY.len()..];
+    let list = &line[start + RECIPIENTS.needle().len()..];
     let list = &list[..memchr::memchr(b']', list).unwrap_or(list.len())];
     list.split(|b| *b == b',').any(|item| item == who)
 }
@@ -738,16 +725,11 @@ impl Stamp {
     }
 }
 
-/// The raw string value after `key` (`b"\"id\":\""`) in a log line, without
+/// A raw string field found by its key (`"id":"`) in a log line, without
 /// parsing it (the first occurrence: keys are sorted, and `"id"` and
 /// `"kind"` come before any free text in messages and events, which is
-/// escaped anyway).
-pub fn raw_field<'a>(line: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    value_at(line, memchr::memmem::find(line, key)? + key.len())
-}
-
-/// `raw_field` for one key searched in many lines: its searcher is built
-/// once (building one costs more than searching a short line).
+/// escaped anyway). Its searcher is built once a process: building one
+/// costs more than searching a short line with it.
 struct FieldKey(Finder<'static>);
 
 impl FieldKey {
@@ -755,14 +737,27 @@ impl FieldKey {
         FieldKey(Finder::new(key))
     }
 
-    /// A journal entry's `"kind"`.
-    fn kind() -> FieldKey {
-        FieldKey::new(b"\"kind\":\"")
-    }
-
     fn find<'a>(&self, line: &'a [u8]) -> Option<&'a [u8]> {
         value_at(line, self.0.find(line)? + self.0.needle().len())
     }
+}
+
+/// Searchers of the patterns judged in every line of a scan, built once.
+static KIND: LazyLock<FieldKey> = LazyLock::new(|| FieldKey::new(b"\"kind\":\""));
+static ID: LazyLock<FieldKey> = LazyLock::new(|| FieldKey::new(b"\"id\":\""));
+static BROADCAST: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"broadcast\""));
+static REPLY_TO: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"reply_to\":\""));
+static RECIPIENTS: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b",\"recipients\":["));
+static TO: LazyLock<FinderRev<'static>> = LazyLock::new(|| FinderRev::new(b",\"to\":\""));
+
+/// A journal line's raw `"kind"`.
+pub fn raw_kind(line: &[u8]) -> Option<&[u8]> {
+    KIND.find(line)
+}
+
+/// A log line's raw `"id"`.
+pub fn raw_id(line: &[u8]) -> Option<&[u8]> {
+    ID.find(line)
 }
 
 /// The raw string value that starts at byte `at` of `line`.

@@ -46,7 +46,7 @@ use crate::core::model::{sorted_json_pretty, Bindings, Registry, SCHEMA};
 
 pub use archive::{Archived, ARCHIVE_DIR};
 pub use discover::{common_dir, locate, LIVE_DIR};
-pub use logs::{line_ts, raw_field, KpiRecords, Recent, Tail, Unread};
+pub use logs::{line_ts, raw_id, raw_kind, KpiRecords, Recent, Tail, Unread};
 pub use repair::{Finding, Repair};
 pub use sync::{Flow, SyncPlan, Synced};
 pub use tx::{materialize, Materialized, Tx, PINNED};

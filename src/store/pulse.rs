@@ -443,7 +443,7 @@ impl Hub {
         let len = std::fs::metadata(self.path(EVENTS)).map(|m| m.len()).unwrap_or(0);
         let mut ids = HashSet::new();
         fsio::scan_lines_from(&self.path(EVENTS), len.saturating_sub(span), |_, line| {
-            if let Some(id) = super::logs::raw_field(line, b"\"id\":\"") {
+            if let Some(id) = super::logs::raw_id(line) {
                 ids.insert(String::from_utf8_lossy(id).into_owned());
             }
             Ok(())
