@@ -239,22 +239,26 @@ fn ten_unread(hub: &Path, to: &str) {
 fn durable_write_floor(dir: &Path, bytes: usize) -> Stats {
     let data = vec![b'x'; bytes];
     let lock = File::create(dir.join(".floor.lock")).expect("lock file");
-    let runs = (0..RUNS + 3)
-        .map(|_| {
-            let t = Instant::now();
-            fs2::FileExt::lock_exclusive(&lock).expect("lock");
-            let tmp = dir.join(".floor.tmp");
-            let mut f = File::create(&tmp).expect("temp");
-            f.write_all(&data).expect("write");
-            f.sync_all().expect("fsync");
-            std::fs::rename(&tmp, dir.join("floor.json")).expect("rename");
-            File::open(dir).and_then(|d| d.sync_all()).expect("fsync dir");
-            fs2::FileExt::unlock(&lock).expect("unlock");
-            t.elapsed()
-        })
-        .skip(3)
-        .collect();
-    stats(runs)
+    stats(
+        (0..RUNS + 3)
+            .map(|_| durable_write(dir, &data, &lock))
+            .skip(3)
+            .collect(),
+    )
+}
+
+/// One durable write of `data` in process, timed.
+fn durable_write(dir: &Path, data: &[u8], lock: &File) -> Duration {
+    let t = Instant::now();
+    fs2::FileExt::lock_exclusive(lock).expect("lock");
+    let tmp = dir.join(".floor.tmp");
+    let mut f = File::create(&tmp).expect("temp");
+    f.write_all(data).expect("write");
+    f.sync_all().expect("fsync");
+    std::fs::rename(&tmp, dir.join("floor.json")).expect("rename");
+    File::open(dir).and_then(|d| d.sync_all()).expect("fsync dir");
+    fs2::FileExt::unlock(lock).expect("unlock");
+    t.elapsed()
 }
 
 fn machine() -> String {
@@ -664,15 +668,47 @@ fn main() {
 /// small durable write. A sign of life should cost within 1.3x of it,
 /// other changes within 2x (200 sessions) or 3x (2,000).
 fn hot_path(label: &str, hub: &Path, runs: usize) {
-    let none = |_: usize| {};
-    let timed = |make: &mut dyn FnMut(usize) -> Command| {
-        let mut v: Vec<Duration> = (0..runs + 3).map(|i| time(make(i), Some(0))).skip(3).collect();
+    let median = |mut v: Vec<Duration>| {
         v.sort();
         v[v.len() / 2]
     };
-    let version = timed(&mut |_| coord(hub, &["--version"]));
-    let write = durable_write_floor(hub, 100).median;
-    let floor = version + write;
+    // Each row is timed side by side with the floor: its runs alternate
+    // with the floor's (a process that does nothing, then one small durable
+    // write), so that a row's ratio compares times from the same seconds of
+    // this shared VM, whose speed moves by a third within minutes.
+    let data = [b'x'; 100];
+    let lock = File::create(hub.join(".floor.lock")).expect("lock file");
+    let floor_once = || time(coord(hub, &["--version"]), Some(0)) + durable_write(hub, &data, &lock);
+    let paired = |a: &mut dyn FnMut(usize) -> Command, b: &mut dyn FnMut(usize) -> Command| {
+        let (mut ta, mut tb) = (Vec::new(), Vec::new());
+        for i in 0..runs + 3 {
+            let (x, y) = (time(a(i), Some(0)), time(b(i), Some(0)));
+            if i >= 3 {
+                ta.push(x);
+                tb.push(y);
+            }
+        }
+        (median(ta), median(tb))
+    };
+    // (the command's median, the floor's median in the same runs)
+    let timed = |make: &mut dyn FnMut(usize) -> Command| {
+        let (mut cmd, mut floor) = (Vec::new(), Vec::new());
+        for i in 0..runs + 3 {
+            let f = floor_once();
+            let c = time(make(i), Some(0));
+            if i >= 3 {
+                cmd.push(c);
+                floor.push(f);
+            }
+        }
+        (median(cmd), median(floor))
+    };
+    let version = median(
+        (0..runs)
+            .map(|_| time(coord(hub, &["--version"]), Some(0)))
+            .collect(),
+    );
+    let write = median((0..runs).map(|_| durable_write(hub, &data, &lock)).collect());
     // The agent, registered by its own session-start, for the hooks.
     let top = hub.parent().expect("the hub has a parent").to_path_buf();
     let hub_arg = hub.to_str().expect("a UTF-8 path").to_string();
@@ -695,8 +731,7 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
         p["tool_input"] = serde_json::json!({"file_path": top.join(file)});
         p
     };
-    let _ = none;
-    let rows: Vec<(&str, Duration, f64)> = vec![
+    let rows: Vec<(&str, (Duration, Duration), f64)> = vec![
         (
             "heartbeat (a sign of life)",
             timed(&mut |_| coord(hub, &["-s", "s001", "heartbeat"])),
@@ -774,22 +809,30 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
             f64::NAN,
         ),
     ];
-    println!("\nhot path, {label}: median ms of {runs} runs; floor = coord --version {} + durable write of 100 B {} = {} ms", ms(version), ms(write), ms(floor));
-    println!("| command | median ms | x floor | target |");
-    println!("|---|---:|---:|---:|");
-    for (name, d, target) in rows {
+    println!(
+        "\nhot path, {label}: median ms of {runs} runs, each row alternating with its floor (coord --version + a durable write of 100 B; alone: {} + {} ms)",
+        ms(version),
+        ms(write)
+    );
+    println!("| command | median ms | floor ms | x floor | target |");
+    println!("|---|---:|---:|---:|---:|");
+    let row = |name: &str, (d, floor): (Duration, Duration), target: &str| {
         let x = d.as_secs_f64() / floor.as_secs_f64();
+        println!("| {name} | {} | {} | {x:.2} | {target} |", ms(d), ms(floor));
+    };
+    for (name, d, target) in rows {
         let target = if target.is_nan() {
             "-".to_string()
         } else {
             format!("{target}x")
         };
-        println!("| {name} | {} | {x:.2} | {target} |", ms(d));
+        row(name, d, &target);
     }
     // Reads: the briefing of the hub as built (100,000 messages over seven
     // days); status whatever the unread count (a session with 20,000 unread
-    // broadcasts, appended to the log, against one started after them); and
-    // the briefing again with those 20,000 inside its window.
+    // broadcasts, appended to the log, against one started after them, the
+    // two alternating); and the briefing again with those 20,000 inside its
+    // window.
     let brief = timed(&mut |_| coord(hub, &["brief", "--stdout"]));
     let mut log = std::fs::OpenOptions::new()
         .append(true)
@@ -803,25 +846,18 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
     let mut c = coord(hub, &["start", "--name", "hot-fresh"]);
     c.env("COORD_AGENT_ID", "hot-fresh-agent");
     assert!(c.status().expect("runs").success());
-    let unread = timed(&mut |_| coord(hub, &["-s", "s002", "status"]));
-    let none = timed(&mut |_| coord(hub, &["-s", "hot-fresh", "status"]));
+    let (unread, none) = paired(&mut |_| coord(hub, &["-s", "s002", "status"]), &mut |_| {
+        coord(hub, &["-s", "hot-fresh", "status"])
+    });
     let crowded = timed(&mut |_| coord(hub, &["brief", "--stdout"]));
     println!(
-        "| status, 20,000 unread / none | {} / {} | {:.2} (of none) | 1.5x |",
+        "| status, 20,000 unread / none | {} / {} | | {:.2} (of none) | 1.5x |",
         ms(unread),
         ms(none),
         unread.as_secs_f64() / none.as_secs_f64()
     );
-    println!(
-        "| brief --stdout (100,000 messages) | {} | {:.2} | < 10 ms |",
-        ms(brief),
-        brief.as_secs_f64() / floor.as_secs_f64()
-    );
-    println!(
-        "| brief --stdout (and 20,000 more in its window) | {} | {:.2} | - |",
-        ms(crowded),
-        crowded.as_secs_f64() / floor.as_secs_f64()
-    );
+    row("brief --stdout (100,000 messages)", brief, "< 10 ms");
+    row("brief --stdout (and 20,000 more in its window)", crowded, "-");
 }
 
 /// 8 processes at once, each sending signs of life (each a new activity,

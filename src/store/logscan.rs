@@ -100,21 +100,13 @@ impl LogIndex {
     }
 }
 
-/// A hash: enough to notice that the bytes before the indexed end changed.
-fn hash(bytes: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = fsio::QuickHasher::default();
-    h.write(bytes);
-    h.finish()
-}
-
 /// The hash of the `FINGERPRINT` bytes before `len` in `file`.
 fn fingerprint(file: &mut File, len: u64) -> std::io::Result<u64> {
     let from = len.saturating_sub(FINGERPRINT);
     let mut buf = vec![0u8; (len - from) as usize];
     file.seek(SeekFrom::Start(from))?;
     file.read_exact(&mut buf)?;
-    Ok(hash(&buf))
+    Ok(crate::core::ids::fnv1a(&buf))
 }
 
 /// A log's lines of a window: the open file and the ranges to read.

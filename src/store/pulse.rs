@@ -473,6 +473,13 @@ pub struct DigestHead {
     /// `None`: no such lines (an older digest, or a name they cannot hold).
     #[serde(default)]
     pub claims_from: Option<u64>,
+    /// Where the edit lines start (same count; they end the digest):
+    /// `E<TAB>"PATH"<TAB>SESSION` for every file a session's record says it
+    /// edited, sorted, so the conflict radar finds who edited a file by a
+    /// binary search. `None`: no such lines (an older digest, or an id that
+    /// cannot be written so), and the session lines are searched instead.
+    #[serde(default)]
+    pub edits_from: Option<u64>,
     /// How many claim records the registry holds (`limits.claims`).
     #[serde(default)]
     pub claims: usize,
@@ -544,6 +551,11 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
     if let Some(lines) = &claims_section {
         out.push_str(lines);
     }
+    let edits_from = out.len() as u64;
+    let edits_section = edit_lines(reg);
+    if let Some(lines) = &edits_section {
+        out.push_str(lines);
+    }
     let mut planned: std::collections::BTreeSet<String> =
         reg.plan.tasks.keys().map(|t| format!("task:{t}")).collect();
     planned.extend(
@@ -558,6 +570,7 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
         sweep_due: sweep_due(reg, cfg),
         sessions_from: Some(sessions_from),
         claims_from: claims_section.map(|_| claims_from),
+        edits_from: edits_section.map(|_| edits_from),
         claims: reg.claims.len(),
         sessions: reg.sessions.len(),
         planned,
@@ -567,6 +580,26 @@ pub fn digest_of(reg: &Registry, base: &str, cfg: &crate::core::config::Config) 
     text.push('\n');
     text.push_str(&out);
     text
+}
+
+/// Every edit a session's record holds as a line `E<TAB>"PATH"<TAB>ID`
+/// (the path as a JSON string), sorted; `None` when an id cannot be
+/// written so.
+fn edit_lines(reg: &Registry) -> Option<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for (id, s) in &reg.sessions {
+        if s.edits.is_empty() {
+            continue;
+        }
+        if id.contains(['\t', '\n']) {
+            return None;
+        }
+        for path in s.edits.keys() {
+            lines.push(format!("E\t{}\t{id}\n", serde_json::to_string(path).ok()?));
+        }
+    }
+    lines.sort_unstable();
+    Some(lines.concat())
 }
 
 /// Every claim record as a line `C<TAB>KIND<TAB>FOLDED<TAB>KEY<TAB>{claim}`,
@@ -721,7 +754,12 @@ impl Digest {
 
     /// The end of the session lines (the claim lines follow them).
     fn sessions_end(&self) -> u64 {
-        self.head.claims_from.map_or(self.len, |c| self.body + c)
+        self.head.claims_from.map_or(self.claims_end(), |c| self.body + c)
+    }
+
+    /// The end of the claim lines (the edit lines follow them).
+    fn claims_end(&self) -> u64 {
+        self.head.edits_from.map_or(self.len, |e| self.body + e)
     }
 
     /// The session lines' bytes (all of the text after the head in a
@@ -817,13 +855,24 @@ impl Digest {
         }
         let prefix = format!("C\t{kind}\t{folded}\t");
         let mut out = BTreeMap::new();
-        for line in self.lines_with(self.body + from, self.len, prefix.as_bytes())? {
+        for line in self.lines_with(self.body + from, self.claims_end(), prefix.as_bytes())? {
             let rest = &line[prefix.len()..];
             let tab = memchr::memchr(b'\t', rest)?;
             let key = std::str::from_utf8(&rest[..tab]).ok()?;
             out.insert(key.to_string(), serde_json::from_slice(&rest[tab + 1..]).ok()?);
         }
         Some(out)
+    }
+
+    /// The sessions whose record says they edited the file `key` (a path
+    /// as a JSON string), from the edit lines. `None`: no edit lines.
+    pub fn edited_by(&self, key: &str) -> Option<Vec<String>> {
+        let from = self.head.edits_from?;
+        let prefix = format!("E\t{key}\t");
+        self.lines_with(self.body + from, self.len, prefix.as_bytes())?
+            .into_iter()
+            .map(|line| String::from_utf8(line[prefix.len()..].to_vec()).ok())
+            .collect()
     }
 }
 
@@ -1047,12 +1096,7 @@ impl Quick<'_> {
             s.cursor = Some(c);
         }
         s.pending.retain(|m| !read.contains(m));
-        for (path, at) in edits {
-            // Newest first: an older line does not move the time back.
-            if crate::core::rules::radar::edited_at(s, &path).is_none_or(|t| t < at) {
-                crate::core::rules::radar::record(s, &path, at);
-            }
-        }
+        crate::core::rules::radar::record_all(s, edits.iter().map(|(p, at)| (p.as_str(), *at)));
         // Its claims with a deadline, as the hot path changed them.
         for (k, c) in self.pulse_claims().iter() {
             line.deadlines.retain(|(key, _)| key != k);
@@ -1108,6 +1152,24 @@ impl Quick<'_> {
             return Vec::new();
         };
         let mut ids = std::collections::BTreeSet::new();
+        match self.digest.edited_by(&key) {
+            Some(found) => ids.extend(found),
+            None => self.editors_by_search(&key, &mut ids),
+        }
+        let needle = format!("\"edit\":{key}");
+        for at in memchr::memmem::find_iter(&self.pulse, needle.as_bytes()) {
+            let start = memchr::memrchr(b'\n', &self.pulse[..at]).map_or(0, |p| p + 1);
+            let end = memchr::memchr(b'\n', &self.pulse[at..]).map_or(self.pulse.len(), |p| at + p);
+            if let Ok(p) = serde_json::from_slice::<Pulse>(&self.pulse[start..end]) {
+                ids.insert(p.s);
+            }
+        }
+        ids.into_iter().collect()
+    }
+
+    /// `editor_ids` in the session lines of a digest without edit lines:
+    /// the sessions whose record names `key` (a path as a JSON string).
+    fn editors_by_search(&self, key: &str, ids: &mut std::collections::BTreeSet<String>) {
         let sessions = self.digest.session_text();
         let text: &[u8] = &sessions;
         let needle = format!("{key}:\"");
@@ -1123,15 +1185,6 @@ impl Quick<'_> {
                 }
             }
         }
-        let needle = format!("\"edit\":{key}");
-        for at in memchr::memmem::find_iter(&self.pulse, needle.as_bytes()) {
-            let start = memchr::memrchr(b'\n', &self.pulse[..at]).map_or(0, |p| p + 1);
-            let end = memchr::memchr(b'\n', &self.pulse[at..]).map_or(self.pulse.len(), |p| at + p);
-            if let Ok(p) = serde_json::from_slice::<Pulse>(&self.pulse[start..end]) {
-                ids.insert(p.s);
-            }
-        }
-        ids.into_iter().collect()
     }
 
     /// A registry holding only what reading `id`'s inbox needs: its
@@ -1286,5 +1339,53 @@ mod tests {
                 assert!(d.session(&format!("s{:03}", i * 2)).is_some());
             }
         }
+    }
+
+    #[test]
+    fn the_editors_of_a_file_are_found_by_binary_search() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::default();
+        for i in 0..40 {
+            let mut s = Session::new(t("09:00:00"));
+            // Session i edited files f{i} .. f{i+2}: each file has up to
+            // three editors; "a\tb" needs escaping.
+            for f in i..i + 3 {
+                s.edits
+                    .insert(format!("src/f{f:02}.rs"), "2026-03-02T09:00:00Z".into());
+            }
+            if i == 7 {
+                s.edits.insert("a\tb".into(), "2026-03-02T09:00:00Z".into());
+            }
+            reg.sessions.insert(format!("s{i:02}"), s);
+        }
+        let c: Claim =
+            serde_json::from_str(r#"{"holder":"s03","name":"x","token":1,"type":"task"}"#).unwrap();
+        reg.claims.insert("task:x".into(), c);
+        let key = |p: &str| serde_json::to_string(p).unwrap();
+        let text = digest_of(&reg, "b", &Config::default());
+        let d = open(&text, dir.path());
+        assert_eq!(
+            d.edited_by(&key("src/f05.rs")).unwrap(),
+            vec!["s03", "s04", "s05"]
+        );
+        assert_eq!(d.edited_by(&key("src/f00.rs")).unwrap(), vec!["s00"]);
+        assert_eq!(d.edited_by(&key("a\tb")).unwrap(), vec!["s07"]);
+        assert!(d.edited_by(&key("src/f99.rs")).unwrap().is_empty());
+        assert!(
+            d.edited_by(&key("src/f0")).unwrap().is_empty(),
+            "a prefix names no file"
+        );
+        // The claim lines before them still end where they end.
+        assert_eq!(d.claims_named("task", "x").unwrap().len(), 1);
+        assert!(d.session("s39").is_some());
+        // A digest without edit lines says so (the caller searches).
+        let mut head: serde_json::Value = serde_json::from_str(&text[..text.find('\n').unwrap()]).unwrap();
+        let from = head["edits_from"].as_u64().unwrap() as usize;
+        head.as_object_mut().unwrap().remove("edits_from");
+        let body = &text[text.find('\n').unwrap() + 1..];
+        let old = format!("{head}\n{}", &body[..from]);
+        let d = open(&old, dir.path());
+        assert!(d.edited_by(&key("src/f05.rs")).is_none());
+        assert_eq!(d.claims_named("task", "x").unwrap().len(), 1);
     }
 }

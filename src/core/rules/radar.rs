@@ -38,20 +38,38 @@ pub fn starts(s: &Session, path: &str, now: Time, cfg: &Config) -> bool {
 
 /// Record an edit of `path` at `now`, forgetting the oldest.
 pub fn record(s: &mut Session, path: &str, now: Time) {
-    s.edits.insert(path.to_string(), stamp::format(&now));
-    let cutoff = now - chrono::Duration::hours(FORGET_AFTER_HOURS);
-    s.edits.retain(|_, t| stamp::parse(t).is_some_and(|t| t > cutoff));
-    while s.edits.len() > KEEP {
-        let oldest = s
-            .edits
-            .iter()
-            .min_by_key(|(_, t)| stamp::parse(t))
-            .map(|(p, _)| p.clone());
-        match oldest {
-            Some(p) => s.edits.remove(&p),
-            None => break,
-        };
+    record_all(s, [(path, now)]);
+}
+
+/// Record edits (a file, and when), each file at its newest time, then
+/// forget the edits a day older than the newest of these and all but the
+/// `KEEP` newest (of one time, the first in path order goes first).
+/// Each recorded time is read once, however many edits are added.
+pub fn record_all<'p>(s: &mut Session, edits: impl IntoIterator<Item = (&'p str, Time)>) {
+    let mut all: std::collections::BTreeMap<&str, Time> = s
+        .edits
+        .iter()
+        .filter_map(|(p, t)| Some((p.as_str(), stamp::parse(t)?)))
+        .collect();
+    let mut newest = None;
+    for (path, at) in edits {
+        let t = all.entry(path).or_insert(at);
+        *t = (*t).max(at);
+        newest = newest.max(Some(at));
     }
+    let Some(newest) = newest else { return };
+    let cutoff = newest - chrono::Duration::hours(FORGET_AFTER_HOURS);
+    let mut kept: Vec<(Time, &str)> = all
+        .into_iter()
+        .filter(|(_, t)| *t > cutoff)
+        .map(|(p, t)| (t, p))
+        .collect();
+    kept.sort_unstable_by(|a, b| b.cmp(a));
+    kept.truncate(KEEP);
+    s.edits = kept
+        .into_iter()
+        .map(|(t, p)| (p.to_string(), stamp::format(&t)))
+        .collect();
 }
 
 /// Another session's edit that overlaps.

@@ -33,30 +33,9 @@ pub(super) fn registry_of(files: &Files) -> Result<Option<Registry>> {
 }
 
 /// Ids of the records of a log.
-/// FNV-1a for the sets of ids (SipHash's resistance is not needed here:
-/// the sets live for one sync and their keys are bounded ids).
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type IdSet<'a> = std::collections::HashSet<&'a str, std::hash::BuildHasherDefault<Fnv>>;
+/// (A quick hasher: SipHash's resistance is not needed here, the sets live
+/// for one sync and their keys are bounded ids.)
+type IdSet<'a> = std::collections::HashSet<&'a str, crate::store::fsio::Quick>;
 
 fn ids(log: &str) -> IdSet<'_> {
     #[derive(serde::Deserialize)]
