@@ -251,6 +251,36 @@ mod tests {
     }
 
     #[test]
+    fn a_session_keeps_its_newest_edits_of_the_day_whatever_the_order() {
+        // 40 files, one a minute, and one from the day before: the 32
+        // newest are kept, each at its newest time, whether recorded one
+        // at a time (oldest first, as a fold does) or at once in any order.
+        let mut edits: Vec<(String, Time)> = (0..40)
+            .map(|i| (format!("f{i:02}"), t(&format!("10:{i:02}:00"))))
+            .collect();
+        edits.push(("f05".into(), t("11:00:00")));
+        edits.push(("old".into(), t("10:00:00") - chrono::Duration::hours(25)));
+        let mut one_by_one = Session::new(t("09:00:00"));
+        let mut sorted = edits.clone();
+        sorted.sort_by_key(|(_, at)| *at);
+        for (p, at) in &sorted {
+            record(&mut one_by_one, p, *at);
+        }
+        assert_eq!(one_by_one.edits.len(), KEEP);
+        assert_eq!(edited_at(&one_by_one, "f05"), Some(t("11:00:00")));
+        assert!(edited_at(&one_by_one, "f00").is_none() && edited_at(&one_by_one, "old").is_none());
+        assert!(edited_at(&one_by_one, "f39").is_some() && edited_at(&one_by_one, "f09").is_some());
+        for shift in [0, 7, 23] {
+            let mut at_once = Session::new(t("09:00:00"));
+            let mut order = edits.clone();
+            order.rotate_left(shift);
+            order.reverse();
+            record_all(&mut at_once, order.iter().map(|(p, at)| (p.as_str(), *at)));
+            assert_eq!(at_once.edits, one_by_one.edits);
+        }
+    }
+
+    #[test]
     fn two_live_sessions_on_one_unclaimed_file_overlap_within_the_window() {
         let cfg = Config::default();
         let mut reg = reg_with(
