@@ -316,9 +316,14 @@ fn main() {
     }
     if std::env::var_os("COORD_BENCH_HOT").is_some() {
         // Only the hot path, on both hubs (for profiling).
-        hot_path("200 sessions, 1,000 claims, 100,000 messages", hub, RUNS);
+        hot_path("200 sessions, 1,000 claims, 100,000 messages", hub, RUNS, false);
         let large = build(2_000, 100_000);
-        hot_path("2,000 sessions, 10,000 claims, 100,000 messages", &large.dir, 21);
+        hot_path(
+            "2,000 sessions, 10,000 claims, 100,000 messages",
+            &large.dir,
+            21,
+            true,
+        );
         throughput(&large.dir);
         return;
     }
@@ -653,12 +658,17 @@ fn main() {
         ms(doctor.median),
         ms(doctor.p95)
     );
-    hot_path("200 sessions, 1,000 claims, 100,000 messages", hub, RUNS);
+    hot_path("200 sessions, 1,000 claims, 100,000 messages", hub, RUNS, false);
     drop(big);
     drop(small);
     println!("\nbuilding the second hub: 2,000 sessions, 10,000 claims, 100,000 messages ...");
     let large = build(2_000, 100_000);
-    hot_path("2,000 sessions, 10,000 claims, 100,000 messages", &large.dir, 21);
+    hot_path(
+        "2,000 sessions, 10,000 claims, 100,000 messages",
+        &large.dir,
+        21,
+        true,
+    );
     throughput(&large.dir);
     drop(large);
     scale();
@@ -667,7 +677,7 @@ fn main() {
 /// The hot path against its floor: a process that does nothing plus one
 /// small durable write. A sign of life should cost within 1.3x of it,
 /// other changes within 2x (200 sessions) or 3x (2,000).
-fn hot_path(label: &str, hub: &Path, runs: usize) {
+fn hot_path(label: &str, hub: &Path, runs: usize, large: bool) {
     let median = |mut v: Vec<Duration>| {
         v.sort();
         v[v.len() / 2]
@@ -731,66 +741,74 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
         p["tool_input"] = serde_json::json!({"file_path": top.join(file)});
         p
     };
-    let rows: Vec<(&str, (Duration, Duration), f64)> = vec![
+    // The targets: issue 23's (signs of life 1.3x; other changes 2x at
+    // 200 sessions, 3x at 2,000; pre-tool-use 3 ms and 5 ms) and issue
+    // 22's (every hook event under 5 ms at 200 sessions).
+    let (change, pre, hook_budget) = if large {
+        ("3x", "< 5 ms", "-")
+    } else {
+        ("2x", "< 3 ms", "< 5 ms")
+    };
+    let rows: Vec<(&str, (Duration, Duration), &str)> = vec![
         (
             "heartbeat (a sign of life)",
             timed(&mut |_| coord(hub, &["-s", "s001", "heartbeat"])),
-            1.3,
+            "1.3x",
         ),
         (
             "heartbeat (a new activity, journaled)",
             timed(&mut |i| coord(hub, &["-s", "s001", "heartbeat", "coding", &format!("f{i}")])),
-            1.3,
+            "1.3x",
         ),
         (
             "inbox (nothing new)",
             timed(&mut |_| coord(hub, &["-s", "s002", "inbox"])),
-            1.3,
+            "1.3x",
         ),
         (
             "hook post-tool-use (Edit, a new file)",
             timed(&mut |i| hook("post-tool-use", edit("PostToolUse", format!("hot/f{i}.rs")), i)),
-            1.3,
+            "1.3x",
         ),
         (
             "hook pre-tool-use (Edit, free)",
             timed(&mut |i| hook("pre-tool-use", edit("PreToolUse", "hot/free.rs".into()), i)),
-            f64::NAN,
+            pre,
         ),
         (
             "hook session-start (takes its session back)",
             timed(&mut |i| hook("session-start", base("SessionStart"), i)),
-            f64::NAN,
+            hook_budget,
         ),
         (
             "hook user-prompt-submit (nothing new)",
             timed(&mut |i| hook("user-prompt-submit", base("UserPromptSubmit"), i)),
-            f64::NAN,
+            hook_budget,
         ),
         (
             "hook stop",
             timed(&mut |i| hook("stop", base("Stop"), i)),
-            f64::NAN,
+            hook_budget,
         ),
         (
             "hook session-end",
             timed(&mut |i| hook("session-end", base("SessionEnd"), i)),
-            f64::NAN,
+            hook_budget,
         ),
         (
             "claim (new)",
             timed(&mut |i| coord(hub, &["-s", "s003", "claim", "task", &format!("hot-{i}")])),
-            2.0,
+            change,
         ),
         (
             "release",
             timed(&mut |i| coord(hub, &["-s", "s003", "release", "task", &format!("hot-{i}")])),
-            2.0,
+            change,
         ),
         (
             "send (direct)",
             timed(&mut |i| coord(hub, &["-s", "s004", "send", "s005", &format!("hot {i}")])),
-            2.0,
+            change,
         ),
         (
             "start (new session)",
@@ -801,12 +819,12 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
                 c.env("COORD_AGENT_ID", format!("hot-new-agent-{i}"));
                 c
             }),
-            2.0,
+            change,
         ),
         (
             "status",
             timed(&mut |_| coord(hub, &["-s", "s001", "status"])),
-            f64::NAN,
+            "-",
         ),
     ];
     println!(
@@ -821,12 +839,7 @@ fn hot_path(label: &str, hub: &Path, runs: usize) {
         println!("| {name} | {} | {} | {x:.2} | {target} |", ms(d), ms(floor));
     };
     for (name, d, target) in rows {
-        let target = if target.is_nan() {
-            "-".to_string()
-        } else {
-            format!("{target}x")
-        };
-        row(name, d, &target);
+        row(name, d, target);
     }
     // Reads: the briefing of the hub as built (100,000 messages over seven
     // days); status whatever the unread count (a session with 20,000 unread

@@ -2,6 +2,8 @@
 //! (and later handoff). Each function changes the registry and records the
 //! journal entries and messages to coord's own sessions in [`Effects`].
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{glob, live_holder, state, touch, Alert, Effects, State};
@@ -675,16 +677,26 @@ pub fn held_phrase(since: Option<Time>, expires: Option<Time>, seen: Option<Time
 /// claims, overlapping file claims held by different sessions.
 pub fn claim_alerts(reg: &Registry, now: Time, cfg: &Config) -> Vec<Alert> {
     let mut out = Vec::new();
-    for (id, s) in &reg.sessions {
-        if state(s, now, cfg) != State::Stale {
-            continue;
+    // The live claims of each stale session, gathered in one pass over the
+    // claims (a pass per stale session was most of the briefing's own work
+    // at 2,000 sessions and 10,000 claims).
+    let mut held_by: BTreeMap<&str, Vec<&str>> = reg
+        .sessions
+        .iter()
+        .filter(|(_, s)| state(s, now, cfg) == State::Stale)
+        .map(|(id, _)| (id.as_str(), Vec::new()))
+        .collect();
+    if !held_by.is_empty() {
+        for (k, c) in &reg.claims {
+            if let Some(held) = c.holder.as_deref().and_then(|h| held_by.get_mut(h)) {
+                if live_holder(c, reg, now, cfg).is_some() {
+                    held.push(k.as_str());
+                }
+            }
         }
-        let held: Vec<&str> = reg
-            .claims
-            .iter()
-            .filter(|(_, c)| c.holder.as_deref() == Some(id) && live_holder(c, reg, now, cfg).is_some())
-            .map(|(k, _)| k.as_str())
-            .collect();
+    }
+    for (id, held) in held_by {
+        let s = &reg.sessions[id];
         let silent = short_duration(now - s.last_seen);
         let text = if held.is_empty() {
             format!("{id} has been silent for {silent}")
@@ -698,7 +710,7 @@ pub fn claim_alerts(reg: &Registry, now: Time, cfg: &Config) -> Vec<Alert> {
         };
         out.push(Alert {
             kind,
-            target: Some(id.clone()),
+            target: Some(id.to_string()),
             text,
         });
     }
