@@ -272,3 +272,22 @@ fn the_newest_are_found_among_many_lines_in_any_order_past_bad_ones() {
     );
     assert!(pages.iter().all(|p| p == page));
 }
+
+#[test]
+fn a_window_of_tens_of_thousands_of_bad_lines_is_passed_over() {
+    // A peer's push of 70,000 timed lines that are not messages, all newer
+    // than the one real message: the tail keeps looking further back (each
+    // time keeping more) until it finds it, and says how many it skipped.
+    let mut hub = Hub::new();
+    hub.settings("[brief]\nmax_messages = 1\nsince = \"2h\"\n");
+    hub.start("alice");
+    hub.at("2026-03-02T10:00:00Z");
+    let mut log = message_line(0, "2026-03-02T09:00:00Z", "the real one");
+    for i in 0..70_000 {
+        log.push_str(&format!("{{\"bad\":{i},\"ts\":\"2026-03-02T09:30:00Z\"}}\n"));
+    }
+    std::fs::write(hub.dir.join("MESSAGES.jsonl"), log).unwrap();
+    let out = hub.run(&["brief", "--stdout"]).ok();
+    assert!(out.stdout.contains("the real one"), "{}", out.stdout);
+    assert!(out.stderr.contains("skipped 70000 lines"), "{}", out.stderr);
+}

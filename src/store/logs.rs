@@ -472,8 +472,8 @@ impl Hub {
             // `keep` whenever `held` are; and the line a line must beat to
             // be kept once that is known. And how many lines the window
             // holds.
-            let held = keep.saturating_mul(8).min(1 << 16);
-            let mut newest: Vec<Line> = Vec::with_capacity(held);
+            let held = keep.saturating_mul(8);
+            let mut newest: Vec<Line> = Vec::with_capacity(held.min(1 << 16));
             let mut floor: Option<Line> = None;
             let mut total = 0usize;
             for range in &ranges {
