@@ -368,10 +368,12 @@ impl Hub {
             #[allow(dead_code)]
             ts: IgnoredAny,
         }
-        const ENTRIES: &[u8] = b"\"events\":[";
+        // Built once for the scan: building a searcher costs more than
+        // searching a pulse line with it.
+        let entries = memchr::memmem::Finder::new(b"\"events\":[");
         let mut out = Vec::new();
         fsio::scan_lines(&self.path(PULSE), |_, line| {
-            if memchr::memmem::find(line, ENTRIES).is_some() && keep(line) {
+            if entries.find(line).is_some() && keep(line) {
                 if let Ok(p) = serde_json::from_slice::<Entries>(line) {
                     out.extend(p.events);
                 }
